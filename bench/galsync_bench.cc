@@ -1,0 +1,223 @@
+// galsync benchmarks (Google Benchmark). Figures and the commands that made
+// them are in docs/benchmarks.md.
+//
+// Workloads, all against the SQLite store in a temporary directory:
+//   BM_BatchedImport      N generated people written in batches of 10,000
+//                         (the import path): contacts/s. Fresh store each time.
+//   BM_SingleWrite        one upsert per transaction, fsync on (durability
+//                         full) and off (normal): writes/s.
+//   BM_ServePage          one 1,000-change page from a random position of a
+//                         1,000,000-contact domain: time per page, bytes.
+//   BM_NoChangePoll       an up-to-date token polled again (in process).
+//   BM_FullSync           a whole full sync of 1,000,000 contacts in pages
+//                         of 1,000: contacts/s and bytes per contact.
+//   BM_CanonicalJson      serializing one contact to its canonical JSON.
+//
+// The 1,000,000-contact directory is built once per run (in $TMPDIR) and
+// shared by the read benchmarks; GALSYNC_BENCH_PEOPLE overrides its size.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "demo/demo_people.h"
+#include "galsync/contact.h"
+#include "galsync/directory.h"
+#include "galsync/sqlite_store.h"
+
+namespace galsync {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSecret(32, 'b');
+constexpr char kDomain[] = "bench.example";
+
+std::string TempPath(const std::string& name) {
+  const char* t = std::getenv("TMPDIR");
+  fs::path dir = fs::path(t && *t ? t : "/tmp") / "galsync-bench";
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+void RemoveDb(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    fs::remove(path + suffix, ec);
+  }
+}
+
+std::unique_ptr<Directory> OpenDirectory(const std::string& path, bool full) {
+  SqliteStoreOptions o;
+  o.synchronous_full = full;
+  auto s = OpenSqliteStore(path, o);
+  if (!s) {
+    std::fprintf(stderr, "open: %s\n", s.error().message.c_str());
+    std::abort();
+  }
+  auto d = std::make_unique<Directory>(std::move(s.value()), kSecret,
+                                       DirectoryOptions{});
+  if (!d->Open().ok()) std::abort();
+  if (!d->GetDomain(kDomain).ok() && !d->CreateDomain(kDomain).ok()) {
+    std::abort();
+  }
+  return d;
+}
+
+// Writes `n` generated people in batches of 10,000; returns seconds.
+double Import(Directory& d, size_t n) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<ChangeRequest> batch;
+  batch.reserve(10000);
+  for (size_t i = 0; i < n; ++i) {
+    Contact c = demo::GeneratePerson(i, 42, kDomain);
+    batch.push_back({ChangeOp::kUpsert, c.id, CanonicalContentJson(c), {}, false});
+    if (batch.size() == 10000 || i + 1 == n) {
+      if (!d.Write(kDomain, batch, "bench").ok()) std::abort();
+      batch.clear();
+    }
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start).count();
+}
+
+size_t PeopleCount() {
+  const char* n = std::getenv("GALSYNC_BENCH_PEOPLE");
+  return n ? std::strtoull(n, nullptr, 10) : 1000000;
+}
+
+// The shared large directory, built on first use.
+Directory& Large() {
+  static std::unique_ptr<Directory> dir = [] {
+    size_t n = PeopleCount();
+    std::string path = TempPath("large-" + std::to_string(n) + ".db");
+    RemoveDb(path);
+    auto d = OpenDirectory(path, false);
+    double s = Import(*d, n);
+    std::fprintf(stderr, "built %zu-contact directory in %.1f s (%.0f/s)\n", n,
+                 s, n / s);
+    return d;
+  }();
+  return *dir;
+}
+
+void BM_BatchedImport(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::string path = TempPath("import.db");
+  for (auto _ : state) {
+    state.PauseTiming();
+    RemoveDb(path);
+    auto d = OpenDirectory(path, true);
+    state.ResumeTiming();
+    Import(*d, n);
+    state.PauseTiming();
+    d.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  RemoveDb(path);
+}
+BENCHMARK(BM_BatchedImport)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)
+    ->Iterations(1)->UseRealTime();
+
+void BM_SingleWrite(benchmark::State& state) {
+  const bool full = state.range(0) == 1;
+  std::string path = TempPath(full ? "single-full.db" : "single-normal.db");
+  RemoveDb(path);
+  auto d = OpenDirectory(path, full);
+  size_t i = 0;
+  for (auto _ : state) {
+    Contact c = demo::GeneratePerson(i++, 7, kDomain);
+    auto r = d->PutContact(kDomain, c, {}, false, "bench");
+    if (!r.ok()) state.SkipWithError(r.error().message.c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(full ? "durability=full (fsync)" : "durability=normal");
+  d.reset();
+  RemoveDb(path);
+}
+BENCHMARK(BM_SingleWrite)->Arg(1)->Arg(0)->UseRealTime();
+
+// A token at `seq` of the large directory, minted with the same secret the
+// directory uses (as a client that had synced up to `seq` would hold).
+std::string TokenAt(Directory& d, uint64_t seq) {
+  auto info = d.GetDomain(kDomain);
+  if (!info) std::abort();
+  return TokenCodec(kSecret).Encode(
+      {d.store().incarnation(), info->uid, seq, 0});
+}
+
+void BM_ServePage(benchmark::State& state) {
+  Directory& d = Large();
+  const size_t n = PeopleCount();
+  // A handful of positions spread over the log.
+  std::vector<std::string> tokens;
+  for (size_t k = 1; k <= 4; ++k) tokens.push_back(TokenAt(d, n * k / 5));
+  size_t i = 0, bytes = 0;
+  for (auto _ : state) {
+    ChangesRequest r;
+    r.token = tokens[i++ % tokens.size()];
+    r.limit = 1000;
+    auto p = d.Changes(kDomain, r);
+    if (!p || p->count != 1000) state.SkipWithError("short page");
+    bytes += p->body.size();
+    benchmark::DoNotOptimize(p->body.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+  state.SetBytesProcessed(bytes);
+}
+BENCHMARK(BM_ServePage)->Unit(benchmark::kMillisecond);
+
+void BM_NoChangePoll(benchmark::State& state) {
+  Directory& d = Large();
+  std::string token = TokenAt(d, *d.LastSeq(kDomain));
+  for (auto _ : state) {
+    ChangesRequest r;
+    r.token = token;
+    auto p = d.Changes(kDomain, r);
+    if (!p || p->count != 0) state.SkipWithError("not up to date");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_NoChangePoll);
+
+void BM_FullSync(benchmark::State& state) {
+  Directory& d = Large();
+  size_t bytes = 0, contacts = 0;
+  for (auto _ : state) {
+    std::optional<std::string> token;
+    for (;;) {
+      ChangesRequest r;
+      r.token = token;
+      r.limit = 1000;
+      auto p = d.Changes(kDomain, r);
+      if (!p) std::abort();
+      bytes += p->body.size();
+      contacts += p->count;
+      if (!p->has_more) break;
+      token = p->body.substr(p->body.find("\"next_token\":\"") + 14, 66);
+    }
+  }
+  state.SetItemsProcessed(contacts);
+  state.SetBytesProcessed(bytes);
+  state.counters["bytes_per_contact"] =
+      static_cast<double>(bytes) / static_cast<double>(contacts);
+}
+BENCHMARK(BM_FullSync)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
+void BM_CanonicalJson(benchmark::State& state) {
+  std::vector<Contact> people = demo::GeneratePeople(1000);
+  size_t i = 0, bytes = 0;
+  for (auto _ : state) {
+    std::string s = CanonicalContentJson(people[i++ % people.size()]);
+    bytes += s.size();
+    benchmark::DoNotOptimize(s.data());
+  }
+  state.SetBytesProcessed(bytes);
+}
+BENCHMARK(BM_CanonicalJson);
+
+}  // namespace
+}  // namespace galsync
+
+BENCHMARK_MAIN();

@@ -1,0 +1,142 @@
+// The directory service: the one core API the front ends (HTTP, and later
+// CardDAV and LDAP) call. It owns the store and the sync engine:
+//
+//   writes  ─► validate ─► Store::Write (seq assigned in commit order)
+//                              └─► in-memory domain state ─► commit listener
+//   changes ─► token check ─► Store::ScanChanges ─► page JSON (concatenation
+//              of stored contact JSON; nothing is re-serialized)
+//
+// Each domain's last_seq and horizon are also kept in memory, so a poll with
+// an up-to-date token is answered without touching the store.
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "galsync/clock.h"
+#include "galsync/contact.h"
+#include "galsync/status.h"
+#include "galsync/store.h"
+#include "galsync/sync_token.h"
+
+namespace galsync {
+
+struct DirectoryOptions {
+  size_t default_page_changes = 1000;  // when the client gives no limit
+  size_t max_page_changes = 5000;      // cap on the client's limit
+  size_t max_page_bytes = 4 << 20;     // byte budget of one page body
+  size_t max_batch_changes = 10000;    // changes in one atomic batch
+  size_t max_history_entries = 1000;   // per history request
+  // Tombstones and audit history older than this are purged.
+  int64_t retention_us = int64_t{30} * 24 * 3600 * 1000000;
+};
+
+struct ChangesRequest {
+  std::optional<std::string> token;  // absent: full sync
+  std::optional<int64_t> since_us;   // alternative to token
+  size_t limit = 0;                  // 0: default_page_changes
+};
+
+// One page of the change feed, already serialized:
+//   {"changes":[{"op":"upsert","id":..,"seq":..,"time":..,"contact":{..}},
+//               {"op":"delete","id":..,"seq":..,"time":..}, ...],
+//    "next_token":"..","has_more":bool,"full_sync":bool}
+struct ChangesPage {
+  std::string body;
+  size_t count = 0;
+  bool has_more = false;
+  bool full_sync = false;
+  uint64_t next_seq = 0;  // position the next_token stands for
+};
+
+struct PutResult {
+  ChangeResult result = ChangeResult::kApplied;
+  std::string json;  // the stored contact after the write
+  uint64_t seq = 0;
+  bool created = false;
+};
+
+// Called after every commit that took seqs, with the domain and its new
+// last_seq. Runs on the writer's thread: must be quick and must not call back
+// into the Directory's write methods.
+using CommitListener =
+    std::function<void(const std::string& domain, uint64_t last_seq)>;
+
+class Directory {
+ public:
+  Directory(std::unique_ptr<Store> store, std::string token_secret,
+            DirectoryOptions options, Clock* clock = Clock::System());
+  ~Directory();
+
+  // Loads the domains' state from the store. Call once before use.
+  Status Open();
+
+  const DirectoryOptions& options() const { return options_; }
+  Store& store() { return *store_; }
+
+  // Domains.
+  Result<DomainInfo> CreateDomain(std::string_view name);
+  Result<std::vector<DomainInfo>> ListDomains();
+  Result<DomainInfo> GetDomain(std::string_view name);
+
+  // Contacts. `contact.id` must be set. The result's json is the stored form.
+  Result<StoredContact> GetContact(std::string_view domain,
+                                   std::string_view id);
+  Result<PutResult> PutContact(std::string_view domain, const Contact& contact,
+                               std::optional<std::string> if_match,
+                               bool if_none_match, std::string_view actor);
+  Result<WriteResult> DeleteContact(std::string_view domain,
+                                    std::string_view id,
+                                    std::optional<std::string> if_match,
+                                    std::string_view actor);
+  // Applies up to max_batch_changes changes atomically (contiguous seqs).
+  Result<WriteResult> Write(std::string_view domain,
+                            std::span<const ChangeRequest> changes,
+                            std::string_view actor);
+
+  // The change feed (full sync when no token and no since).
+  Result<ChangesPage> Changes(std::string_view domain,
+                              const ChangesRequest& req);
+
+  // Current last_seq of a domain, from memory; nullopt if unknown domain.
+  std::optional<uint64_t> LastSeq(std::string_view domain) const;
+
+  Result<std::vector<HistoryEntry>> History(std::string_view domain,
+                                            std::string_view contact_id,
+                                            uint64_t after_seq, size_t limit);
+
+  // Purges tombstones and history older than `older_than_us` (default: the
+  // configured retention) and advances the horizon.
+  Result<PurgeResult> Purge(std::string_view domain,
+                            std::optional<int64_t> older_than_us = {});
+  // Purges every domain by the configured retention.
+  Status PurgeAll();
+
+  void SetCommitListener(CommitListener listener);
+
+ private:
+  struct DomainState;
+  Result<std::shared_ptr<DomainState>> Find(std::string_view domain) const;
+  void Committed(DomainState& d, const WriteResult& w);
+
+  std::unique_ptr<Store> store_;
+  TokenCodec tokens_;
+  const DirectoryOptions options_;
+  Clock* const clock_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<DomainState>>
+      domains_;               // GUARDED_BY(mu_)
+  CommitListener listener_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace galsync

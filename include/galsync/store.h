@@ -1,0 +1,186 @@
+// The store: durable home of every domain's contacts and change log.
+//
+// A Store is a narrow interface so that backends (SQLite today, PostgreSQL
+// next) can be swapped without touching callers. It knows nothing of HTTP,
+// tokens or JSON beyond storing opaque canonical contact JSON.
+//
+// The model, per domain:
+//   - one row per contact holding its *latest* state (live or tombstone) and
+//     the seq of the change that produced it. Reading "rows with seq > S in
+//     seq order" is therefore the log compacted by key (brief invariant 2);
+//   - last_seq: the highest seq assigned. Seqs are assigned 1, 2, 3, ... in
+//     commit order (invariant 1): a reader that sees seq N sees every change
+//     below N;
+//   - horizon_seq: tombstones with seq <= horizon may have been purged, so a
+//     sync token below it can no longer be served as a delta;
+//   - an append-only audit history of every change (who, when, before/after),
+//     kept separately from the compacted log and purged by retention.
+// A store has an incarnation id, fixed at creation and changed on restore, to
+// which sync tokens are bound.
+//
+// Thread-safety: all methods may be called concurrently from any thread.
+// Writes are serialized inside the store; reads run in parallel and each sees
+// a consistent snapshot.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "galsync/status.h"
+
+namespace galsync {
+
+struct DomainInfo {
+  int64_t id = 0;         // store-internal key
+  std::string name;       // e.g. "example.com"; see IsValidDomainName
+  uint64_t uid = 0;       // random; binds sync tokens to this domain's life
+  int64_t created_us = 0;
+  uint64_t last_seq = 0;
+  int64_t last_time_us = 0;   // commit time of last_seq
+  uint64_t horizon_seq = 0;
+  uint64_t live_count = 0;    // live (not deleted) contacts
+};
+
+// Domain names: 1..253 bytes of [a-z0-9.-], starting with a letter or digit.
+bool IsValidDomainName(std::string_view name);
+
+enum class ChangeOp { kUpsert, kDelete };
+std::string_view ChangeOpName(ChangeOp op);  // "upsert" | "delete"
+
+// One requested change. For an upsert, `content_json` is the contact's
+// canonical content (CanonicalContentJson); the store appends the
+// server-maintained members.
+struct ChangeRequest {
+  ChangeOp op = ChangeOp::kUpsert;
+  std::string id;
+  std::string content_json;
+  // If set, the change applies only if the contact is live with this version
+  // ("*": any version) (412 otherwise).
+  std::optional<std::string> if_match;
+  // If true, an upsert applies only if no live contact has this id (412).
+  bool if_none_match = false;
+};
+
+enum class ChangeResult {
+  kApplied,    // took a seq
+  kUnchanged,  // upsert with identical content: no seq, no log entry
+  kNotFound,   // delete of an id that is not live: no seq
+};
+
+struct ChangeOutcome {
+  ChangeResult result = ChangeResult::kApplied;
+  uint64_t seq = 0;  // the contact's seq after the write (0 if not live)
+  bool created = false;  // an upsert that made a new (or revived) contact
+};
+
+struct WriteResult {
+  uint64_t first_seq = 0;  // seqs taken: [first_seq, last_seq]; 0,0 if none
+  uint64_t last_seq = 0;
+  int64_t time_us = 0;     // commit time recorded for every change in it
+  uint64_t domain_last_seq = 0;
+  uint64_t live_count = 0;
+  std::vector<ChangeOutcome> outcomes;  // one per request, same order
+};
+
+// A contact's stored state.
+struct StoredContact {
+  std::string id;
+  uint64_t seq = 0;
+  int64_t time_us = 0;
+  bool deleted = false;
+  std::string json;  // stored contact JSON; empty for tombstones
+};
+
+// One row of a change scan; views are valid only during the visitor call.
+struct ChangeRow {
+  uint64_t seq;
+  int64_t time_us;
+  bool deleted;
+  std::string_view id;
+  std::string_view json;  // empty for tombstones
+};
+// Return false to stop the scan after this row.
+using ChangeVisitor = std::function<bool(const ChangeRow&)>;
+
+struct ScanResult {
+  uint64_t rows = 0;        // rows passed to the visitor
+  bool stopped = false;     // the visitor returned false
+  bool exhausted = false;   // no more rows after the last one visited
+  uint64_t snapshot_last_seq = 0;  // domain last_seq in the scan's snapshot
+  uint64_t horizon_seq = 0;        // ... and horizon, in the same snapshot
+};
+
+struct HistoryEntry {
+  uint64_t seq = 0;
+  int64_t time_us = 0;
+  std::string contact_id;
+  std::string actor;
+  ChangeOp op = ChangeOp::kUpsert;
+  std::string before_json;  // empty if the contact did not exist
+  std::string after_json;   // empty for deletes
+};
+
+struct PurgeResult {
+  uint64_t tombstones_removed = 0;
+  uint64_t history_removed = 0;
+  uint64_t horizon_seq = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Random id fixed at store creation; sync tokens are bound to it.
+  virtual uint64_t incarnation() const = 0;
+
+  // kConflict if the name is taken, kInvalidArgument if invalid.
+  virtual Result<DomainInfo> CreateDomain(std::string_view name,
+                                          int64_t now_us) = 0;
+  virtual Result<std::vector<DomainInfo>> ListDomains() = 0;
+  virtual Result<DomainInfo> GetDomain(std::string_view name) = 0;
+
+  // The contact's latest state, tombstones included; kNotFound if the id was
+  // never written (or its tombstone was purged).
+  virtual Result<StoredContact> GetContact(int64_t domain_id,
+                                           std::string_view id) = 0;
+
+  // Applies `changes` atomically in one transaction: all or none. Changes that
+  // apply take the contiguous seq range [first_seq, last_seq] in request
+  // order, all stamped with one commit time >= every earlier time of the
+  // domain. Durable when it returns (per the store's durability setting).
+  // Fails with kPreconditionFailed (reason "version_mismatch") if any
+  // if_match / if_none_match condition fails; nothing is written then.
+  virtual Result<WriteResult> Write(int64_t domain_id,
+                                    std::span<const ChangeRequest> changes,
+                                    std::string_view actor, int64_t now_us) = 0;
+
+  // Visits rows with seq > after_seq in seq order, skipping tombstones with
+  // seq <= skip_tombstones_upto, at most max_rows of them, all from one
+  // consistent snapshot.
+  virtual Result<ScanResult> ScanChanges(int64_t domain_id, uint64_t after_seq,
+                                         uint64_t skip_tombstones_upto,
+                                         size_t max_rows,
+                                         const ChangeVisitor& visit) = 0;
+
+  // The seq S such that every change committed at or after `time_us` has
+  // seq > S: i.e. (first seq with time >= time_us) - 1, or last_seq if none.
+  virtual Result<uint64_t> SeqBeforeTime(int64_t domain_id,
+                                         int64_t time_us) = 0;
+
+  // Audit history, oldest first, seq > after_seq. Empty contact_id: all.
+  virtual Result<std::vector<HistoryEntry>> History(int64_t domain_id,
+                                                    std::string_view contact_id,
+                                                    uint64_t after_seq,
+                                                    size_t limit) = 0;
+
+  // Removes tombstones and history entries committed before cutoff_us and
+  // raises the horizon to the highest purged tombstone seq.
+  virtual Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) = 0;
+};
+
+}  // namespace galsync

@@ -1,0 +1,490 @@
+// Handlers of the native JSON API. The route table in JsonApi::Routes() is
+// the one list of endpoints; docs/api.md documents each.
+#include "server/api.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "galsync/contact.h"
+#include "util/crypto.h"
+
+namespace galsync::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+using Awaitable = asio::awaitable<Response>;
+
+Response Ok(int status, std::string body) {
+  return Response::Json(status, std::move(body));
+}
+
+Result<uint64_t> ParseUint(std::string_view text, std::string_view name,
+                           uint64_t min, uint64_t max) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < min ||
+      v > max) {
+    return Error::InvalidArgument(
+        "invalid_" + std::string(name),
+        "query parameter \"" + std::string(name) + "\" must be an integer in " +
+            std::to_string(min) + ".." + std::to_string(max) + ", got \"" +
+            std::string(text.substr(0, 32)) + "\"");
+  }
+  return v;
+}
+
+// Parses an optional integer query parameter.
+Result<uint64_t> UintParam(const Request& r, std::string_view name,
+                           uint64_t dflt, uint64_t min, uint64_t max) {
+  auto v = r.query_param(name);
+  if (!v) return dflt;
+  return ParseUint(*v, name, min, max);
+}
+
+Result<json::value> ParseBody(const Request& r, int max_depth) {
+  json::parse_options opts;
+  opts.max_depth = max_depth;
+  json::error_code ec;
+  json::value v = json::parse(r.http.body(), ec, {}, opts);
+  if (ec) {
+    std::string msg = "request body is not valid JSON: " + ec.message();
+    if (r.http.body().empty()) msg = "request body is empty; expected JSON";
+    return Error::InvalidArgument("invalid_json", msg);
+  }
+  return v;
+}
+
+std::string Quote(std::string_view s) { return json::serialize(json::string(s)); }
+
+std::string DomainJson(const DomainInfo& d) {
+  json::object o;
+  o["name"] = d.name;
+  o["created"] = FormatTime(d.created_us);
+  o["last_seq"] = d.last_seq;
+  if (d.last_time_us) o["updated"] = FormatTime(d.last_time_us);
+  o["horizon_seq"] = d.horizon_seq;
+  o["contacts"] = d.live_count;
+  return json::serialize(o);
+}
+
+// Strips the quotes (and a weak prefix) from an entity tag.
+std::string Unquote(std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return std::string(etag);
+}
+
+std::string ETag(uint64_t seq) { return "\"" + std::to_string(seq) + "\""; }
+
+// Runs `fn` on `pool` and resumes the caller on its own executor.
+template <typename Fn>
+auto OnPool(asio::thread_pool& pool, Fn fn)
+    -> asio::awaitable<decltype(fn())> {
+  using R = decltype(fn());
+  co_return co_await asio::co_spawn(
+      pool, [fn = std::move(fn)]() -> asio::awaitable<R> { co_return fn(); },
+      asio::use_awaitable);
+}
+
+// Decodes a contact from a JSON object, supplying `id` when it is absent and
+// checking it (and "domain") against the URL when present.
+Result<Contact> ContactFromBody(json::value body, std::string_view id,
+                                std::string_view domain) {
+  json::object* o = body.if_object();
+  if (o == nullptr) {
+    return Error::InvalidArgument("invalid_contact",
+                                  "request body must be a JSON object");
+  }
+  if (!id.empty()) {
+    if (auto* v = o->if_contains("id")) {
+      if (!v->is_string() || v->get_string() != id) {
+        return Error::InvalidArgument(
+            "id_mismatch", "\"id\" in the body differs from the id in the URL");
+      }
+    } else {
+      (*o)["id"] = id;
+    }
+  }
+  if (auto* v = o->if_contains("domain")) {
+    if (!v->is_string() || v->get_string() != domain) {
+      return Error::InvalidArgument(
+          "domain_mismatch",
+          "\"domain\" in the body differs from the domain in the URL");
+    }
+  }
+  return ContactFromJson(body);
+}
+
+std::string ActorOf(const Request& r) {
+  return "http:" + (r.peer.empty() ? std::string("unknown") : r.peer);
+}
+
+}  // namespace
+
+JsonApi::JsonApi(Directory& dir, ApiLimits limits)
+    : dir_(dir), limits_(limits) {
+  dir_.SetCommitListener([this](const std::string& domain, uint64_t) {
+    waiters_.Notify(domain);
+  });
+}
+
+JsonApi::~JsonApi() {
+  dir_.SetCommitListener({});
+  write_pool_.join();
+}
+
+std::vector<Route> JsonApi::Routes() {
+  using V = http::verb;
+  auto h = [this](Awaitable (JsonApi::*m)(Request&)) -> Handler {
+    return [this, m](Request& r) { return (this->*m)(r); };
+  };
+  const std::string d = "/v1/domains/{domain}";
+  return {
+      {V::get, "/v1/health", Scope::kPublic, h(&JsonApi::Health)},
+      {V::get, "/v1/domains", Scope::kAdmin, h(&JsonApi::ListDomains)},
+      {V::post, "/v1/domains", Scope::kAdmin, h(&JsonApi::CreateDomain)},
+      {V::get, d, Scope::kRead, h(&JsonApi::GetDomain)},
+      {V::get, d + "/changes", Scope::kRead, h(&JsonApi::Changes)},
+      {V::post, d + "/contacts", Scope::kWrite, h(&JsonApi::PostContact)},
+      {V::post, d + "/contacts:batch", Scope::kWrite, h(&JsonApi::Batch)},
+      {V::get, d + "/contacts/{id}", Scope::kRead, h(&JsonApi::GetContact)},
+      {V::put, d + "/contacts/{id}", Scope::kWrite, h(&JsonApi::PutContact)},
+      {V::delete_, d + "/contacts/{id}", Scope::kWrite,
+       h(&JsonApi::DeleteContact)},
+      {V::get, d + "/contacts/{id}/history", Scope::kAdmin,
+       h(&JsonApi::ContactHistory)},
+      {V::get, d + "/history", Scope::kAdmin, h(&JsonApi::DomainHistory)},
+      {V::post, d + "/purge", Scope::kAdmin, h(&JsonApi::Purge)},
+  };
+}
+
+Awaitable JsonApi::Health(Request&) {
+  json::object o;
+  o["status"] = "ok";
+  o["incarnation"] = std::to_string(dir_.store().incarnation());
+  o["long_polls"] = waiters_.waiting();
+  co_return Ok(200, json::serialize(o));
+}
+
+Awaitable JsonApi::ListDomains(Request&) {
+  auto list = dir_.ListDomains();
+  if (!list) co_return ErrorResponse(list.error());
+  std::string body = "{\"domains\":[";
+  for (size_t i = 0; i < list->size(); ++i) {
+    if (i) body += ',';
+    body += DomainJson((*list)[i]);
+  }
+  body += "]}";
+  co_return Ok(200, std::move(body));
+}
+
+Awaitable JsonApi::CreateDomain(Request& r) {
+  auto body = ParseBody(r, limits_.max_json_depth);
+  if (!body) co_return ErrorResponse(body.error());
+  const json::object* o = body->if_object();
+  const json::value* name = o ? o->if_contains("name") : nullptr;
+  if (!name || !name->is_string() || o->size() != 1) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "invalid_domain", "expected {\"name\": \"<domain name>\"}"));
+  }
+  std::string n(name->get_string());
+  auto d = co_await OnPool(write_pool_, [&] { return dir_.CreateDomain(n); });
+  if (!d) co_return ErrorResponse(d.error());
+  Response res = Ok(201, DomainJson(*d));
+  res.headers.emplace_back("Location", "/v1/domains/" + d->name);
+  co_return res;
+}
+
+Awaitable JsonApi::GetDomain(Request& r) {
+  auto d = dir_.GetDomain(r.param("domain"));
+  if (!d) co_return ErrorResponse(d.error());
+  co_return Ok(200, DomainJson(*d));
+}
+
+Awaitable JsonApi::GetContact(Request& r) {
+  auto c = dir_.GetContact(r.param("domain"), r.param("id"));
+  if (!c) co_return ErrorResponse(c.error());
+  Response res = Ok(200, std::move(c->json));
+  res.headers.emplace_back("ETag", ETag(c->seq));
+  if (auto inm = r.header("If-None-Match"); inm && Unquote(*inm) ==
+                                                      std::to_string(c->seq)) {
+    res.status = 304;
+    res.body.clear();
+  }
+  co_return res;
+}
+
+Awaitable JsonApi::PutContact(Request& r) {
+  const std::string& id = r.param("id");
+  if (!IsValidContactId(id)) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "invalid_id",
+        "contact id must be 1..128 characters of [A-Za-z0-9._~@+=-]"));
+  }
+  co_return co_await Put(r, id, false);
+}
+
+Awaitable JsonApi::PostContact(Request& r) {
+  co_return co_await Put(r, "", true);
+}
+
+Awaitable JsonApi::Put(Request& r, std::string id, bool created_by_post) {
+  auto body = ParseBody(r, limits_.max_json_depth);
+  if (!body) co_return ErrorResponse(body.error());
+  if (created_by_post) {
+    // POST creates: the server picks the id unless the body has one.
+    if (auto* o = body->if_object(); o && !o->contains("id")) {
+      (*o)["id"] = crypto::RandomHex128();
+    }
+  }
+  const std::string& domain = r.param("domain");
+  auto contact = ContactFromBody(std::move(*body), id, domain);
+  if (!contact) co_return ErrorResponse(contact.error());
+
+  std::optional<std::string> if_match;
+  if (auto h = r.header("If-Match")) if_match = Unquote(*h);
+  bool if_none_match = created_by_post;
+  if (auto h = r.header("If-None-Match")) {
+    if (*h != "*") {
+      co_return ErrorResponse(Error::InvalidArgument(
+          "invalid_precondition", "on writes only If-None-Match: * is supported"));
+    }
+    if_none_match = true;
+  }
+  std::string actor = ActorOf(r);
+  auto put = co_await OnPool(write_pool_, [&] {
+    return dir_.PutContact(domain, *contact, if_match, if_none_match, actor);
+  });
+  if (!put) co_return ErrorResponse(put.error());
+  Response res = Ok(put->created ? 201 : 200, std::move(put->json));
+  res.headers.emplace_back("ETag", ETag(put->seq));
+  if (put->created) {
+    res.headers.emplace_back("Location",
+                             "/v1/domains/" + domain + "/contacts/" +
+                                 contact->id);
+  }
+  co_return res;
+}
+
+Awaitable JsonApi::DeleteContact(Request& r) {
+  std::optional<std::string> if_match;
+  if (auto h = r.header("If-Match")) if_match = Unquote(*h);
+  const std::string& domain = r.param("domain");
+  const std::string& id = r.param("id");
+  std::string actor = ActorOf(r);
+  auto w = co_await OnPool(write_pool_, [&] {
+    return dir_.DeleteContact(domain, id, if_match, actor);
+  });
+  if (!w) co_return ErrorResponse(w.error());
+  json::object o;
+  o["id"] = id;
+  o["deleted"] = true;
+  o["seq"] = w->last_seq;
+  co_return Ok(200, json::serialize(o));
+}
+
+Awaitable JsonApi::Batch(Request& r) {
+  const std::string& domain = r.param("domain");
+  std::string actor = ActorOf(r);
+  const int depth = limits_.max_json_depth;
+  // Parsing 10,000 contacts takes milliseconds: do it off the network
+  // threads, together with the write.
+  auto result = co_await OnPool(write_pool_, [&]() -> Result<std::string> {
+    auto body = ParseBody(r, depth);
+    if (!body) return std::move(body).error();
+    const json::object* o = body->if_object();
+    const json::value* list = o ? o->if_contains("changes") : nullptr;
+    if (!list || !list->is_array() || o->size() != 1) {
+      return Error::InvalidArgument("invalid_batch",
+                                    "expected {\"changes\": [...]}");
+    }
+    const json::array& arr = list->get_array();
+    if (arr.size() > dir_.options().max_batch_changes) {
+      return Error{ErrorKind::kPayloadTooLarge, "batch_too_large",
+                   "a batch holds at most " +
+                       std::to_string(dir_.options().max_batch_changes) +
+                       " changes; got " + std::to_string(arr.size())};
+    }
+    std::vector<ChangeRequest> changes(arr.size());
+    for (size_t i = 0; i < arr.size(); ++i) {
+      const std::string at = "changes[" + std::to_string(i) + "]";
+      auto bad = [&](std::string msg) {
+        return Error::InvalidArgument("invalid_batch", at + ": " + msg);
+      };
+      const json::object* item = arr[i].if_object();
+      if (!item) return bad("must be an object");
+      ChangeRequest& ch = changes[i];
+      for (const auto& [k, v] : *item) {
+        if (k == "op" || k == "contact" || k == "id") continue;
+        if (k == "if_match" && v.is_string()) {
+          ch.if_match = std::string(v.get_string());
+          continue;
+        }
+        return bad("unknown or invalid member \"" + std::string(k) + "\"");
+      }
+      const json::value* op = item->if_contains("op");
+      if (!op || !op->is_string()) return bad("\"op\" is required");
+      if (op->get_string() == "upsert") {
+        const json::value* c = item->if_contains("contact");
+        if (!c) return bad("an upsert needs \"contact\"");
+        auto contact = ContactFromBody(*c, "", domain);
+        if (!contact) {
+          Error e = std::move(contact).error();
+          e.message = at + ".contact: " + e.message;
+          return e;
+        }
+        ch.op = ChangeOp::kUpsert;
+        ch.id = contact->id;
+        ch.content_json = CanonicalContentJson(*contact);
+      } else if (op->get_string() == "delete") {
+        const json::value* id = item->if_contains("id");
+        if (!id || !id->is_string()) return bad("a delete needs \"id\"");
+        ch.op = ChangeOp::kDelete;
+        ch.id = std::string(id->get_string());
+      } else {
+        return bad("\"op\" must be \"upsert\" or \"delete\"");
+      }
+    }
+    auto w = dir_.Write(domain, changes, actor);
+    if (!w) return std::move(w).error();
+    size_t applied = 0, unchanged = 0, not_found = 0;
+    std::string results = "[";
+    for (size_t i = 0; i < w->outcomes.size(); ++i) {
+      const ChangeOutcome& oc = w->outcomes[i];
+      const char* what = "applied";
+      switch (oc.result) {
+        case ChangeResult::kApplied: ++applied; break;
+        case ChangeResult::kUnchanged: ++unchanged; what = "unchanged"; break;
+        case ChangeResult::kNotFound: ++not_found; what = "not_found"; break;
+      }
+      if (i) results += ',';
+      results += "{\"id\":\"" + changes[i].id + "\",\"result\":\"" + what +
+                 "\",\"seq\":" + std::to_string(oc.seq) + "}";
+    }
+    results += "]";
+    json::object out;
+    out["first_seq"] = w->first_seq;
+    out["last_seq"] = w->last_seq;
+    out["applied"] = applied;
+    out["unchanged"] = unchanged;
+    out["not_found"] = not_found;
+    std::string s = json::serialize(out);
+    s.pop_back();
+    s += ",\"results\":" + results + "}";
+    return s;
+  });
+  if (!result) co_return ErrorResponse(result.error());
+  co_return Ok(200, std::move(*result));
+}
+
+Awaitable JsonApi::Changes(Request& r) {
+  const std::string& domain = r.param("domain");
+  ChangesRequest req;
+  auto limit = UintParam(r, "limit", 0, 1, limits_.max_limit_param);
+  if (!limit) co_return ErrorResponse(limit.error());
+  req.limit = *limit;
+  auto wait = UintParam(r, "wait", 0, 0, limits_.max_wait_seconds);
+  if (!wait) co_return ErrorResponse(wait.error());
+  auto token = r.query_param("token");
+  auto since = r.query_param("since");
+  if (token && since) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "token_and_since", "give either \"token\" or \"since\", not both"));
+  }
+  if (token) req.token = std::string(*token);
+  if (since) {
+    auto t = ParseTime(*since);
+    if (!t) co_return ErrorResponse(t.error());
+    req.since_us = *t;
+  }
+
+  auto page = dir_.Changes(domain, req);
+  if (!page) co_return ErrorResponse(page.error());
+  if (*wait > 0 && page->count == 0 && !page->has_more) {
+    // Long-poll: wait for the domain's next commit, or the time limit.
+    auto ex = co_await asio::this_coro::executor;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(*wait);
+    const uint64_t position = page->next_seq;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto timer = std::make_shared<ChangeWaiters::Timer>(ex, deadline);
+      uint64_t ticket = waiters_.Add(domain, timer);
+      auto last = dir_.LastSeq(domain);
+      if (last && *last > position) {
+        waiters_.Remove(domain, ticket);
+        break;
+      }
+      auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+      waiters_.Remove(domain, ticket);
+      if (!ec) break;  // time is up
+      last = dir_.LastSeq(domain);
+      if (!last || *last > position) break;
+      if (waiters_.closed()) break;  // shutting down
+    }
+    page = dir_.Changes(domain, req);
+    if (!page) co_return ErrorResponse(page.error());
+  }
+  Response res = Ok(200, std::move(page->body));
+  res.headers.emplace_back("Cache-Control", "no-store");
+  co_return res;
+}
+
+Awaitable JsonApi::History(Request& r, std::string_view contact_id) {
+  auto after = UintParam(r, "after", 0, 0, UINT64_MAX >> 1);
+  if (!after) co_return ErrorResponse(after.error());
+  auto limit = UintParam(r, "limit", 100, 1, limits_.max_limit_param);
+  if (!limit) co_return ErrorResponse(limit.error());
+  auto h = dir_.History(r.param("domain"), contact_id, *after, *limit);
+  if (!h) co_return ErrorResponse(h.error());
+  std::string body = "{\"entries\":[";
+  for (size_t i = 0; i < h->size(); ++i) {
+    const HistoryEntry& e = (*h)[i];
+    if (i) body += ',';
+    body += "{\"seq\":" + std::to_string(e.seq) + ",\"time\":\"" +
+            FormatTime(e.time_us) + "\",\"op\":\"" +
+            std::string(ChangeOpName(e.op)) + "\",\"id\":\"" + e.contact_id +
+            "\",\"actor\":" + Quote(e.actor) + ",\"before\":" +
+            (e.before_json.empty() ? "null" : e.before_json) +
+            ",\"after\":" + (e.after_json.empty() ? "null" : e.after_json) +
+            "}";
+  }
+  body += "]}";
+  co_return Ok(200, std::move(body));
+}
+
+Awaitable JsonApi::ContactHistory(Request& r) {
+  const std::string& id = r.param("id");
+  co_return co_await History(r, id);
+}
+
+Awaitable JsonApi::DomainHistory(Request& r) {
+  co_return co_await History(r, "");
+}
+
+Awaitable JsonApi::Purge(Request& r) {
+  auto older = r.query_param("older_than");
+  std::optional<int64_t> older_us;
+  if (older) {
+    auto s = ParseUint(*older, "older_than", 0, 100ull * 365 * 24 * 3600);
+    if (!s) co_return ErrorResponse(s.error());
+    older_us = static_cast<int64_t>(*s) * 1000000;
+  }
+  const std::string& domain = r.param("domain");
+  auto p = co_await OnPool(write_pool_,
+                           [&] { return dir_.Purge(domain, older_us); });
+  if (!p) co_return ErrorResponse(p.error());
+  json::object o;
+  o["tombstones_removed"] = p->tombstones_removed;
+  o["history_removed"] = p->history_removed;
+  o["horizon_seq"] = p->horizon_seq;
+  co_return Ok(200, json::serialize(o));
+}
+
+}  // namespace galsync::server

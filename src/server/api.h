@@ -1,0 +1,63 @@
+// The native JSON API (docs/api.md): its route table and handlers. Handlers
+// translate between HTTP and the core Directory; they hold no state of their
+// own besides the long-poll waiters and the pool that runs blocking writes.
+//
+// Thread-safety: handlers run concurrently on the server's threads.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "galsync/directory.h"
+#include "server/change_waiters.h"
+#include "server/router.h"
+
+namespace galsync::server {
+
+struct ApiLimits {
+  int64_t max_wait_seconds = 120;     // long-poll `wait`
+  size_t max_limit_param = 1000000;   // `limit` above this is a 400
+  int max_json_depth = 32;            // request bodies
+};
+
+class JsonApi {
+ public:
+  JsonApi(Directory& dir, ApiLimits limits = {});
+  ~JsonApi();
+
+  // The route table; every endpoint of the API is declared here.
+  std::vector<Route> Routes();
+
+  // Wakes every long-poll (shutdown).
+  void WakeAll() { waiters_.NotifyAll(); }
+  ChangeWaiters& waiters() { return waiters_; }
+
+ private:
+  using Awaitable = boost::asio::awaitable<Response>;
+  Awaitable Health(Request& r);
+  Awaitable ListDomains(Request& r);
+  Awaitable CreateDomain(Request& r);
+  Awaitable GetDomain(Request& r);
+  Awaitable GetContact(Request& r);
+  Awaitable PutContact(Request& r);
+  Awaitable PostContact(Request& r);
+  Awaitable DeleteContact(Request& r);
+  Awaitable Batch(Request& r);
+  Awaitable Changes(Request& r);
+  Awaitable ContactHistory(Request& r);
+  Awaitable DomainHistory(Request& r);
+  Awaitable Purge(Request& r);
+
+  Awaitable Put(Request& r, std::string id, bool created_by_post);
+  Awaitable History(Request& r, std::string_view contact_id);
+
+  Directory& dir_;
+  const ApiLimits limits_;
+  ChangeWaiters waiters_;
+  // Writes block on fsync; they run here, off the network threads.
+  boost::asio::thread_pool write_pool_{2};
+};
+
+}  // namespace galsync::server

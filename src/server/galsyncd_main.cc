@@ -1,0 +1,378 @@
+// galsyncd: the galsync server binary. Parses flags, opens the data
+// directory (store + token secret), optionally loads demo data, and serves
+// the JSON API until SIGINT/SIGTERM.
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "demo/demo_people.h"
+#include "galsync/directory.h"
+#include "galsync/sqlite_store.h"
+#include "server/api.h"
+#include "server/http_server.h"
+#include "util/crypto.h"
+
+namespace {
+
+using namespace galsync;
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+constexpr char kUsage[] = R"(usage: galsyncd [flags]
+
+Serves a galsync directory over the JSON HTTP API (docs/api.md).
+
+Flags:
+  --data-dir DIR         where the store (galsync.db) and the token secret
+                         (token.key) live; created if missing
+                         [default: ./galsync-data]
+  --listen HOST:PORT     address to serve on; port 0 picks a free port
+                         [default: 127.0.0.1:8080]
+  --threads N            network threads [default: number of cores]
+  --durability MODE      full: fsync every commit (survives power loss);
+                         normal: survives kill -9 but maybe not power loss
+                         [default: full]
+  --retention DURATION   keep tombstones and audit history this long, e.g.
+                         30d, 12h, 90m, 3600s [default: 30d]
+  --purge-interval DUR   how often the purge job runs [default: 1h]
+  --page-max N           most changes in one sync page [default: 5000]
+  --page-bytes N         byte budget of one sync page [default: 4194304]
+  --max-connections N    concurrent connections [default: 10000]
+  --new-incarnation      give the store a new incarnation id, invalidating
+                         every sync token (do this after restoring a backup)
+  --demo N               create the domain "demo.example" (or --demo-domain)
+                         with N generated people, if it is empty
+  --demo-domain NAME     domain for --demo [default: demo.example]
+  --help                 print this help and exit
+  --version              print the version and exit
+
+On start galsyncd prints "galsyncd listening on http://HOST:PORT" on stdout.
+Exit status: 0 after a clean shutdown, 1 on a startup error, 2 on bad flags.
+)";
+
+struct Flags {
+  std::string data_dir = "galsync-data";
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  bool durability_full = true;
+  int64_t retention_us = int64_t{30} * 86400 * 1000000;
+  int64_t purge_interval_us = int64_t{3600} * 1000000;
+  size_t page_max = 5000;
+  size_t page_bytes = 4 << 20;
+  size_t max_connections = 10000;
+  bool new_incarnation = false;
+  size_t demo = 0;
+  std::string demo_domain = "demo.example";
+};
+
+[[noreturn]] void BadFlag(const std::string& msg) {
+  std::cerr << "galsyncd: " << msg << "\n(see galsyncd --help)\n";
+  std::exit(2);
+}
+
+uint64_t ParseCount(const std::string& flag, const std::string& v,
+                    uint64_t min, uint64_t max) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
+    BadFlag(flag + " wants a number in " + std::to_string(min) + ".." +
+            std::to_string(max) + ", got \"" + v + "\"");
+  }
+  return n;
+}
+
+int64_t ParseDuration(const std::string& flag, const std::string& v) {
+  if (v.empty()) BadFlag(flag + " wants a duration like 30d, 12h, 90m, 10s");
+  int64_t unit = 1;
+  switch (v.back()) {
+    case 'd': unit = 86400; break;
+    case 'h': unit = 3600; break;
+    case 'm': unit = 60; break;
+    case 's': unit = 1; break;
+    default: BadFlag(flag + " wants a duration like 30d, 12h, 90m, 10s");
+  }
+  uint64_t n = ParseCount(flag, v.substr(0, v.size() - 1), 0, 100000000);
+  return static_cast<int64_t>(n) * unit * 1000000;
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags f;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string value;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      args.insert(args.begin() + i + 1, value);
+    }
+    auto next = [&]() -> std::string {
+      if (i + 1 >= args.size()) BadFlag(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--version") {
+      std::cout << "galsyncd 0.1.0\n";
+      std::exit(0);
+    } else if (a == "--data-dir") {
+      f.data_dir = next();
+    } else if (a == "--listen") {
+      std::string v = next();
+      auto colon = v.rfind(':');
+      if (colon == std::string::npos) BadFlag("--listen wants HOST:PORT");
+      f.host = v.substr(0, colon);
+      if (f.host.size() > 2 && f.host.front() == '[') {
+        f.host = f.host.substr(1, f.host.size() - 2);
+      }
+      f.port = static_cast<uint16_t>(
+          ParseCount("--listen port", v.substr(colon + 1), 0, 65535));
+    } else if (a == "--threads") {
+      f.threads = static_cast<unsigned>(ParseCount(a, next(), 1, 256));
+    } else if (a == "--durability") {
+      std::string v = next();
+      if (v != "full" && v != "normal") {
+        BadFlag("--durability wants full or normal");
+      }
+      f.durability_full = v == "full";
+    } else if (a == "--retention") {
+      f.retention_us = ParseDuration(a, next());
+    } else if (a == "--purge-interval") {
+      f.purge_interval_us = ParseDuration(a, next());
+      if (f.purge_interval_us == 0) BadFlag("--purge-interval must be > 0");
+    } else if (a == "--page-max") {
+      f.page_max = ParseCount(a, next(), 1, 100000);
+    } else if (a == "--page-bytes") {
+      f.page_bytes = ParseCount(a, next(), 4096, 256 << 20);
+    } else if (a == "--max-connections") {
+      f.max_connections = ParseCount(a, next(), 1, 1000000);
+    } else if (a == "--new-incarnation") {
+      f.new_incarnation = true;
+    } else if (a == "--demo") {
+      f.demo = ParseCount(a, next(), 0, 100000000);
+    } else if (a == "--demo-domain") {
+      f.demo_domain = next();
+      if (!IsValidDomainName(f.demo_domain)) {
+        BadFlag("--demo-domain: not a valid domain name");
+      }
+    } else {
+      BadFlag("unknown flag \"" + a + "\"");
+    }
+  }
+  return f;
+}
+
+// Reads the token secret, creating it (mode 0600) on first start.
+Result<std::string> LoadSecret(const fs::path& path) {
+  std::string secret;
+  if (std::ifstream in(path, std::ios::binary); in) {
+    secret.assign(std::istreambuf_iterator<char>(in), {});
+    if (secret.size() < TokenCodec::kSecretBytes) {
+      return Error::Internal(path.string() + " is shorter than " +
+                             std::to_string(TokenCodec::kSecretBytes) +
+                             " bytes; remove it to make a new secret (this "
+                             "invalidates every sync token)");
+    }
+    return secret;
+  }
+  secret.resize(TokenCodec::kSecretBytes);
+  crypto::RandomBytes(secret.data(), secret.size());
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    mode_t old = umask(077);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    umask(old);
+    out.write(secret.data(), static_cast<std::streamsize>(secret.size()));
+    out.flush();
+    if (!out) return Error::Internal("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Error::Internal("cannot create " + path.string());
+  return secret;
+}
+
+Status LoadDemo(Directory& dir, const std::string& domain, size_t n) {
+  auto d = dir.GetDomain(domain);
+  if (!d) {
+    auto created = dir.CreateDomain(domain);
+    if (!created) return std::move(created).error();
+    d = std::move(created);
+  }
+  if (d->live_count > 0 || d->last_seq > 0) return Ok{};
+  auto start = std::chrono::steady_clock::now();
+  std::vector<ChangeRequest> batch;
+  const size_t kBatch = dir.options().max_batch_changes;
+  for (size_t i = 0; i < n; ++i) {
+    Contact c = demo::GeneratePerson(i, 42, domain);
+    batch.push_back({ChangeOp::kUpsert, c.id, CanonicalContentJson(c), {}, false});
+    if (batch.size() == kBatch || i + 1 == n) {
+      auto w = dir.Write(domain, batch, "demo");
+      if (!w) return std::move(w).error();
+      batch.clear();
+    }
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           start).count();
+  std::fprintf(stderr, "galsyncd: loaded %zu demo people into %s in %.2f s\n",
+               n, domain.c_str(), s);
+  return Ok{};
+}
+
+void RaiseFdLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+void PrintDemoHelp(const std::string& base, const std::string& domain) {
+  std::string d = base + "/v1/domains/" + domain;
+  std::printf(
+      "\nTry it (copy and paste):\n\n"
+      "  # first sync: a full download, in pages (here 2 contacts a page)\n"
+      "  curl -s '%s/changes?limit=2'\n\n"
+      "  # remember where the directory is now (the token of the last page)\n"
+      "  TOKEN=$(curl -s '%s/changes?limit=1000000' | sed -n "
+      "'s/.*\"next_token\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+      "  while curl -s \"%s/changes?token=$TOKEN\" | grep -q "
+      "'\"has_more\":true'; do\n"
+      "    TOKEN=$(curl -s \"%s/changes?token=$TOKEN\" | sed -n "
+      "'s/.*\"next_token\":\"\\([^\"]*\\)\".*/\\1/p'); done\n\n"
+      "  # a write\n"
+      "  curl -s -X PUT -H 'Content-Type: application/json' \\\n"
+      "    -d '{\"name\":{\"given\":\"Ada\",\"family\":\"Lovelace\"},"
+      "\"emails\":[{\"address\":\"ada@%s\"}],\"title\":\"Analyst\"}' \\\n"
+      "    '%s/contacts/ada'\n\n"
+      "  # a delta sync: only what changed since the token (Ada)\n"
+      "  curl -s \"%s/changes?token=$TOKEN\"\n\n"
+      "  # wait up to 30 s for the next change (long-poll)\n"
+      "  curl -s \"%s/changes?token=$TOKEN&wait=30\"\n\n",
+      d.c_str(), d.c_str(), d.c_str(), d.c_str(), domain.c_str(), d.c_str(),
+      d.c_str(), d.c_str());
+  std::fflush(stdout);
+}
+
+int Run(const Flags& f) {
+  std::error_code ec;
+  fs::create_directories(f.data_dir, ec);
+  if (ec) {
+    std::cerr << "galsyncd: cannot create data dir " << f.data_dir << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  auto secret = LoadSecret(fs::path(f.data_dir) / "token.key");
+  if (!secret) {
+    std::cerr << "galsyncd: " << secret.error().message << "\n";
+    return 1;
+  }
+  SqliteStoreOptions so;
+  so.synchronous_full = f.durability_full;
+  so.new_incarnation = f.new_incarnation;
+  auto store = OpenSqliteStore((fs::path(f.data_dir) / "galsync.db").string(),
+                               so);
+  if (!store) {
+    std::cerr << "galsyncd: cannot open store: " << store.error().message
+              << "\n";
+    return 1;
+  }
+  DirectoryOptions dopts;
+  dopts.max_page_changes = f.page_max;
+  dopts.default_page_changes = std::min(dopts.default_page_changes, f.page_max);
+  dopts.max_page_bytes = f.page_bytes;
+  dopts.retention_us = f.retention_us;
+  Directory dir(std::move(store.value()), std::move(secret.value()), dopts);
+  if (auto st = dir.Open(); !st) {
+    std::cerr << "galsyncd: " << st.error().message << "\n";
+    return 1;
+  }
+  if (f.demo > 0) {
+    if (auto st = LoadDemo(dir, f.demo_domain, f.demo); !st) {
+      std::cerr << "galsyncd: demo: " << st.error().message << "\n";
+      return 1;
+    }
+  }
+
+  RaiseFdLimit();
+  asio::io_context ioc(static_cast<int>(f.threads));
+  server::JsonApi api(dir);
+  server::Router router(api.Routes());
+  server::HttpLimits limits;
+  limits.max_connections = f.max_connections;
+  server::HttpServer http(ioc, router, limits);
+  if (auto st = http.Listen(f.host, f.port); !st) {
+    std::cerr << "galsyncd: " << st.error().message << "\n";
+    return 1;
+  }
+  std::string host = f.host.find(':') != std::string::npos
+                         ? "[" + f.host + "]"
+                         : f.host;
+  std::string base = "http://" + host + ":" + std::to_string(http.port());
+  std::printf("galsyncd listening on %s\n", base.c_str());
+  std::fflush(stdout);
+  if (f.demo > 0) PrintDemoHelp(base, f.demo_domain);
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    std::fprintf(stderr, "galsyncd: signal %d, shutting down\n", sig);
+    http.Stop([&] { api.WakeAll(); });
+  });
+
+  // The purge job: tombstones and history past retention, on its own thread
+  // so a long purge never holds up the network threads.
+  std::mutex purge_mu;
+  std::condition_variable purge_cv;
+  bool done = false;
+  std::thread purger([&] {
+    std::unique_lock lock(purge_mu);
+    while (!purge_cv.wait_for(lock,
+                              std::chrono::microseconds(f.purge_interval_us),
+                              [&] { return done; })) {
+      lock.unlock();
+      if (auto st = dir.PurgeAll(); !st) {
+        std::fprintf(stderr, "galsyncd: purge failed: %s\n",
+                     st.error().message.c_str());
+      }
+      lock.lock();
+    }
+  });
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < f.threads; ++i) threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard lock(purge_mu);
+    done = true;
+  }
+  purge_cv.notify_all();
+  purger.join();
+  std::fprintf(stderr, "galsyncd: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  return Run(ParseFlags(argc, argv));
+}

@@ -1,0 +1,190 @@
+// Listener and sessions of the HTTP front end; see http_server.h.
+#include "server/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <iostream>
+
+namespace galsync::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string_view ReasonFor(const beast::error_code& ec, int* status) {
+  if (ec == http::error::header_limit) {
+    *status = 431;
+    return "headers_too_large";
+  }
+  if (ec == http::error::body_limit) {
+    *status = 413;
+    return "body_too_large";
+  }
+  *status = 400;
+  return "bad_http_request";
+}
+
+// Counts something for as long as it lives.
+struct Counter {
+  std::atomic<size_t>& n;
+  explicit Counter(std::atomic<size_t>& c) : n(c) { ++n; }
+  ~Counter() { --n; }
+};
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& ioc, const Router& router,
+                       HttpLimits limits)
+    : ioc_(ioc), router_(router), limits_(limits), acceptor_(ioc) {}
+
+Status HttpServer::Listen(const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) {
+    return Error::InvalidArgument("bad_listen_address",
+                                  "cannot parse listen address \"" + host +
+                                      "\": " + ec.message());
+  }
+  tcp::endpoint ep(addr, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorKind::kUnavailable, "listen_failed",
+                 "cannot listen on " + host + ":" + std::to_string(port) +
+                     ": " + ec.message()};
+  }
+  port_ = acceptor_.local_endpoint().port();
+  asio::co_spawn(ioc_, AcceptLoop(), asio::detached);
+  return Ok{};
+}
+
+asio::awaitable<void> HttpServer::AcceptLoop() {
+  while (!stopping_) {
+    // Each session gets its own strand: its coroutine, timers and any
+    // cross-thread wake-ups are serialized on it.
+    auto [ec, socket] =
+        co_await acceptor_.async_accept(asio::make_strand(ioc_), kUseAwaitable);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping_) break;
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer t(ioc_, std::chrono::milliseconds(50));
+      co_await t.async_wait(kUseAwaitable);
+      continue;
+    }
+    if (connections_.load() >= limits_.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the connection limit: refuse
+      continue;
+    }
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
+  Counter conn(connections_);
+  std::string peer;
+  {
+    beast::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (!ec) peer = ep.address().to_string();
+  }
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    // Idle wait for the next request, then a bound on reading all of it.
+    stream.expires_after(buffer.size() > 0 ? limits_.read_timeout
+                                           : limits_.idle_timeout);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+    auto [hec, hn] =
+        co_await http::async_read_header(stream, buffer, parser, kUseAwaitable);
+    beast::error_code ec = hec;
+    if (!ec) {
+      stream.expires_after(limits_.read_timeout);
+      auto [bec, bn] =
+          co_await http::async_read(stream, buffer, parser, kUseAwaitable);
+      ec = bec;
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      break;
+    }
+    if (ec) {
+      // Malformed or oversized: answer once, then close the connection
+      // (the rest of the stream cannot be trusted to be framed).
+      int status = 400;
+      std::string_view reason = ReasonFor(ec, &status);
+      Response r = ErrorResponse(
+          {status == 413   ? ErrorKind::kPayloadTooLarge
+           : status == 431 ? ErrorKind::kInvalidArgument
+                           : ErrorKind::kInvalidArgument,
+           std::string(reason), "cannot read request: " + ec.message()});
+      http::response<http::string_body> res{static_cast<http::status>(status),
+                                            11};
+      res.set(http::field::content_type, r.content_type);
+      res.set(http::field::connection, "close");
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+      stream.expires_after(limits_.write_timeout);
+      co_await http::async_write(stream, res, kUseAwaitable);
+      break;
+    }
+
+    HttpRequest req = parser.release();
+    Response r;
+    {
+      Counter busy(in_flight_);
+      r = co_await router_.Dispatch(req, peer);
+    }
+    const bool keep_alive = req.keep_alive() && !stopping_;
+    http::response<http::string_body> res{static_cast<http::status>(r.status),
+                                          req.version()};
+    res.set(http::field::server, "galsyncd");
+    res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    if (req.method() != http::verb::head) res.body() = std::move(r.body);
+    res.prepare_payload();
+    stream.expires_after(limits_.write_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kUseAwaitable);
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+void HttpServer::Stop(std::function<void()> on_stop) {
+  if (stopping_.exchange(true)) return;
+  asio::post(ioc_, [this, on_stop = std::move(on_stop)]() mutable {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    if (on_stop) on_stop();
+    // Drain: poll until in-flight requests are done or the grace ends.
+    auto deadline = std::chrono::steady_clock::now() + limits_.shutdown_grace;
+    asio::co_spawn(
+        ioc_,
+        [this, deadline]() -> asio::awaitable<void> {
+          asio::steady_timer t(ioc_);
+          while (in_flight_.load() > 0 &&
+                 std::chrono::steady_clock::now() < deadline) {
+            t.expires_after(std::chrono::milliseconds(20));
+            co_await t.async_wait(kUseAwaitable);
+          }
+          ioc_.stop();
+        },
+        asio::detached);
+  });
+}
+
+}  // namespace galsync::server

@@ -1,0 +1,69 @@
+// The HTTP/1.1 front door: a listener that accepts connections and a session
+// per connection that reads requests, hands them to the Router and writes
+// responses. Sessions own the socket, buffers, timeouts and size limits;
+// nothing above them sees a socket.
+//
+//   listener ──accept──► session (coroutine on its own strand)
+//                          loop: read (header/body limits, timeout)
+//                                └─► Router::Dispatch ─► write ─► keep-alive?
+//
+// Thread-safety: Run() drives a fixed pool of threads over one io_context;
+// Stop() may be called from any thread (or a signal handler via asio).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "galsync/status.h"
+#include "server/router.h"
+
+namespace galsync::server {
+
+// Every limit of the HTTP layer, with its default. Each is enforced in
+// http_server.cc where input arrives, and tested in tests/http_api_test.cc.
+struct HttpLimits {
+  size_t max_header_bytes = 16 * 1024;        // 431 beyond
+  size_t max_body_bytes = 32 * 1024 * 1024;   // 413 beyond
+  std::chrono::seconds read_timeout{30};      // whole request, once started
+  std::chrono::seconds idle_timeout{75};      // keep-alive between requests
+  std::chrono::seconds write_timeout{60};     // sending one response
+  size_t max_connections = 10000;             // further accepts are refused
+  std::chrono::seconds shutdown_grace{10};    // for in-flight requests
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& ioc, const Router& router,
+             HttpLimits limits);
+
+  // Binds and listens. "host:port"; port 0 picks a free one.
+  Status Listen(const std::string& host, uint16_t port);
+  uint16_t port() const { return port_; }
+
+  // Stops accepting, lets in-flight requests finish (up to shutdown_grace),
+  // then stops the io_context. `on_stop` runs first, e.g. to wake long-polls.
+  void Stop(std::function<void()> on_stop = {});
+  bool stopping() const { return stopping_.load(); }
+
+  size_t connections() const { return connections_.load(); }
+
+ private:
+  boost::asio::awaitable<void> AcceptLoop();
+  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  const Router& router_;
+  const HttpLimits limits_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> connections_{0};
+  std::atomic<size_t> in_flight_{0};
+};
+
+}  // namespace galsync::server

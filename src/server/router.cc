@@ -1,0 +1,148 @@
+// Route matching and dispatch; see router.h.
+#include "server/router.h"
+
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+
+namespace galsync::server {
+namespace {
+
+std::vector<std::string> SplitPattern(std::string_view p) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < p.size()) {
+    if (p[i] == '/') { ++i; continue; }
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    out.emplace_back(p.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool IsCapture(const std::string& seg) {
+  return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+std::string_view ScopeName(Scope s) {
+  switch (s) {
+    case Scope::kPublic: return "public";
+    case Scope::kRead: return "read";
+    case Scope::kWrite: return "write";
+    case Scope::kAdmin: return "admin";
+  }
+  return "?";
+}
+
+const std::string& Request::param(std::string_view name) const {
+  for (const auto& [k, v] : path_params) {
+    if (k == name) return v;
+  }
+  static const std::string kEmpty;
+  return kEmpty;
+}
+
+std::optional<std::string_view> Request::query_param(
+    std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  auto it = http.find(name);
+  if (it == http.end()) return std::nullopt;
+  return it->value();
+}
+
+Response ErrorResponse(const Error& e) {
+  boost::json::object inner;
+  inner["code"] = e.reason;
+  inner["message"] = e.message;
+  boost::json::object outer;
+  outer["error"] = std::move(inner);
+  return Response::Json(HttpStatus(e.kind), boost::json::serialize(outer));
+}
+
+Router::Router(std::vector<Route> routes, RouterLimits limits)
+    : limits_(limits) {
+  for (auto& r : routes) {
+    auto segs = SplitPattern(r.pattern);
+    routes_.push_back(Compiled{std::move(r), std::move(segs)});
+  }
+}
+
+std::optional<Router::Match> Router::Find(http::verb method,
+                                          std::string_view path,
+                                          bool* path_exists) const {
+  auto url = boost::urls::parse_origin_form(path);
+  if (!url) return std::nullopt;
+  std::vector<std::string> segs;
+  for (auto s : url->segments()) segs.push_back(std::string(s));
+  if (path_exists) *path_exists = false;
+  for (const Compiled& c : routes_) {
+    if (c.segments.size() != segs.size()) continue;
+    Match m{&c.route, {}};
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      if (IsCapture(c.segments[i])) {
+        std::string_view name(c.segments[i]);
+        m.params.emplace_back(name.substr(1, name.size() - 2), segs[i]);
+      } else {
+        ok = c.segments[i] == segs[i];
+      }
+    }
+    if (!ok) continue;
+    if (path_exists) *path_exists = true;
+    if (c.route.method == method) return m;
+  }
+  return std::nullopt;
+}
+
+boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
+                                                  std::string peer) const {
+  std::string_view target = req.target();
+  if (target.size() > limits_.max_target_bytes) {
+    co_return ErrorResponse(
+        {ErrorKind::kInvalidArgument, "uri_too_long",
+         "request target exceeds " + std::to_string(limits_.max_target_bytes) +
+             " bytes"});
+  }
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "bad_request_target", "request target is not a valid origin-form URL"));
+  }
+  bool path_exists = false;
+  auto match = Find(req.method(), url->encoded_path(), &path_exists);
+  if (!match) {
+    if (path_exists) {
+      co_return ErrorResponse({ErrorKind::kMethodNotAllowed,
+                               "method_not_allowed",
+                               std::string(req.method_string()) +
+                                   " is not allowed on this resource"});
+    }
+    co_return ErrorResponse(Error::NotFound(
+        "no_such_endpoint", "no endpoint at " + std::string(url->path())));
+  }
+  Request r{req, std::move(peer), std::move(match->params), {}};
+  if (url->params().size() > limits_.max_query_params) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "too_many_query_params",
+        "at most " + std::to_string(limits_.max_query_params) +
+            " query parameters are accepted"));
+  }
+  for (auto p : url->params()) {
+    r.query.emplace_back(std::string(p.key), std::string(p.value));
+  }
+  try {
+    co_return co_await match->route->handler(r);
+  } catch (const std::exception& e) {
+    co_return ErrorResponse(Error::Internal(e.what()));
+  }
+}
+
+}  // namespace galsync::server

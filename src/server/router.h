@@ -1,0 +1,105 @@
+// The route table of an HTTP front end and the types handlers speak.
+//
+// Routes are declared once (method, path pattern, access scope, handler).
+// Dispatch does the cross-cutting work once, before any handler runs: URL
+// length, path and method matching (404 / 405), scope bookkeeping, and
+// mapping of Errors to JSON error responses. Handlers never see a socket:
+// they take a Request and return a Response.
+//
+// Path patterns are literal segments and {name} captures, e.g.
+// "/v1/domains/{domain}/contacts/{id}". Captured segments are
+// percent-decoded.
+//
+// Thread-safety: a Router is immutable once built; Dispatch may run
+// concurrently on many threads.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "galsync/status.h"
+
+namespace galsync::server {
+
+namespace http = boost::beast::http;
+
+// The access a route needs. Enforced by the security layer (keys); today
+// every route records its scope so that layer is a lookup, not a rewrite.
+enum class Scope { kPublic, kRead, kWrite, kAdmin };
+std::string_view ScopeName(Scope s);
+
+using HttpRequest = http::request<http::string_body>;
+
+struct Request {
+  const HttpRequest& http;
+  std::string peer;  // remote address, for logs and audit
+  std::vector<std::pair<std::string_view, std::string>> path_params;
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+
+  // The captured path segment `name` (always present for a matched route).
+  const std::string& param(std::string_view name) const;
+  // The decoded query parameter `name`, if given.
+  std::optional<std::string_view> query_param(std::string_view name) const;
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, std::string body) {
+    return Response{status, std::move(body), "application/json", {}};
+  }
+};
+
+// {"error":{"code":reason,"message":message}} with the kind's HTTP status.
+Response ErrorResponse(const Error& e);
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+struct Route {
+  http::verb method;
+  std::string pattern;
+  Scope scope;
+  Handler handler;
+};
+
+struct RouterLimits {
+  size_t max_target_bytes = 8 * 1024;  // request-target (URL) length; 414
+  size_t max_query_params = 32;        // 400 beyond
+};
+
+class Router {
+ public:
+  explicit Router(std::vector<Route> routes, RouterLimits limits = {});
+
+  boost::asio::awaitable<Response> Dispatch(const HttpRequest& req,
+                                            std::string peer) const;
+
+  // For tests and docs: which route a method+path would hit, and the
+  // captured params; nullopt if none.
+  struct Match {
+    const Route* route;
+    std::vector<std::pair<std::string_view, std::string>> params;
+  };
+  std::optional<Match> Find(http::verb method, std::string_view path,
+                            bool* path_exists = nullptr) const;
+
+ private:
+  struct Compiled {
+    Route route;
+    std::vector<std::string> segments;  // "{x}" marks a capture
+  };
+  std::vector<Compiled> routes_;
+  RouterLimits limits_;
+};
+
+}  // namespace galsync::server

@@ -1,0 +1,107 @@
+// Tests of route matching and dispatch: captures, percent-decoding, 404 vs
+// 405, target length and query limits, and error mapping.
+#include "server/router.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+namespace galsync::server {
+namespace {
+
+namespace asio = boost::asio;
+
+Router MakeRouter() {
+  auto echo = [](std::string what) -> Handler {
+    return [what](Request& r) -> asio::awaitable<Response> {
+      std::string body = what;
+      for (auto& [k, v] : r.path_params) body += "|" + std::string(k) + "=" + v;
+      for (auto& [k, v] : r.query) body += "|?" + k + "=" + v;
+      co_return Response::Json(200, body);
+    };
+  };
+  auto fail = [](Request&) -> asio::awaitable<Response> {
+    throw std::runtime_error("boom");
+    co_return Response{};
+  };
+  return Router({
+      {http::verb::get, "/v1/domains/{domain}", Scope::kRead, echo("dom")},
+      {http::verb::get, "/v1/domains/{domain}/contacts/{id}", Scope::kRead,
+       echo("get")},
+      {http::verb::put, "/v1/domains/{domain}/contacts/{id}", Scope::kWrite,
+       echo("put")},
+      {http::verb::post, "/v1/domains/{domain}/contacts:batch", Scope::kWrite,
+       echo("batch")},
+      {http::verb::get, "/v1/fail", Scope::kPublic, fail},
+  });
+}
+
+Response Dispatch(const Router& router, http::verb m, std::string target) {
+  asio::io_context ioc;
+  HttpRequest req{m, target, 11};
+  Response out;
+  asio::co_spawn(ioc, router.Dispatch(req, "peer"),
+                 [&](std::exception_ptr e, Response r) {
+                   if (!e) out = std::move(r);
+                 });
+  ioc.run();
+  return out;
+}
+
+std::string Code(const Response& r) {
+  auto v = boost::json::parse(r.body);
+  return std::string(v.at("error").at("code").as_string());
+}
+
+TEST(RouterTest, MatchesCapturesAndDecodes) {
+  Router r = MakeRouter();
+  auto res = Dispatch(r, http::verb::get, "/v1/domains/ex.com/contacts/a%40b?x=1&y=%C3%A9");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, "get|domain=ex.com|id=a@b|?x=1|?y=\xC3\xA9");
+  EXPECT_EQ(Dispatch(r, http::verb::put, "/v1/domains/d/contacts/x").body,
+            "put|domain=d|id=x");
+  EXPECT_EQ(Dispatch(r, http::verb::post, "/v1/domains/d/contacts:batch").body,
+            "batch|domain=d");
+}
+
+TEST(RouterTest, UnknownPathIs404AndWrongMethodIs405) {
+  Router r = MakeRouter();
+  auto nf = Dispatch(r, http::verb::get, "/v1/nothing/here");
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(Code(nf), "no_such_endpoint");
+  auto na = Dispatch(r, http::verb::delete_, "/v1/domains/d/contacts/x");
+  EXPECT_EQ(na.status, 405);
+  EXPECT_EQ(Code(na), "method_not_allowed");
+}
+
+TEST(RouterTest, EnforcesTargetAndQueryLimits) {
+  Router r = MakeRouter();
+  auto longr = Dispatch(r, http::verb::get, "/v1/domains/" + std::string(9000, 'a'));
+  EXPECT_EQ(longr.status, 400);
+  EXPECT_EQ(Code(longr), "uri_too_long");
+  std::string q = "/v1/domains/d?";
+  for (int i = 0; i < 40; ++i) q += "a" + std::to_string(i) + "=1&";
+  auto many = Dispatch(r, http::verb::get, q);
+  EXPECT_EQ(Code(many), "too_many_query_params");
+  EXPECT_EQ(Code(Dispatch(r, http::verb::get, "not-a-path")), "bad_request_target");
+}
+
+TEST(RouterTest, HandlerExceptionsBecome500) {
+  Router r = MakeRouter();
+  auto res = Dispatch(r, http::verb::get, "/v1/fail");
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(Code(res), "internal");
+}
+
+TEST(RouterTest, ErrorKindsMapToStatuses) {
+  EXPECT_EQ(ErrorResponse({ErrorKind::kGone, "token_expired", "m"}).status, 410);
+  EXPECT_EQ(ErrorResponse({ErrorKind::kPreconditionFailed, "x", "m"}).status, 412);
+  EXPECT_EQ(ErrorResponse({ErrorKind::kPayloadTooLarge, "x", "m"}).status, 413);
+  auto e = ErrorResponse(Error::NotFound("domain_not_found", "no \"x\""));
+  auto v = boost::json::parse(e.body);
+  EXPECT_EQ(v.at("error").at("message").as_string(), "no \"x\"");
+}
+
+}  // namespace
+}  // namespace galsync::server

@@ -1,0 +1,751 @@
+// The SQLite store. See include/galsync/sqlite_store.h.
+//
+// Schema (version 1; PRAGMA user_version holds the version, and Migrate()
+// applies kMigrations[user_version..] in one transaction on open):
+//
+//   meta(key TEXT PRIMARY KEY, value TEXT)       -- "incarnation"
+//   domains(id INTEGER PRIMARY KEY, name TEXT UNIQUE, uid, created_us,
+//           last_seq, last_time_us, horizon_seq, live_count)
+//   contacts(key INTEGER PRIMARY KEY, domain_id, contact_id, time_us,
+//            deleted, json)
+//       UNIQUE INDEX contacts_by_id(domain_id, contact_id)
+//   history(key INTEGER PRIMARY KEY, contact_id, time_us, actor, op,
+//           before_json, after_json)
+//       INDEX history_by_contact(contact_id, key)
+//
+// Key layout: `key` = domain_id << 40 | seq. The contacts table is the
+// compacted log: one row per contact, keyed by the seq of its latest change,
+// so a sync page is one contiguous range scan of the table B-tree (rows in
+// seq order, JSON inline) with no secondary-index lookups. A write moves the
+// contact's row to its new key. 2^40 seqs per domain, 2^23 domains.
+//
+// Writes: one connection, one mutex, BEGIN IMMEDIATE; the next seq is
+// domains.last_seq + 1 read inside the transaction, so seqs are assigned in
+// commit order. Reads: a pool of connections; WAL gives each read
+// transaction a consistent snapshot that runs in parallel with the writer.
+#include "galsync/sqlite_store.h"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "galsync/contact.h"
+#include "store/sqlite.h"
+#include "util/crypto.h"
+
+namespace galsync {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+constexpr int kSeqBits = 40;
+constexpr uint64_t kMaxSeq = (uint64_t{1} << kSeqBits) - 1;
+constexpr int64_t kMaxDomains = (int64_t{1} << 23) - 1;
+
+int64_t Key(int64_t domain_id, uint64_t seq) {
+  return (domain_id << kSeqBits) | static_cast<int64_t>(seq);
+}
+uint64_t SeqOfKey(int64_t key) { return static_cast<uint64_t>(key) & kMaxSeq; }
+
+// Each entry migrates from version i to i + 1.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE domains(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  uid INTEGER NOT NULL,
+  created_us INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  last_time_us INTEGER NOT NULL DEFAULT 0,
+  horizon_seq INTEGER NOT NULL DEFAULT 0,
+  live_count INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE contacts(
+  key INTEGER PRIMARY KEY,
+  domain_id INTEGER NOT NULL,
+  contact_id TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  json TEXT);
+CREATE UNIQUE INDEX contacts_by_id ON contacts(domain_id, contact_id);
+CREATE TABLE history(
+  key INTEGER PRIMARY KEY,
+  contact_id TEXT NOT NULL,
+  time_us INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  op TEXT NOT NULL,
+  before_json TEXT,
+  after_json TEXT);
+CREATE INDEX history_by_contact ON history(contact_id, key);
+)sql",
+};
+constexpr int kSchemaVersion = std::size(kMigrations);
+
+constexpr char kDomainColumns[] =
+    "id, name, uid, created_us, last_seq, last_time_us, horizon_seq, "
+    "live_count";
+
+DomainInfo ReadDomain(const Stmt& s) {
+  DomainInfo d;
+  d.id = s.Int(0);
+  d.name = std::string(s.Text(1));
+  d.uid = static_cast<uint64_t>(s.Int(2));
+  d.created_us = s.Int(3);
+  d.last_seq = static_cast<uint64_t>(s.Int(4));
+  d.last_time_us = s.Int(5);
+  d.horizon_seq = static_cast<uint64_t>(s.Int(6));
+  d.live_count = static_cast<uint64_t>(s.Int(7));
+  return d;
+}
+
+// A connection with its prepared statements.
+struct Conn {
+  std::unique_ptr<Db> db;
+  Stmt domain_by_name, domain_by_id, domains_all;
+  Stmt contact_by_id;
+  Stmt scan, scan_skip, seq_at_time;
+  Stmt history_all, history_contact;
+
+  static Result<std::unique_ptr<Conn>> Open(const std::string& path,
+                                            const SqliteStoreOptions& o);
+};
+
+#define GALSYNC_PREPARE(field, sql)          \
+  do {                                       \
+    auto st = c->db->Prepare(sql);           \
+    if (!st) return std::move(st).error();   \
+    c->field = std::move(st.value());        \
+  } while (0)
+
+Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
+                                         const SqliteStoreOptions& o) {
+  auto db = Db::Open(path);
+  if (!db) return std::move(db).error();
+  auto c = std::make_unique<Conn>();
+  c->db = std::move(db.value());
+  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF; ";
+  pragmas += o.synchronous_full ? "PRAGMA synchronous=FULL; "
+                                : "PRAGMA synchronous=NORMAL; ";
+  pragmas += "PRAGMA cache_size=-" + std::to_string(o.cache_mib * 1024) + ";";
+  pragmas += "PRAGMA temp_store=MEMORY;";
+  if (auto st = c->db->Exec(pragmas.c_str()); !st) return std::move(st).error();
+  return c;
+}
+
+Status PrepareReader(Conn* c) {
+  std::string dom = std::string("SELECT ") + kDomainColumns + " FROM domains";
+  GALSYNC_PREPARE(domain_by_name, dom + " WHERE name = ?1");
+  GALSYNC_PREPARE(domain_by_id, dom + " WHERE id = ?1");
+  GALSYNC_PREPARE(domains_all, dom + " ORDER BY name");
+  GALSYNC_PREPARE(contact_by_id,
+                  "SELECT key, time_us, deleted, json FROM contacts "
+                  "WHERE domain_id = ?1 AND contact_id = ?2");
+  GALSYNC_PREPARE(scan,
+                  "SELECT key, time_us, deleted, contact_id, json FROM contacts "
+                  "WHERE key > ?1 AND key <= ?2 ORDER BY key LIMIT ?3");
+  GALSYNC_PREPARE(scan_skip,
+                  "SELECT key, time_us, deleted, contact_id, json FROM contacts "
+                  "WHERE key > ?1 AND key <= ?2 AND (deleted = 0 OR key > ?4) "
+                  "ORDER BY key LIMIT ?3");
+  GALSYNC_PREPARE(seq_at_time,
+                  "SELECT key, time_us FROM contacts WHERE key >= ?1 AND "
+                  "key <= ?2 ORDER BY key LIMIT 1");
+  const char* hist =
+      "SELECT key, time_us, contact_id, actor, op, before_json, after_json "
+      "FROM history ";
+  GALSYNC_PREPARE(history_all,
+                  std::string(hist) +
+                      "WHERE key > ?1 AND key <= ?2 ORDER BY key LIMIT ?3");
+  GALSYNC_PREPARE(history_contact,
+                  std::string(hist) +
+                      "WHERE contact_id = ?4 AND key > ?1 AND key <= ?2 "
+                      "ORDER BY key LIMIT ?3");
+  return Ok{};
+}
+
+// Statements used only by the writer connection.
+struct WriterStmts {
+  Stmt get_seq, insert_contact, move_contact, insert_history, update_domain,
+      insert_domain, purge_tombstones_max, purge_tombstones, purge_history,
+      set_horizon;
+};
+
+struct StmtGuard {  // resets a statement when the scope ends
+  Stmt& s;
+  ~StmtGuard() { s.Reset(); }
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, SqliteStoreOptions opts)
+      : path_(std::move(path)), opts_(opts) {}
+
+  Status Init() {
+    auto w = Conn::Open(path_, opts_);
+    if (!w) return std::move(w).error();
+    writer_ = std::move(w.value());
+    if (auto st = Migrate(); !st) return st;
+    if (auto st = PrepareReader(writer_.get()); !st) return st;
+    if (auto st = PrepareWriter(); !st) return st;
+    return LoadIncarnation();
+  }
+
+  uint64_t incarnation() const override { return incarnation_; }
+
+  Result<DomainInfo> CreateDomain(std::string_view name,
+                                  int64_t now_us) override {
+    if (!IsValidDomainName(name)) {
+      return Error::InvalidArgument(
+          "invalid_domain",
+          "domain name must be 1..253 characters of [a-z0-9.-] starting with "
+          "a letter or digit");
+    }
+    std::lock_guard lock(write_mu_);
+    Transaction tx(writer_->db.get(), "BEGIN IMMEDIATE");
+    if (!tx.status()) return tx.status().error();
+    {
+      auto& s = writer_->domain_by_name;
+      StmtGuard g{s};
+      s.Bind(1, name);
+      if (s.Step()) {
+        return Error{ErrorKind::kConflict, "domain_exists",
+                     "domain \"" + std::string(name) + "\" already exists"};
+      }
+      if (s.failed()) return s.error();
+    }
+    uint64_t uid = crypto::RandomU64() >> 1;  // fits in SQLite's int64
+    auto& ins = w_.insert_domain;
+    ins.Bind(1, name).Bind(2, static_cast<int64_t>(uid)).Bind(3, now_us);
+    if (auto st = ins.Run(); !st) return std::move(st).error();
+    int64_t id = sqlite3_last_insert_rowid(writer_->db->raw());
+    if (id > kMaxDomains) return Error::Internal("too many domains");
+    if (auto st = tx.Commit(); !st) return std::move(st).error();
+    DomainInfo d;
+    d.id = id;
+    d.name = std::string(name);
+    d.uid = uid;
+    d.created_us = now_us;
+    return d;
+  }
+
+  Result<std::vector<DomainInfo>> ListDomains() override {
+    auto c = Acquire();
+    if (!c) return std::move(c).error();
+    auto& s = (*c)->domains_all;
+    StmtGuard g{s};
+    std::vector<DomainInfo> out;
+    while (s.Step()) out.push_back(ReadDomain(s));
+    if (s.failed()) return s.error();
+    return out;
+  }
+
+  Result<DomainInfo> GetDomain(std::string_view name) override {
+    auto c = Acquire();
+    if (!c) return std::move(c).error();
+    auto& s = (*c)->domain_by_name;
+    StmtGuard g{s};
+    s.Bind(1, name);
+    if (s.Step()) return ReadDomain(s);
+    if (s.failed()) return s.error();
+    return Error::NotFound("domain_not_found",
+                           "no domain named \"" + std::string(name) + "\"");
+  }
+
+  Result<StoredContact> GetContact(int64_t domain_id,
+                                   std::string_view id) override {
+    auto c = Acquire();
+    if (!c) return std::move(c).error();
+    return ReadContact(**c, domain_id, id);
+  }
+
+  Result<WriteResult> Write(int64_t domain_id,
+                            std::span<const ChangeRequest> changes,
+                            std::string_view actor, int64_t now_us) override;
+
+  Result<ScanResult> ScanChanges(int64_t domain_id, uint64_t after_seq,
+                                 uint64_t skip_tombstones_upto,
+                                 size_t max_rows,
+                                 const ChangeVisitor& visit) override;
+
+  Result<uint64_t> SeqBeforeTime(int64_t domain_id, int64_t time_us) override;
+
+  Result<std::vector<HistoryEntry>> History(int64_t domain_id,
+                                            std::string_view contact_id,
+                                            uint64_t after_seq,
+                                            size_t limit) override;
+
+  Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) override;
+
+ private:
+  // A pooled reader connection, returned to the pool on destruction.
+  class Lease {
+   public:
+    Lease(SqliteStore* s, std::unique_ptr<Conn> c) : s_(s), c_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (c_) s_->Release(std::move(c_));
+    }
+    Conn& operator*() { return *c_; }
+    Conn* operator->() { return c_.get(); }
+
+   private:
+    SqliteStore* s_;
+    std::unique_ptr<Conn> c_;
+  };
+
+  Result<Lease> Acquire() {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        auto c = std::move(pool_.back());
+        pool_.pop_back();
+        return Lease(this, std::move(c));
+      }
+    }
+    auto c = Conn::Open(path_, opts_);
+    if (!c) return std::move(c).error();
+    if (auto st = PrepareReader(c->get()); !st) return std::move(st).error();
+    return Lease(this, std::move(c.value()));
+  }
+
+  void Release(std::unique_ptr<Conn> c) {
+    std::lock_guard lock(pool_mu_);
+    if (pool_.size() < kMaxIdleReaders) pool_.push_back(std::move(c));
+  }
+
+  static Result<StoredContact> ReadContact(Conn& c, int64_t domain_id,
+                                           std::string_view id) {
+    auto& s = c.contact_by_id;
+    StmtGuard g{s};
+    s.Bind(1, domain_id).Bind(2, id);
+    if (s.Step()) {
+      StoredContact sc;
+      sc.id = std::string(id);
+      sc.seq = SeqOfKey(s.Int(0));
+      sc.time_us = s.Int(1);
+      sc.deleted = s.Int(2) != 0;
+      sc.json = std::string(s.Text(3));
+      return sc;
+    }
+    if (s.failed()) return s.error();
+    return Error::NotFound("contact_not_found",
+                           "no contact with id \"" + std::string(id) + "\"");
+  }
+
+  Status Migrate();
+  Status PrepareWriter();
+  Status LoadIncarnation();
+
+  static constexpr size_t kMaxIdleReaders = 16;
+
+  const std::string path_;
+  const SqliteStoreOptions opts_;
+  uint64_t incarnation_ = 0;
+
+  std::mutex write_mu_;
+  std::unique_ptr<Conn> writer_;  // GUARDED_BY(write_mu_) after Init
+  WriterStmts w_;                 // GUARDED_BY(write_mu_)
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> pool_;  // GUARDED_BY(pool_mu_)
+};
+
+Status SqliteStore::Migrate() {
+  Db* db = writer_->db.get();
+  Transaction tx(db, "BEGIN IMMEDIATE");
+  if (!tx.status()) return tx.status();
+  auto v = db->Prepare("PRAGMA user_version");
+  if (!v) return std::move(v).error();
+  int version = v->Step() ? static_cast<int>(v->Int(0)) : 0;
+  if (version > kSchemaVersion) {
+    return Error{ErrorKind::kInternal, "schema_too_new",
+                 "database schema version " + std::to_string(version) +
+                     " is newer than this galsync (" +
+                     std::to_string(kSchemaVersion) + "); upgrade galsync"};
+  }
+  for (int i = version; i < kSchemaVersion; ++i) {
+    if (auto st = db->Exec(kMigrations[i]); !st) return st;
+  }
+  std::string set = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
+  if (auto st = db->Exec(set.c_str()); !st) return st;
+  return tx.Commit();
+}
+
+Status SqliteStore::PrepareWriter() {
+  Conn* c = writer_.get();
+  auto prep = [&](Stmt& field, const char* sql) -> Status {
+    auto st = c->db->Prepare(sql);
+    if (!st) return std::move(st).error();
+    field = std::move(st.value());
+    return Ok{};
+  };
+  const std::pair<Stmt*, const char*> stmts[] = {
+      {&w_.get_seq,
+       "SELECT last_seq, last_time_us, live_count, name FROM domains "
+       "WHERE id = ?1"},
+      {&w_.insert_contact,
+       "INSERT INTO contacts(key, domain_id, contact_id, time_us, deleted, "
+       "json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&w_.move_contact,
+       "UPDATE contacts SET key = ?2, time_us = ?3, deleted = ?4, json = ?5 "
+       "WHERE key = ?1"},
+      {&w_.insert_history,
+       "INSERT INTO history(key, contact_id, time_us, actor, op, before_json, "
+       "after_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+      {&w_.update_domain,
+       "UPDATE domains SET last_seq = ?2, last_time_us = ?3, live_count = ?4 "
+       "WHERE id = ?1"},
+      {&w_.insert_domain,
+       "INSERT INTO domains(name, uid, created_us) VALUES (?1, ?2, ?3)"},
+      {&w_.purge_tombstones_max,
+       "SELECT max(key) FROM contacts WHERE key > ?1 AND key <= ?2 AND "
+       "deleted = 1 AND time_us < ?3"},
+      {&w_.purge_tombstones,
+       "DELETE FROM contacts WHERE key > ?1 AND key <= ?2 AND deleted = 1 AND "
+       "time_us < ?3"},
+      {&w_.purge_history,
+       "DELETE FROM history WHERE key > ?1 AND key <= ?2 AND time_us < ?3"},
+      {&w_.set_horizon,
+       "UPDATE domains SET horizon_seq = max(horizon_seq, ?2) WHERE id = ?1"},
+  };
+  for (auto [field, sql] : stmts) {
+    if (auto st = prep(*field, sql); !st) return st;
+  }
+  return Ok{};
+}
+
+Status SqliteStore::LoadIncarnation() {
+  Db* db = writer_->db.get();
+  auto get = db->Prepare("SELECT value FROM meta WHERE key = 'incarnation'");
+  if (!get) return std::move(get).error();
+  if (get->Step() && !opts_.new_incarnation) {
+    incarnation_ = std::stoull(std::string(get->Text(0)));
+    return Ok{};
+  }
+  incarnation_ = crypto::RandomU64();
+  auto put = db->Prepare(
+      "INSERT OR REPLACE INTO meta(key, value) VALUES ('incarnation', ?1)");
+  if (!put) return std::move(put).error();
+  put->Bind(1, std::to_string(incarnation_));
+  return put->Run();
+}
+
+Result<WriteResult> SqliteStore::Write(int64_t domain_id,
+                                       std::span<const ChangeRequest> changes,
+                                       std::string_view actor,
+                                       int64_t now_us) {
+  std::lock_guard lock(write_mu_);
+  Conn& c = *writer_;
+  Transaction tx(c.db.get(), "BEGIN IMMEDIATE");
+  if (!tx.status()) return tx.status().error();
+
+  WriteResult out;
+  uint64_t seq;
+  uint64_t live;
+  std::string domain_name;
+  {
+    auto& s = w_.get_seq;
+    StmtGuard g{s};
+    s.Bind(1, domain_id);
+    if (!s.Step()) {
+      if (s.failed()) return s.error();
+      return Error::NotFound("domain_not_found", "domain no longer exists");
+    }
+    seq = static_cast<uint64_t>(s.Int(0));
+    // Commit times never go backwards within a domain (invariant 1).
+    out.time_us = std::max(now_us, s.Int(1));
+    live = static_cast<uint64_t>(s.Int(2));
+    domain_name = std::string(s.Text(3));
+  }
+  const uint64_t first = seq + 1;
+  out.outcomes.reserve(changes.size());
+  const std::string_view op_upsert = ChangeOpName(ChangeOp::kUpsert);
+  const std::string_view op_delete = ChangeOpName(ChangeOp::kDelete);
+
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const ChangeRequest& ch = changes[i];
+    auto cur = ReadContact(c, domain_id, ch.id);
+    if (!cur && cur.error().kind != ErrorKind::kNotFound) {
+      return std::move(cur).error();
+    }
+    const bool exists = cur.ok();
+    const bool live_now = exists && !cur->deleted;
+    auto mismatch = [&](std::string why) {
+      std::string msg = "contact \"" + ch.id + "\": " + why;
+      if (changes.size() > 1) msg = "change " + std::to_string(i) + ": " + msg;
+      return Error{ErrorKind::kPreconditionFailed, "version_mismatch", msg};
+    };
+    if (ch.if_match) {
+      if (!live_now) return mismatch("If-Match given but contact does not exist");
+      if (*ch.if_match != "*" && *ch.if_match != std::to_string(cur->seq)) {
+        return mismatch("version is " + std::to_string(cur->seq) +
+                        ", If-Match wanted " + *ch.if_match);
+      }
+    }
+    if (ch.if_none_match && live_now) {
+      return mismatch("already exists (If-None-Match: *)");
+    }
+
+    if (ch.op == ChangeOp::kDelete && !live_now) {
+      out.outcomes.push_back({ChangeResult::kNotFound, 0});
+      continue;
+    }
+    if (ch.op == ChangeOp::kUpsert && live_now &&
+        ContentOfStoredJson(cur->json) == ch.content_json) {
+      out.outcomes.push_back({ChangeResult::kUnchanged, cur->seq});
+      continue;
+    }
+    if (seq + 1 > kMaxSeq) return Error::Internal("domain seq space exhausted");
+    ++seq;
+    const int64_t key = Key(domain_id, seq);
+    const bool is_delete = ch.op == ChangeOp::kDelete;
+    // The served form: content plus the server-maintained members.
+    std::string after;
+    if (!is_delete) {
+      after = StoredContactJson(ch.content_json, domain_name, seq, out.time_us);
+    }
+    if (exists) {
+      auto& s = w_.move_contact;
+      s.Bind(1, Key(domain_id, cur->seq))
+          .Bind(2, key)
+          .Bind(3, out.time_us)
+          .Bind(4, int64_t{is_delete});
+      if (is_delete) s.BindNull(5); else s.BindStatic(5, after);
+      if (auto st = s.Run(); !st) return std::move(st).error();
+    } else {
+      auto& s = w_.insert_contact;
+      s.Bind(1, key).Bind(2, domain_id).BindStatic(3, ch.id)
+          .Bind(4, out.time_us).Bind(5, int64_t{is_delete});
+      if (is_delete) s.BindNull(6); else s.BindStatic(6, after);
+      if (auto st = s.Run(); !st) return std::move(st).error();
+    }
+    {
+      auto& s = w_.insert_history;
+      s.Bind(1, key).BindStatic(2, ch.id).Bind(3, out.time_us)
+          .BindStatic(4, actor).BindStatic(5, is_delete ? op_delete : op_upsert);
+      if (live_now) s.BindStatic(6, cur->json); else s.BindNull(6);
+      if (is_delete) s.BindNull(7); else s.BindStatic(7, after);
+      if (auto st = s.Run(); !st) return std::move(st).error();
+    }
+    if (is_delete) {
+      --live;
+    } else if (!live_now) {
+      ++live;
+    }
+    out.outcomes.push_back(
+        {ChangeResult::kApplied, is_delete ? 0 : seq, !is_delete && !live_now});
+  }
+
+  if (seq >= first) {
+    auto& s = w_.update_domain;
+    s.Bind(1, domain_id).Bind(2, static_cast<int64_t>(seq))
+        .Bind(3, out.time_us).Bind(4, static_cast<int64_t>(live));
+    if (auto st = s.Run(); !st) return std::move(st).error();
+    out.first_seq = first;
+    out.last_seq = seq;
+  }
+  if (auto st = tx.Commit(); !st) return std::move(st).error();
+  out.domain_last_seq = seq;
+  out.live_count = live;
+  return out;
+}
+
+Result<ScanResult> SqliteStore::ScanChanges(int64_t domain_id,
+                                            uint64_t after_seq,
+                                            uint64_t skip_tombstones_upto,
+                                            size_t max_rows,
+                                            const ChangeVisitor& visit) {
+  auto lease = Acquire();
+  if (!lease) return std::move(lease).error();
+  Conn& c = *lease.value();
+  // One read transaction: the domain row and the rows come from the same
+  // WAL snapshot.
+  Transaction tx(c.db.get(), "BEGIN");
+  if (!tx.status()) return tx.status().error();
+  ScanResult out;
+  {
+    auto& s = c.domain_by_id;
+    StmtGuard g{s};
+    s.Bind(1, domain_id);
+    if (!s.Step()) {
+      if (s.failed()) return s.error();
+      return Error::NotFound("domain_not_found", "domain no longer exists");
+    }
+    DomainInfo d = ReadDomain(s);
+    out.snapshot_last_seq = d.last_seq;
+    out.horizon_seq = d.horizon_seq;
+  }
+  if (after_seq >= out.snapshot_last_seq || max_rows == 0) {
+    out.exhausted = after_seq >= out.snapshot_last_seq;
+    return out;
+  }
+  const bool skip = skip_tombstones_upto > after_seq;
+  auto& s = skip ? c.scan_skip : c.scan;
+  StmtGuard g{s};
+  s.Bind(1, Key(domain_id, after_seq))
+      .Bind(2, Key(domain_id, kMaxSeq))
+      .Bind(3, static_cast<int64_t>(max_rows) + 1);
+  if (skip) s.Bind(4, Key(domain_id, std::min(skip_tombstones_upto, kMaxSeq)));
+  out.exhausted = true;
+  while (s.Step()) {
+    if (out.rows == max_rows) {
+      out.exhausted = false;
+      break;
+    }
+    ChangeRow row{SeqOfKey(s.Int(0)), s.Int(1), s.Int(2) != 0, s.Text(3),
+                  s.Text(4)};
+    ++out.rows;
+    if (!visit(row)) {
+      out.stopped = true;
+      out.exhausted = false;
+      break;
+    }
+  }
+  if (s.failed()) return s.error();
+  return out;
+}
+
+Result<uint64_t> SqliteStore::SeqBeforeTime(int64_t domain_id,
+                                            int64_t time_us) {
+  auto lease = Acquire();
+  if (!lease) return std::move(lease).error();
+  Conn& c = *lease.value();
+  Transaction tx(c.db.get(), "BEGIN");
+  if (!tx.status()) return tx.status().error();
+  uint64_t last;
+  {
+    auto& s = c.domain_by_id;
+    StmtGuard g{s};
+    s.Bind(1, domain_id);
+    if (!s.Step()) {
+      if (s.failed()) return s.error();
+      return Error::NotFound("domain_not_found", "domain no longer exists");
+    }
+    last = ReadDomain(s).last_seq;
+  }
+  // Commit times are non-decreasing in seq, so binary-search the rows for
+  // the first with time >= time_us, one point lookup per step.
+  auto& s = c.seq_at_time;
+  struct Row { bool found; uint64_t seq; int64_t time; };
+  auto first_at = [&](uint64_t seq) -> Result<Row> {
+    StmtGuard g{s};
+    s.Bind(1, Key(domain_id, seq)).Bind(2, Key(domain_id, kMaxSeq));
+    if (s.Step()) return Row{true, SeqOfKey(s.Int(0)), s.Int(1)};
+    if (s.failed()) return s.error();
+    return Row{false, 0, 0};
+  };
+  uint64_t lo = 1, hi = last + 1;  // smallest m in [lo, hi] with P(m)
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    auto r = first_at(mid);
+    if (!r) return std::move(r).error();
+    if (!r->found || r->time >= time_us) {
+      hi = mid;
+    } else {
+      lo = r->seq + 1;
+    }
+  }
+  auto r = first_at(lo);
+  if (!r) return std::move(r).error();
+  return r->found ? r->seq - 1 : last;
+}
+
+Result<std::vector<HistoryEntry>> SqliteStore::History(
+    int64_t domain_id, std::string_view contact_id, uint64_t after_seq,
+    size_t limit) {
+  auto lease = Acquire();
+  if (!lease) return std::move(lease).error();
+  Conn& c = *lease.value();
+  auto& s = contact_id.empty() ? c.history_all : c.history_contact;
+  StmtGuard g{s};
+  s.Bind(1, Key(domain_id, after_seq))
+      .Bind(2, Key(domain_id, kMaxSeq))
+      .Bind(3, static_cast<int64_t>(limit));
+  if (!contact_id.empty()) s.Bind(4, contact_id);
+  std::vector<HistoryEntry> out;
+  while (s.Step()) {
+    HistoryEntry h;
+    h.seq = SeqOfKey(s.Int(0));
+    h.time_us = s.Int(1);
+    h.contact_id = std::string(s.Text(2));
+    h.actor = std::string(s.Text(3));
+    h.op = s.Text(4) == "delete" ? ChangeOp::kDelete : ChangeOp::kUpsert;
+    h.before_json = std::string(s.Text(5));
+    h.after_json = std::string(s.Text(6));
+    out.push_back(std::move(h));
+  }
+  if (s.failed()) return s.error();
+  return out;
+}
+
+Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {
+  std::lock_guard lock(write_mu_);
+  Transaction tx(writer_->db.get(), "BEGIN IMMEDIATE");
+  if (!tx.status()) return tx.status().error();
+  const int64_t lo = Key(domain_id, 0), hi = Key(domain_id, kMaxSeq);
+  PurgeResult out;
+  uint64_t max_purged = 0;
+  {
+    auto& s = w_.purge_tombstones_max;
+    StmtGuard g{s};
+    s.Bind(1, lo).Bind(2, hi).Bind(3, cutoff_us);
+    if (s.Step() && !s.IsNull(0)) max_purged = SeqOfKey(s.Int(0));
+    if (s.failed()) return s.error();
+  }
+  {
+    auto& s = w_.purge_tombstones;
+    s.Bind(1, lo).Bind(2, hi).Bind(3, cutoff_us);
+    if (auto st = s.Run(); !st) return std::move(st).error();
+    out.tombstones_removed = writer_->db->Changes();
+  }
+  {
+    auto& s = w_.purge_history;
+    s.Bind(1, lo).Bind(2, hi).Bind(3, cutoff_us);
+    if (auto st = s.Run(); !st) return std::move(st).error();
+    out.history_removed = writer_->db->Changes();
+  }
+  {
+    auto& s = w_.set_horizon;
+    s.Bind(1, domain_id).Bind(2, static_cast<int64_t>(max_purged));
+    if (auto st = s.Run(); !st) return std::move(st).error();
+  }
+  {
+    auto& s = writer_->domain_by_id;
+    StmtGuard g{s};
+    s.Bind(1, domain_id);
+    if (s.Step()) out.horizon_seq = ReadDomain(s).horizon_seq;
+    if (s.failed()) return s.error();
+  }
+  if (auto st = tx.Commit(); !st) return std::move(st).error();
+  return out;
+}
+
+}  // namespace
+
+bool IsValidDomainName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name.front())) return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+std::string_view ChangeOpName(ChangeOp op) {
+  return op == ChangeOp::kDelete ? "delete" : "upsert";
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const SqliteStoreOptions& opts) {
+  auto store = std::make_unique<SqliteStore>(path, opts);
+  if (auto st = store->Init(); !st) return std::move(st).error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace galsync

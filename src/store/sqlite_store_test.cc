@@ -1,0 +1,372 @@
+// Tests of the SQLite store: seq order and contiguity, compaction by key,
+// preconditions, atomic batches, history, purge, persistence, migrations,
+// and readers racing writers (brief invariants 1, 2 and 7).
+#include "galsync/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "galsync/contact.h"
+#include "test_util.h"
+
+namespace galsync {
+namespace {
+
+using testing::TempDir;
+
+std::string Content(const std::string& id, const std::string& given = "Ann") {
+  Contact c;
+  c.id = id;
+  c.name.given = given;
+  c.name.family = "Smith";
+  c.emails.push_back({id + "@example.com", "work"});
+  return CanonicalContentJson(c);
+}
+
+ChangeRequest Upsert(const std::string& id, const std::string& given = "Ann") {
+  return {ChangeOp::kUpsert, id, Content(id, given), {}, false};
+}
+ChangeRequest Delete(const std::string& id) {
+  return {ChangeOp::kDelete, id, "", {}, false};
+}
+
+struct Row {
+  uint64_t seq;
+  int64_t time;
+  bool deleted;
+  std::string id, json;
+};
+
+std::vector<Row> ScanAll(Store& s, int64_t dom, uint64_t after = 0,
+                         uint64_t skip = 0, size_t max = 1000000,
+                         ScanResult* res = nullptr) {
+  std::vector<Row> rows;
+  auto r = s.ScanChanges(dom, after, skip, max, [&](const ChangeRow& row) {
+    rows.push_back({row.seq, row.time_us, row.deleted, std::string(row.id),
+                    std::string(row.json)});
+    return true;
+  });
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  if (res && r.ok()) *res = *r;
+  return rows;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen(SqliteStoreOptions o = {}) {
+    store_.reset();
+    auto s = OpenSqliteStore(dir_.file("g.db"), o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s.value());
+  }
+  int64_t Domain(const std::string& name = "example.com") {
+    auto d = store_->GetDomain(name);
+    if (d) return d->id;
+    auto c = store_->CreateDomain(name, 1000);
+    EXPECT_TRUE(c.ok());
+    return c->id;
+  }
+  WriteResult MustWrite(int64_t dom, std::vector<ChangeRequest> ch,
+                        int64_t now = 2000) {
+    auto w = store_->Write(dom, ch, "tester", now);
+    EXPECT_TRUE(w.ok()) << w.error().message;
+    return w.ok() ? *w : WriteResult{};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, DomainsAreCreatedListedAndUnique) {
+  auto a = store_->CreateDomain("b.example", 5);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(store_->CreateDomain("a.example", 6).ok());
+  auto dup = store_->CreateDomain("b.example", 7);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(store_->CreateDomain("Bad Name", 1).error().reason,
+            "invalid_domain");
+  EXPECT_EQ(store_->CreateDomain("", 1).error().reason, "invalid_domain");
+  auto list = store_->ListDomains();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "a.example");
+  EXPECT_NE((*list)[0].uid, (*list)[1].uid);
+  EXPECT_EQ(store_->GetDomain("nope").error().kind, ErrorKind::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, SeqsAreContiguousAndBatchesTakeARange) {
+  int64_t d = Domain();
+  auto w1 = MustWrite(d, {Upsert("a")});
+  EXPECT_EQ(w1.first_seq, 1u);
+  EXPECT_EQ(w1.last_seq, 1u);
+  auto w2 = MustWrite(d, {Upsert("b"), Upsert("c"), Delete("a"), Upsert("d")});
+  EXPECT_EQ(w2.first_seq, 2u);
+  EXPECT_EQ(w2.last_seq, 5u);
+  EXPECT_EQ(w2.domain_last_seq, 5u);
+  EXPECT_EQ(w2.live_count, 3u);
+  ASSERT_EQ(w2.outcomes.size(), 4u);
+  EXPECT_EQ(w2.outcomes[0].seq, 2u);
+  EXPECT_TRUE(w2.outcomes[0].created);
+  auto rows = ScanAll(*store_, d);
+  std::vector<uint64_t> seqs;
+  for (auto& r : rows) seqs.push_back(r.seq);
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3, 4, 5}));
+  EXPECT_TRUE(rows[2].deleted);
+  EXPECT_EQ(rows[2].id, "a");
+}
+
+TEST_F(SqliteStoreTest, CommitTimesNeverGoBackwards) {
+  int64_t d = Domain();
+  auto w1 = MustWrite(d, {Upsert("a")}, 5000);
+  auto w2 = MustWrite(d, {Upsert("b")}, 3000);  // the clock stepped back
+  EXPECT_EQ(w1.time_us, 5000);
+  EXPECT_EQ(w2.time_us, 5000);
+  auto w3 = MustWrite(d, {Upsert("c")}, 9000);
+  EXPECT_EQ(w3.time_us, 9000);
+}
+
+TEST_F(SqliteStoreTest, IdenticalUpsertTakesNoSeq) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a")});
+  auto w = MustWrite(d, {Upsert("a")});
+  EXPECT_EQ(w.first_seq, 0u);
+  EXPECT_EQ(w.domain_last_seq, 1u);
+  EXPECT_EQ(w.outcomes[0].result, ChangeResult::kUnchanged);
+  EXPECT_EQ(w.outcomes[0].seq, 1u);
+  auto h = store_->History(d, "", 0, 100);
+  EXPECT_EQ(h->size(), 1u);
+  auto w2 = MustWrite(d, {Upsert("a", "Bob")});
+  EXPECT_EQ(w2.first_seq, 2u);
+}
+
+TEST_F(SqliteStoreTest, LogIsCompactedByKey) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("x"), Upsert("y")});
+  for (int i = 0; i < 100; ++i) MustWrite(d, {Upsert("x", "V" + std::to_string(i))});
+  auto rows = ScanAll(*store_, d);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, "y");
+  EXPECT_EQ(rows[1].id, "x");
+  EXPECT_EQ(rows[1].seq, 102u);
+  EXPECT_NE(rows[1].json.find("\"V99\""), std::string::npos);
+  EXPECT_NE(rows[1].json.find("\"seq\":102"), std::string::npos);
+  EXPECT_NE(rows[1].json.find("\"domain\":\"example.com\""), std::string::npos);
+  // Scans after a position see only later rows.
+  EXPECT_EQ(ScanAll(*store_, d, 101).size(), 1u);
+  EXPECT_EQ(ScanAll(*store_, d, 102).size(), 0u);
+  // The audit history keeps every change.
+  EXPECT_EQ(store_->History(d, "x", 0, 1000)->size(), 101u);
+}
+
+TEST_F(SqliteStoreTest, DeletedContactsAreTombstonesThatCanBeSkipped) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a"), Upsert("b"), Delete("a")});
+  auto all = ScanAll(*store_, d);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_TRUE(all[1].deleted);
+  EXPECT_TRUE(all[1].json.empty());
+  auto live = ScanAll(*store_, d, 0, 3);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].id, "b");
+  // A delete of something not live takes no seq.
+  auto w = MustWrite(d, {Delete("a"), Delete("never")});
+  EXPECT_EQ(w.first_seq, 0u);
+  EXPECT_EQ(w.outcomes[0].result, ChangeResult::kNotFound);
+  // Re-creating a deleted contact revives it at a new seq.
+  auto w2 = MustWrite(d, {Upsert("a")});
+  EXPECT_TRUE(w2.outcomes[0].created);
+  EXPECT_EQ(w2.live_count, 2u);
+  auto c = store_->GetContact(d, "a");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->deleted);
+  EXPECT_EQ(c->seq, 4u);
+}
+
+TEST_F(SqliteStoreTest, IfMatchMismatchFailsTheWholeBatch) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a")});
+  ChangeRequest ok = Upsert("b");
+  ChangeRequest bad = Upsert("a", "Zed");
+  bad.if_match = "7";
+  auto w = store_->Write(d, std::vector{ok, bad}, "t", 1);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().kind, ErrorKind::kPreconditionFailed);
+  EXPECT_EQ(w.error().reason, "version_mismatch");
+  EXPECT_EQ(store_->GetContact(d, "b").error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(store_->GetDomain("example.com")->last_seq, 1u);
+
+  bad.if_match = "1";
+  EXPECT_TRUE(store_->Write(d, std::vector{bad}, "t", 1).ok());
+  ChangeRequest any = Upsert("a", "Any");
+  any.if_match = "*";
+  EXPECT_TRUE(store_->Write(d, std::vector{any}, "t", 1).ok());
+  ChangeRequest create = Upsert("a", "Again");
+  create.if_none_match = true;
+  EXPECT_EQ(store_->Write(d, std::vector{create}, "t", 1).error().kind,
+            ErrorKind::kPreconditionFailed);
+  ChangeRequest del = Delete("a");
+  del.if_match = "1";
+  EXPECT_EQ(store_->Write(d, std::vector{del}, "t", 1).error().kind,
+            ErrorKind::kPreconditionFailed);
+}
+
+TEST_F(SqliteStoreTest, HistoryRecordsWhoWhenBeforeAndAfter) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a", "One")}, 10);
+  ASSERT_TRUE(store_->Write(d, std::vector{Upsert("a", "Two")}, "alice", 20).ok());
+  ASSERT_TRUE(store_->Write(d, std::vector{Delete("a")}, "bob", 30).ok());
+  auto h = store_->History(d, "a", 0, 10);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[0].actor, "tester");
+  EXPECT_TRUE((*h)[0].before_json.empty());
+  EXPECT_NE((*h)[0].after_json.find("One"), std::string::npos);
+  EXPECT_EQ((*h)[1].actor, "alice");
+  EXPECT_NE((*h)[1].before_json.find("One"), std::string::npos);
+  EXPECT_NE((*h)[1].after_json.find("Two"), std::string::npos);
+  EXPECT_EQ((*h)[2].op, ChangeOp::kDelete);
+  EXPECT_EQ((*h)[2].time_us, 30);
+  EXPECT_NE((*h)[2].before_json.find("Two"), std::string::npos);
+  EXPECT_TRUE((*h)[2].after_json.empty());
+  EXPECT_EQ(store_->History(d, "a", 1, 10)->size(), 2u);
+  EXPECT_EQ(store_->History(d, "", 0, 2)->size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, PurgeRemovesOldTombstonesAndAdvancesHorizon) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a"), Upsert("b"), Upsert("c")}, 100);
+  MustWrite(d, {Delete("a")}, 200);   // seq 4
+  MustWrite(d, {Delete("b")}, 300);   // seq 5
+  auto p = store_->Purge(d, 250);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->tombstones_removed, 1u);
+  EXPECT_EQ(p->history_removed, 4u);
+  EXPECT_EQ(p->horizon_seq, 4u);
+  EXPECT_EQ(store_->GetDomain("example.com")->horizon_seq, 4u);
+  auto rows = ScanAll(*store_, d);
+  ASSERT_EQ(rows.size(), 2u);  // c (live) and b's tombstone
+  EXPECT_EQ(rows[0].id, "c");
+  EXPECT_EQ(rows[1].id, "b");
+  // The horizon never moves backwards.
+  EXPECT_EQ(store_->Purge(d, 0)->horizon_seq, 4u);
+}
+
+TEST_F(SqliteStoreTest, SeqBeforeTimeFindsTheFirstChangeAtOrAfter) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a")}, 100);             // 1
+  MustWrite(d, {Upsert("b"), Upsert("c")}, 200);  // 2, 3
+  MustWrite(d, {Upsert("a", "X")}, 300);        // 4 (row at 1 moves)
+  MustWrite(d, {Upsert("d")}, 400);             // 5
+  // seq 1 was superseded by seq 4: a delta from 1 still carries it.
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 0), 1u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 150), 1u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 200), 1u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 201), 3u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 400), 4u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 401), 5u);
+}
+
+TEST_F(SqliteStoreTest, DataAndIncarnationSurviveReopen) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("a"), Upsert("b")});
+  uint64_t inc = store_->incarnation();
+  Reopen();
+  EXPECT_EQ(store_->incarnation(), inc);
+  EXPECT_EQ(ScanAll(*store_, Domain()).size(), 2u);
+  EXPECT_EQ(store_->GetDomain("example.com")->last_seq, 2u);
+  SqliteStoreOptions o;
+  o.new_incarnation = true;
+  Reopen(o);
+  EXPECT_NE(store_->incarnation(), inc);
+}
+
+TEST_F(SqliteStoreTest, RefusesASchemaFromTheFuture) {
+  store_.reset();
+  {
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(dir_.file("g.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  auto s = OpenSqliteStore(dir_.file("g.db"), {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().reason, "schema_too_new");
+}
+
+TEST_F(SqliteStoreTest, DomainsAreIsolated) {
+  int64_t a = Domain("a.example"), b = Domain("b.example");
+  MustWrite(a, {Upsert("x")});
+  MustWrite(b, {Upsert("x", "Other"), Upsert("y")});
+  EXPECT_EQ(ScanAll(*store_, a).size(), 1u);
+  EXPECT_EQ(ScanAll(*store_, b).size(), 2u);
+  EXPECT_EQ(store_->GetDomain("a.example")->last_seq, 1u);
+  EXPECT_EQ(store_->GetContact(a, "y").error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(store_->History(a, "", 0, 100)->size(), 1u);
+}
+
+// Invariant 1: a reader that sees seq N has seen every change below N.
+// Writers insert new contacts only, so every seq stays a row; any snapshot
+// must then hold exactly seqs 1..last_seq with no gap, and a tailing reader
+// must receive seqs strictly one after another.
+TEST_F(SqliteStoreTest, ConcurrentReadersNeverSeeAGap) {
+  SqliteStoreOptions o;
+  o.synchronous_full = false;  // speed; ordering is what is tested here
+  Reopen(o);
+  int64_t d = Domain();
+  std::atomic<bool> done{false};
+  std::atomic<int> next_id{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 150; ++i) {
+        std::vector<ChangeRequest> batch;
+        int n = 1 + i % 4;
+        for (int k = 0; k < n; ++k) {
+          batch.push_back(Upsert("c" + std::to_string(next_id++)));
+        }
+        ASSERT_TRUE(store_->Write(d, batch, "w", 1).ok());
+      }
+    });
+  }
+  std::atomic<uint64_t> checks{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&, r] {
+      uint64_t tail = 0;
+      while (!done) {
+        if (r == 0) {  // whole-snapshot reader
+          ScanResult res;
+          auto rows = ScanAll(*store_, d, 0, 0, 1000000, &res);
+          ASSERT_EQ(rows.size(), res.snapshot_last_seq);
+          for (size_t i = 0; i < rows.size(); ++i) {
+            ASSERT_EQ(rows[i].seq, i + 1);
+          }
+        } else {  // tailing reader with small pages
+          auto rows = ScanAll(*store_, d, tail, 0, 1 + r * 3);
+          for (auto& row : rows) {
+            ASSERT_EQ(row.seq, tail + 1);
+            tail = row.seq;
+          }
+        }
+        ++checks;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(checks.load(), 10u);
+  ScanResult res;
+  auto rows = ScanAll(*store_, d, 0, 0, 1000000, &res);
+  EXPECT_EQ(rows.size(), static_cast<size_t>(next_id.load()));
+  EXPECT_EQ(res.snapshot_last_seq, rows.size());
+}
+
+}  // namespace
+}  // namespace galsync

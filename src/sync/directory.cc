@@ -1,0 +1,320 @@
+// The directory service and sync engine; see galsync/directory.h.
+#include "galsync/directory.h"
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+
+#include "sync/page.h"
+
+namespace galsync {
+
+struct Directory::DomainState {
+  int64_t id;
+  std::string name;
+  uint64_t uid;
+  // Highest seq known committed; only grows.
+  std::atomic<uint64_t> last_seq;
+  std::atomic<uint64_t> horizon_seq;
+
+  explicit DomainState(const DomainInfo& d)
+      : id(d.id), name(d.name), uid(d.uid), last_seq(d.last_seq),
+        horizon_seq(d.horizon_seq) {}
+};
+
+namespace {
+
+void AtomicMax(std::atomic<uint64_t>& a, uint64_t v) {
+  uint64_t cur = a.load();
+  while (cur < v && !a.compare_exchange_weak(cur, v)) {
+  }
+}
+
+Error Gone(std::string reason, std::string message) {
+  return Error{ErrorKind::kGone, std::move(reason),
+               std::move(message) +
+                   "; discard the local copy and sync again without a token"};
+}
+
+}  // namespace
+
+Directory::Directory(std::unique_ptr<Store> store, std::string token_secret,
+                     DirectoryOptions options, Clock* clock)
+    : store_(std::move(store)),
+      tokens_(std::move(token_secret)),
+      options_(options),
+      clock_(clock) {}
+
+Directory::~Directory() = default;
+
+Status Directory::Open() {
+  auto list = store_->ListDomains();
+  if (!list) return std::move(list).error();
+  std::unique_lock lock(mu_);
+  for (const DomainInfo& d : *list) {
+    domains_[d.name] = std::make_shared<DomainState>(d);
+  }
+  return Ok{};
+}
+
+Result<std::shared_ptr<Directory::DomainState>> Directory::Find(
+    std::string_view domain) const {
+  std::shared_lock lock(mu_);
+  auto it = domains_.find(std::string(domain));
+  if (it == domains_.end()) {
+    return Error::NotFound("domain_not_found",
+                           "no domain named \"" + std::string(domain) + "\"");
+  }
+  return it->second;
+}
+
+void Directory::SetCommitListener(CommitListener listener) {
+  std::unique_lock lock(mu_);
+  listener_ = std::move(listener);
+}
+
+void Directory::Committed(DomainState& d, const WriteResult& w) {
+  if (w.last_seq == 0) return;
+  AtomicMax(d.last_seq, w.domain_last_seq);
+  CommitListener listener;
+  {
+    std::shared_lock lock(mu_);
+    listener = listener_;
+  }
+  if (listener) listener(d.name, w.domain_last_seq);
+}
+
+Result<DomainInfo> Directory::CreateDomain(std::string_view name) {
+  auto d = store_->CreateDomain(name, clock_->NowMicros());
+  if (!d) return d;
+  std::unique_lock lock(mu_);
+  domains_[d->name] = std::make_shared<DomainState>(*d);
+  return d;
+}
+
+Result<std::vector<DomainInfo>> Directory::ListDomains() {
+  return store_->ListDomains();
+}
+
+Result<DomainInfo> Directory::GetDomain(std::string_view name) {
+  return store_->GetDomain(name);
+}
+
+std::optional<uint64_t> Directory::LastSeq(std::string_view domain) const {
+  auto d = Find(domain);
+  if (!d) return std::nullopt;
+  return (*d)->last_seq.load();
+}
+
+Result<StoredContact> Directory::GetContact(std::string_view domain,
+                                            std::string_view id) {
+  auto d = Find(domain);
+  if (!d) return std::move(d).error();
+  auto c = store_->GetContact((*d)->id, id);
+  if (c && c->deleted) {
+    return Error::NotFound("contact_deleted",
+                           "contact \"" + std::string(id) + "\" was deleted");
+  }
+  return c;
+}
+
+Result<WriteResult> Directory::Write(std::string_view domain,
+                                     std::span<const ChangeRequest> changes,
+                                     std::string_view actor) {
+  auto d = Find(domain);
+  if (!d) return std::move(d).error();
+  if (changes.size() > options_.max_batch_changes) {
+    return Error{ErrorKind::kPayloadTooLarge, "batch_too_large",
+                 "a batch holds at most " +
+                     std::to_string(options_.max_batch_changes) +
+                     " changes; got " + std::to_string(changes.size())};
+  }
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!IsValidContactId(changes[i].id)) {
+      return Error::InvalidArgument(
+          "invalid_id", "change " + std::to_string(i) +
+                            ": contact id must be 1..128 characters of "
+                            "[A-Za-z0-9._~@+=-]");
+    }
+  }
+  auto w = store_->Write((*d)->id, changes, actor, clock_->NowMicros());
+  if (w) Committed(**d, *w);
+  return w;
+}
+
+Result<PutResult> Directory::PutContact(std::string_view domain,
+                                        const Contact& contact,
+                                        std::optional<std::string> if_match,
+                                        bool if_none_match,
+                                        std::string_view actor) {
+  ChangeRequest ch;
+  ch.op = ChangeOp::kUpsert;
+  ch.id = contact.id;
+  ch.content_json = CanonicalContentJson(contact);
+  ch.if_match = std::move(if_match);
+  ch.if_none_match = if_none_match;
+  auto w = Write(domain, std::span(&ch, 1), actor);
+  if (!w) return std::move(w).error();
+  PutResult out;
+  out.result = w->outcomes[0].result;
+  out.seq = w->outcomes[0].seq;
+  out.created = w->outcomes[0].created;
+  if (out.result == ChangeResult::kApplied) {
+    out.json = StoredContactJson(ch.content_json, domain, out.seq, w->time_us);
+  } else {
+    auto cur = GetContact(domain, contact.id);
+    if (!cur) return std::move(cur).error();
+    out.json = std::move(cur->json);
+  }
+  return out;
+}
+
+Result<WriteResult> Directory::DeleteContact(
+    std::string_view domain, std::string_view id,
+    std::optional<std::string> if_match, std::string_view actor) {
+  ChangeRequest ch;
+  ch.op = ChangeOp::kDelete;
+  ch.id = std::string(id);
+  ch.if_match = std::move(if_match);
+  auto w = Write(domain, std::span(&ch, 1), actor);
+  if (w && w->outcomes[0].result == ChangeResult::kNotFound) {
+    return Error::NotFound("contact_not_found",
+                           "no contact with id \"" + std::string(id) + "\"");
+  }
+  return w;
+}
+
+Result<ChangesPage> Directory::Changes(std::string_view domain,
+                                       const ChangesRequest& req) {
+  auto found = Find(domain);
+  if (!found) return std::move(found).error();
+  DomainState& d = **found;
+
+  const uint64_t kAll = std::numeric_limits<uint64_t>::max();
+  uint64_t after = 0;
+  uint64_t floor = 0;
+  bool full = false;
+  const uint64_t horizon = d.horizon_seq.load();
+  if (req.token) {
+    auto t = tokens_.Decode(*req.token);
+    if (!t) return std::move(t).error();
+    if (t->incarnation != store_->incarnation()) {
+      return Gone("store_restored",
+                  "the sync token is from another incarnation of the store "
+                  "(it was restored or replaced)");
+    }
+    if (t->domain_uid != d.uid) {
+      return Error::InvalidArgument(
+          "token_domain_mismatch",
+          "the sync token belongs to another domain than \"" + d.name + "\"");
+    }
+    if (t->seq > d.last_seq.load()) {
+      // Possibly committed but not yet published to memory: ask the store.
+      auto info = store_->GetDomain(d.name);
+      if (!info) return std::move(info).error();
+      AtomicMax(d.last_seq, info->last_seq);
+      if (t->seq > info->last_seq) {
+        return Gone("token_ahead",
+                    "the sync token is ahead of the store (it was restored "
+                    "from an older backup)");
+      }
+    }
+    after = t->seq;
+    floor = t->floor;
+    full = floor > 0;
+    if (after < horizon && horizon > floor) {
+      return Gone("token_expired",
+                  "the sync token is older than the tombstone horizon (seq " +
+                      std::to_string(horizon) + "); deletions since then "
+                      "are no longer known");
+    }
+    // Up to date: answer from memory, echoing the token.
+    if (floor == 0 && after == d.last_seq.load()) {
+      PageWriter page;
+      ChangesPage out;
+      out.next_seq = after;
+      out.body = page.Finish(*req.token, false, false);
+      return out;
+    }
+  } else if (req.since_us) {
+    auto s = store_->SeqBeforeTime(d.id, *req.since_us);
+    if (!s) return std::move(s).error();
+    after = *s;
+    if (after < horizon) {
+      return Gone("since_too_old",
+                  "changes before the tombstone horizon are no longer known");
+    }
+  } else {
+    full = true;
+    floor = kAll;  // skip every tombstone of the first page's snapshot
+  }
+
+  size_t limit = req.limit == 0 ? options_.default_page_changes : req.limit;
+  limit = std::min(limit, options_.max_page_changes);
+
+  PageWriter page(std::min<size_t>(limit * 640, options_.max_page_bytes));
+  uint64_t last_included = after;
+  const size_t budget = options_.max_page_bytes;
+  auto scan = store_->ScanChanges(
+      d.id, after, floor, limit, [&](const ChangeRow& row) {
+        if (page.count() > 0 &&
+            page.bytes() + PageWriter::CostOf(row.id, row.json) > budget) {
+          return false;  // over budget: leave this row for the next page
+        }
+        if (row.deleted) {
+          page.AddDelete(row.seq, row.time_us, row.id);
+        } else {
+          page.AddUpsert(row.seq, row.time_us, row.id, row.json);
+        }
+        last_included = row.seq;
+        return true;
+      });
+  if (!scan) return std::move(scan).error();
+  AtomicMax(d.last_seq, scan->snapshot_last_seq);
+
+  ChangesPage out;
+  out.count = page.count();
+  out.has_more = !scan->exhausted;
+  out.full_sync = full;
+  out.next_seq = scan->exhausted ? scan->snapshot_last_seq : last_included;
+  SyncToken next{store_->incarnation(), d.uid, out.next_seq, 0};
+  if (full && out.has_more) {
+    next.floor = floor == kAll ? scan->snapshot_last_seq : floor;
+  }
+  out.body = page.Finish(tokens_.Encode(next), out.has_more, full);
+  return out;
+}
+
+Result<std::vector<HistoryEntry>> Directory::History(
+    std::string_view domain, std::string_view contact_id, uint64_t after_seq,
+    size_t limit) {
+  auto d = Find(domain);
+  if (!d) return std::move(d).error();
+  limit = std::min(limit == 0 ? size_t{100} : limit,
+                   options_.max_history_entries);
+  return store_->History((*d)->id, contact_id, after_seq, limit);
+}
+
+Result<PurgeResult> Directory::Purge(std::string_view domain,
+                                     std::optional<int64_t> older_than_us) {
+  auto d = Find(domain);
+  if (!d) return std::move(d).error();
+  int64_t age = older_than_us.value_or(options_.retention_us);
+  auto r = store_->Purge((*d)->id, clock_->NowMicros() - age);
+  if (r) AtomicMax((*d)->horizon_seq, r->horizon_seq);
+  return r;
+}
+
+Status Directory::PurgeAll() {
+  std::vector<std::string> names;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, _] : domains_) names.push_back(name);
+  }
+  for (const auto& name : names) {
+    if (auto r = Purge(name); !r) return std::move(r).error();
+  }
+  return Ok{};
+}
+
+}  // namespace galsync

@@ -1,0 +1,200 @@
+// Test helpers; see test_util.h.
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+namespace galsync::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") +
+                     "/galsync-test-XXXXXX";
+  char* p = mkdtemp(tmpl.data());
+  if (p == nullptr) std::abort();
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(const std::string& data_dir,
+                             std::vector<std::string> args) {
+  int out[2];
+  if (pipe(out) != 0) std::abort();
+  std::vector<std::string> argv = {GALSYNCD_PATH, "--data-dir", data_dir,
+                                   "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  // Read the first line: "galsyncd listening on http://127.0.0.1:PORT".
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);  // the server ignores SIGPIPE; later output is dropped
+  auto colon = line.rfind(':');
+  if (line.find("listening on") == std::string::npos ||
+      colon == std::string::npos) {
+    ADD_FAILURE() << "galsyncd did not start: \"" << line << "\"";
+    Kill(SIGKILL);
+    return;
+  }
+  port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Kill(SIGTERM);
+}
+
+int ServerProcess::Kill(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+boost::json::value HttpResult::json() const {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  return ec ? boost::json::value() : v;
+}
+
+std::string HttpResult::error_code() const {
+  auto v = json();
+  if (auto* o = v.if_object()) {
+    if (auto* e = o->if_contains("error"); e && e->is_object()) {
+      if (auto* c = e->get_object().if_contains("code"); c && c->is_string()) {
+        return std::string(c->get_string());
+      }
+    }
+  }
+  return "";
+}
+
+struct HttpClient::Impl {
+  uint16_t port;
+  asio::io_context ioc;
+  std::unique_ptr<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+
+  void Connect() {
+    stream = std::make_unique<beast::tcp_stream>(ioc);
+    stream->connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    buffer.clear();
+  }
+};
+
+HttpClient::HttpClient(uint16_t port) : impl_(std::make_unique<Impl>()) {
+  impl_->port = port;
+}
+HttpClient::~HttpClient() = default;
+
+HttpResult HttpClient::Send(const std::string& method,
+                            const std::string& target, const std::string& body,
+                            std::map<std::string, std::string> headers) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (!impl_->stream) impl_->Connect();
+      http::request<http::string_body> req{http::string_to_verb(method),
+                                           target, 11};
+      req.set(http::field::host, "127.0.0.1");
+      for (auto& [k, v] : headers) req.set(k, v);
+      if (!body.empty() || method == "PUT" || method == "POST") {
+        if (!req.count(http::field::content_type)) {
+          req.set(http::field::content_type, "application/json");
+        }
+        req.body() = body;
+      }
+      req.prepare_payload();
+      impl_->stream->expires_after(std::chrono::seconds(150));
+      // The server may answer (413, 431) and close before the whole request
+      // is sent: keep going and read whatever answer it gave.
+      boost::system::error_code wec;
+      http::write(*impl_->stream, req, wec);
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(1ull << 32);
+      http::read(*impl_->stream, impl_->buffer, parser);
+      auto res = parser.release();
+      HttpResult out;
+      out.status = res.result_int();
+      out.body = std::move(res.body());
+      for (auto& f : res) {
+        std::string name(f.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(ch));
+        out.headers[name] = std::string(f.value());
+      }
+      if (!res.keep_alive()) impl_->stream.reset();
+      return out;
+    } catch (const std::exception&) {
+      impl_->stream.reset();  // stale keep-alive connection: retry once
+      if (attempt == 1) throw;
+    }
+  }
+  return {};
+}
+
+HttpResult HttpClient::Get(const std::string& t,
+                           std::map<std::string, std::string> h) {
+  return Send("GET", t, "", std::move(h));
+}
+HttpResult HttpClient::Put(const std::string& t, const std::string& b,
+                           std::map<std::string, std::string> h) {
+  return Send("PUT", t, b, std::move(h));
+}
+HttpResult HttpClient::Post(const std::string& t, const std::string& b,
+                            std::map<std::string, std::string> h) {
+  return Send("POST", t, b, std::move(h));
+}
+HttpResult HttpClient::Delete(const std::string& t,
+                              std::map<std::string, std::string> h) {
+  return Send("DELETE", t, "", std::move(h));
+}
+
+std::string HttpClient::SendRaw(const std::string& bytes) {
+  asio::io_context ioc;
+  asio::ip::tcp::socket s(ioc);
+  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                    impl_->port));
+  boost::system::error_code ec;
+  asio::write(s, asio::buffer(bytes), ec);
+  s.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    size_t n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+}  // namespace galsync::testing

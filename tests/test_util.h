@@ -1,0 +1,79 @@
+// Test helpers: temporary directories, a real galsyncd child process on an
+// ephemeral loopback port, and a small keep-alive HTTP client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace galsync::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A galsyncd process serving on 127.0.0.1:<ephemeral port>.
+class ServerProcess {
+ public:
+  // Starts galsyncd with `--data-dir dir --listen 127.0.0.1:0` plus `args`,
+  // and waits until it prints its address. Aborts the test on failure.
+  ServerProcess(const std::string& data_dir,
+                std::vector<std::string> args = {});
+  ~ServerProcess();  // SIGTERM and wait
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Sends `sig` and waits for the process to exit; returns its wait status.
+  int Kill(int sig);
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  boost::json::value json() const;             // parses body (or null)
+  std::string error_code() const;              // body's error.code, if any
+};
+
+// A keep-alive HTTP/1.1 client to 127.0.0.1:port; reconnects as needed.
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port);
+  ~HttpClient();
+  HttpResult Get(const std::string& target,
+                 std::map<std::string, std::string> headers = {});
+  HttpResult Put(const std::string& target, const std::string& body,
+                 std::map<std::string, std::string> headers = {});
+  HttpResult Post(const std::string& target, const std::string& body,
+                  std::map<std::string, std::string> headers = {});
+  HttpResult Delete(const std::string& target,
+                    std::map<std::string, std::string> headers = {});
+  HttpResult Send(const std::string& method, const std::string& target,
+                  const std::string& body,
+                  std::map<std::string, std::string> headers);
+  // Sends raw bytes on a new connection and returns the raw response (or
+  // whatever arrived before the server closed it).
+  std::string SendRaw(const std::string& bytes);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace galsync::testing
