@@ -17,10 +17,10 @@
 //     The first namesake gets "given.family@", later ones get their number
 //     appended. That is the same rule as "de-duplicate on collision", without
 //     looking at anybody else's contact.
-//  3. The org chart. About one person in six (and the department heads) are
-//     managers; a person's manager is a manager at a lower index found from a
-//     hash of the index alone, and most people work in their manager's
-//     department, so teams look like teams.
+//  3. The org chart. One person in six (and the department heads) is a
+//     manager; departments follow their weights; a person's manager is a
+//     manager of the same department at a lower index, found from hashes of
+//     indexes alone, so teams look like teams.
 //  4. Everything else (middle names, nickname, phones, office, links, ...) is
 //     drawn from a small PRNG seeded with a mix of seed and index.
 #include "demo/demo_people.h"
@@ -1308,27 +1308,11 @@ Names GivenTable(const Locale& locale, bool female) {
 // ---------------------------------------------------------------------------
 // The org chart.
 
-// Department heads are people 1..kNumDepartments; after them, about one
-// person in six is a manager.
-bool IsManager(uint64_t seed, size_t index) {
-  return index <= kNumDepartments || Hash(seed, index, kSaltManager) % 6 == 0;
-}
-
-size_t ManagerOf(uint64_t seed, size_t index) {
-  if (index <= kNumDepartments) return 0;  // department heads report to CEO
-  // A manager somewhere in [index / 20, index / 2), walking down to the
-  // nearest manager (person 0 is one, so this ends).
-  const size_t low = index / 20;
-  const size_t high = index / 2;
-  size_t boss = low + Hash(seed, index, kSaltBoss) % (high - low);
-  while (!IsManager(seed, boss)) --boss;
-  return boss;
-}
-
-size_t RandomDepartment(uint64_t h) {
+// The department at `u` in [0, 1) along the cumulative department weights.
+size_t DepartmentAt(double u) {
   uint64_t total = 0;
   for (const Department& d : kDepartments) total += d.weight;
-  uint64_t r = h % total;
+  double r = u * static_cast<double>(total);
   for (size_t i = 0; i < kNumDepartments; ++i) {
     if (r < kDepartments[i].weight) return i;
     r -= kDepartments[i].weight;
@@ -1336,15 +1320,52 @@ size_t RandomDepartment(uint64_t h) {
   return kEngineering;
 }
 
-// The department of person `index` > 0: most people work in their manager's.
+// People are grouped in blocks of kTeamSize; one person per block (at a
+// seeded position) is a manager, as are the CEO and the department heads.
+constexpr size_t kTeamSize = 6;
+
+bool IsManager(uint64_t seed, size_t index) {
+  if (index <= kNumDepartments) return true;
+  const size_t block = index / kTeamSize;
+  return index % kTeamSize == Hash(seed, block, kSaltManager) % kTeamSize;
+}
+
+// Person 0 is the CEO, people 1..kNumDepartments head the departments in
+// order. Other managers take departments from a low-discrepancy (golden
+// ratio) sequence over their blocks, so every department has managers at
+// nearly regular intervals and no manager collects an outsized team; the
+// remaining people join departments at random. Both follow the department
+// weights. Not defined for person 0.
 size_t DepartmentOf(uint64_t seed, size_t index) {
-  while (true) {
-    if (index <= kNumDepartments) return index - 1;
-    const uint64_t h = Hash(seed, index, kSaltDepartment);
-    const size_t boss = ManagerOf(seed, index);
-    if (boss == 0 || h % 100 < 8) return RandomDepartment(h >> 8);
-    index = boss;
+  if (index <= kNumDepartments) return index - 1;
+  const uint64_t h = Hash(seed, index, kSaltDepartment);
+  if (!IsManager(seed, index)) {
+    return DepartmentAt(static_cast<double>(h >> 11) * 0x1p-53);
   }
+  constexpr double kGoldenFraction = 0.6180339887498949;
+  const double offset =
+      static_cast<double>(Hash(seed, 0, kSaltDepartment) >> 11) * 0x1p-53;
+  const double u = offset + static_cast<double>(index / kTeamSize) *
+                                kGoldenFraction;
+  return DepartmentAt(u - static_cast<double>(static_cast<uint64_t>(u)));
+}
+
+// The manager of person `index` > 0: a manager of the same department at a
+// lower index, found by walking down from a random point in
+// [index / 6, index / 2), which keeps the chart about log3(n) deep. The
+// walk ends at the department's head at the latest.
+size_t ManagerOf(uint64_t seed, size_t index) {
+  if (index <= kNumDepartments) return 0;  // department heads report to CEO
+  const size_t department = DepartmentOf(seed, index);
+  const size_t low = index / 6;
+  const size_t high = index / 2;
+  size_t boss = low + Hash(seed, index, kSaltBoss) % (high - low);
+  for (; boss > kNumDepartments; --boss) {
+    if (IsManager(seed, boss) && DepartmentOf(seed, boss) == department) {
+      return boss;
+    }
+  }
+  return department + 1;
 }
 
 // ---------------------------------------------------------------------------
@@ -1412,7 +1433,9 @@ std::string PersonalAddress(const Locale& locale, const std::string& given,
 std::string Hex(uint64_t value, int digits) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(digits, '0');
-  for (int i = digits - 1; i >= 0; --i, value >>= 4) out[i] = kDigits[value & 15];
+  for (int i = digits - 1; i >= 0; --i, value >>= 4) {
+    out[i] = kDigits[value & 15];
+  }
   return out;
 }
 

@@ -261,6 +261,7 @@ TEST(DemoPeopleTest, ManagersHaveLowerIndexes) {
 
 TEST(DemoPeopleTest, WorkEmailsAreUniqueAcross100kPeople) {
   std::set<std::string> work;
+  std::set<std::string> names_seen;  // "given.family" parts of addresses
   size_t plain = 0;
   for (size_t i = 0; i < 100'000; ++i) {
     const Contact p = GeneratePerson(i, 42, kDomain);
@@ -272,11 +273,19 @@ TEST(DemoPeopleTest, WorkEmailsAreUniqueAcross100kPeople) {
         << "duplicate " << e.address << " at " << p.id;
     const std::string local = e.address.substr(0, e.address.find('@'));
     ASSERT_NE(local.find('.'), std::string::npos) << e.address;
-    if (!std::isdigit(static_cast<unsigned char>(local.back()))) {
+    // The first person with a name gets the plain address, namesakes get
+    // their id's number appended.
+    const bool is_plain =
+        !std::isdigit(static_cast<unsigned char>(local.back()));
+    const std::string name =
+        is_plain ? local
+                 : local.substr(0, local.size() - std::to_string(i + 1).size());
+    const bool first_with_name = names_seen.insert(name).second;
+    ASSERT_EQ(is_plain, first_with_name) << e.address << " at " << p.id;
+    if (is_plain) {
       ++plain;
     } else {
-      // Namesakes get their id's number appended.
-      EXPECT_TRUE(local.ends_with(std::to_string(i + 1))) << e.address;
+      ASSERT_TRUE(local.ends_with(std::to_string(i + 1))) << e.address;
     }
   }
   // Most of a small directory has plain "given.family" addresses; by
