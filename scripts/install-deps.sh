@@ -15,7 +15,7 @@ packages=(
   libicu-dev
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl wrk
+  curl wrk bc
 )
 
 missing=()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# HTTP load benchmarks against a real galsyncd (Release build), on loopback:
+#   1. start-up with a generated demo domain of N people (import time, RSS)
+#   2. no-change polls/s with keep-alive (wrk), token up to date
+#   3. a full sync over HTTP in pages of 1,000 (http_full_sync, keep-alive,
+#      parsing every page as a client must): time, bytes, contacts/s
+#   4. server RSS after the load
+#
+#   bench/http_bench.sh [N] [BUILD_DIR]     (defaults: 1000000, build/release)
+#
+# wrk and galsyncd share the machine's cores; the figures in
+# docs/benchmarks.md say how many.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-1000000}"
+build="${2:-build/release}"
+bin="$build/galsyncd"
+[ -x "$bin" ] || { echo "build $bin first (see README)"; exit 1; }
+command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps.sh"; exit 1; }
+
+data=$(mktemp -d)
+out=$(mktemp)
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data" "$out"; }
+trap cleanup EXIT
+
+start=$(date +%s.%N)
+"$bin" --data-dir "$data" --listen 127.0.0.1:0 --demo "$n" --durability normal >"$out" 2>/dev/null &
+pid=$!
+until grep -q "listening on" "$out"; do sleep 0.1; done
+ready=$(date +%s.%N)
+base=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+d="$base/v1/domains/demo.example"
+rss() { awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/$pid/status"; }
+echo "== $n demo people: ready in $(echo "$ready - $start" | bc) s; RSS $(rss)"
+
+# A token for "now": since= a time in the future maps to last_seq.
+token=$(curl -s "$d/changes?since=2100-01-01T00:00:00Z" |
+  sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
+echo "== no-change polls (wrk -t2 -c64 -d10s, keep-alive)"
+wrk -t2 -c64 -d10s "$d/changes?token=$token" | grep -E "Requests/sec|Latency|requests in"
+
+echo "== full sync over HTTP, pages of 1000, one keep-alive connection"
+port=${base##*:}
+"$build/http_full_sync" 127.0.0.1 "$port" demo.example 1000
+echo "== RSS after load: $(rss)"
