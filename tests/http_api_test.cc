@@ -186,6 +186,9 @@ TEST_F(HttpApiTest, FullThenDeltaSyncOverHttp) {
   EXPECT_EQ(changes[1].at("contact").at("name").at("given").as_string(), "New");
   SyncAll(seen, token);
   EXPECT_EQ(seen.size(), 29u);
+  // A '+' offset that was not percent-encoded still parses.
+  auto plus = c().Get(kD + "/changes?since=2000-01-01T01:00:00+01:00");
+  EXPECT_EQ(plus.status, 200) << plus.body;
   // since= maps a time to a position.
   auto since = c().Get(kD + "/changes?since=2000-01-01T00:00:00Z");
   EXPECT_EQ(since.status, 200);
@@ -297,13 +300,20 @@ TEST_F(HttpApiTest, BadRequestsGetPreciseErrorsAndChangeNothing) {
        "invalid_domain"},
       {"batch shape", "POST", kD + "/contacts:batch", R"({"changes":{}})", {},
        400, "invalid_batch"},
+      {"batch upsert with id", "POST", kD + "/contacts:batch",
+       R"({"changes":[{"op":"upsert","id":"x","contact":{"id":"y","name":{"given":"Y"}}}]})",
+       {}, 400, "invalid_batch"},
+      {"contact too large", "PUT", kD + "/contacts/b",
+       R"({"name":{"given":"B"},"extra":{"k":")" + std::string(70000, 'v') +
+           "\"}}",
+       {}, 413, "contact_too_large"},
       {"batch op", "POST", kD + "/contacts:batch",
        R"({"changes":[{"op":"merge","id":"a"}]})", {}, 400, "invalid_batch"},
       {"no endpoint", "GET", "/v2/whatever", "", {}, 404, "no_such_endpoint"},
       {"wrong method", "PATCH", kD + "/contacts/a", "{}", {}, 405,
        "method_not_allowed"},
       {"uri too long", "GET", kD + "/changes?token=" + std::string(9000, 'a'),
-       "", {}, 400, "uri_too_long"},
+       "", {}, 414, "uri_too_long"},
       {"header too large", "GET", kD, "", {{"X-Big", std::string(20000, 'h')}},
        431, "headers_too_large"},
       {"purge bad arg", "POST", kD + "/purge?older_than=soon", "", {}, 400,

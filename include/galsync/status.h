@@ -27,6 +27,7 @@ enum class ErrorKind {
   kGone,                // 410: sync token no longer usable; start over
   kPreconditionFailed,  // 412: If-Match version mismatch
   kPayloadTooLarge,     // 413
+  kUriTooLong,          // 414
   kUnprocessable,       // 422: well-formed but semantically invalid
   kRateLimited,         // 429
   kInternal,            // 500

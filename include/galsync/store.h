@@ -74,7 +74,9 @@ enum class ChangeResult {
 
 struct ChangeOutcome {
   ChangeResult result = ChangeResult::kApplied;
-  uint64_t seq = 0;  // the contact's seq after the write (0 if not live)
+  // The contact's seq after the write (for a delete, its tombstone's seq);
+  // 0 for a delete of a contact that was not live.
+  uint64_t seq = 0;
   bool created = false;  // an upsert that made a new (or revived) contact
 };
 

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "galsync/contact.h"
@@ -122,6 +123,13 @@ Result<Contact> ContactFromBody(json::value body, std::string_view id,
   return ContactFromJson(body);
 }
 
+Error ContactTooLarge(size_t bytes) {
+  return Error{ErrorKind::kPayloadTooLarge, "contact_too_large",
+               "a contact's JSON may be at most " +
+                   std::to_string(ContactLimits::kMaxContactJsonBytes) +
+                   " bytes; got " + std::to_string(bytes)};
+}
+
 std::string ActorOf(const Request& r) {
   return "http:" + (r.peer.empty() ? std::string("unknown") : r.peer);
 }
@@ -236,6 +244,9 @@ Awaitable JsonApi::PostContact(Request& r) {
 }
 
 Awaitable JsonApi::Put(Request& r, std::string id, bool created_by_post) {
+  if (r.http.body().size() > ContactLimits::kMaxContactJsonBytes) {
+    co_return ErrorResponse(ContactTooLarge(r.http.body().size()));
+  }
   auto body = ParseBody(r, limits_.max_json_depth);
   if (!body) co_return ErrorResponse(body.error());
   if (created_by_post) {
@@ -334,6 +345,9 @@ Awaitable JsonApi::Batch(Request& r) {
       if (op->get_string() == "upsert") {
         const json::value* c = item->if_contains("contact");
         if (!c) return bad("an upsert needs \"contact\"");
+        if (item->contains("id")) {
+          return bad("an upsert takes its id from \"contact\"; drop \"id\"");
+        }
         auto contact = ContactFromBody(*c, "", domain);
         if (!contact) {
           Error e = std::move(contact).error();
@@ -343,6 +357,11 @@ Awaitable JsonApi::Batch(Request& r) {
         ch.op = ChangeOp::kUpsert;
         ch.id = contact->id;
         ch.content_json = CanonicalContentJson(*contact);
+        if (ch.content_json.size() > ContactLimits::kMaxContactJsonBytes) {
+          Error e = ContactTooLarge(ch.content_json.size());
+          e.message = at + ".contact: " + e.message;
+          return e;
+        }
       } else if (op->get_string() == "delete") {
         const json::value* id = item->if_contains("id");
         if (!id || !id->is_string()) return bad("a delete needs \"id\"");
@@ -400,7 +419,11 @@ Awaitable JsonApi::Changes(Request& r) {
   }
   if (token) req.token = std::string(*token);
   if (since) {
-    auto t = ParseTime(*since);
+    // A '+' of a UTC offset arrives as ' ' when the client did not
+    // percent-encode it (query strings decode '+' as a space).
+    std::string s(*since);
+    std::replace(s.begin(), s.end(), ' ', '+');
+    auto t = ParseTime(s);
     if (!t) co_return ErrorResponse(t.error());
     req.since_us = *t;
   }

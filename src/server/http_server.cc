@@ -101,8 +101,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
   beast::flat_buffer buffer;
   for (;;) {
     // Idle wait for the next request, then a bound on reading all of it.
-    stream.expires_after(buffer.size() > 0 ? limits_.read_timeout
-                                           : limits_.idle_timeout);
+    stream.expires_after(limits_.idle_timeout);
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);

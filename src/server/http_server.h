@@ -29,8 +29,10 @@ namespace galsync::server {
 struct HttpLimits {
   size_t max_header_bytes = 16 * 1024;        // 431 beyond
   size_t max_body_bytes = 32 * 1024 * 1024;   // 413 beyond
-  std::chrono::seconds read_timeout{30};      // whole request, once started
-  std::chrono::seconds idle_timeout{75};      // keep-alive between requests
+  // Waiting for a request's headers (keep-alive idle time included).
+  std::chrono::seconds idle_timeout{75};
+  // Reading a request's body once its headers are in.
+  std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};     // sending one response
   size_t max_connections = 10000;             // further accepts are refused
   std::chrono::seconds shutdown_grace{10};    // for in-flight requests

@@ -75,6 +75,20 @@ Router::Router(std::vector<Route> routes, RouterLimits limits)
   }
 }
 
+std::string Router::AllowedMethods(std::string_view path) const {
+  std::string allow;
+  for (const Compiled& c : routes_) {
+    bool exists = false;
+    if (Find(c.route.method, path, &exists) && exists &&
+        allow.find(http::to_string(c.route.method)) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += std::string(http::to_string(c.route.method));
+      if (c.route.method == http::verb::get) allow += ", HEAD";
+    }
+  }
+  return allow;
+}
+
 std::optional<Router::Match> Router::Find(http::verb method,
                                           std::string_view path,
                                           bool* path_exists) const {
@@ -107,7 +121,7 @@ boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
   std::string_view target = req.target();
   if (target.size() > limits_.max_target_bytes) {
     co_return ErrorResponse(
-        {ErrorKind::kInvalidArgument, "uri_too_long",
+        {ErrorKind::kUriTooLong, "uri_too_long",
          "request target exceeds " + std::to_string(limits_.max_target_bytes) +
              " bytes"});
   }
@@ -117,13 +131,18 @@ boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
         "bad_request_target", "request target is not a valid origin-form URL"));
   }
   bool path_exists = false;
-  auto match = Find(req.method(), url->encoded_path(), &path_exists);
+  // HEAD is GET without a body (the session drops the body).
+  const http::verb method =
+      req.method() == http::verb::head ? http::verb::get : req.method();
+  auto match = Find(method, url->encoded_path(), &path_exists);
   if (!match) {
     if (path_exists) {
-      co_return ErrorResponse({ErrorKind::kMethodNotAllowed,
-                               "method_not_allowed",
-                               std::string(req.method_string()) +
-                                   " is not allowed on this resource"});
+      Response res = ErrorResponse({ErrorKind::kMethodNotAllowed,
+                                    "method_not_allowed",
+                                    std::string(req.method_string()) +
+                                        " is not allowed on this resource"});
+      res.headers.emplace_back("Allow", AllowedMethods(url->encoded_path()));
+      co_return res;
     }
     co_return ErrorResponse(Error::NotFound(
         "no_such_endpoint", "no endpoint at " + std::string(url->path())));

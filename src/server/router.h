@@ -92,6 +92,8 @@ class Router {
   };
   std::optional<Match> Find(http::verb method, std::string_view path,
                             bool* path_exists = nullptr) const;
+  // The methods some route accepts at `path`, for a 405's Allow header.
+  std::string AllowedMethods(std::string_view path) const;
 
  private:
   struct Compiled {

@@ -73,12 +73,17 @@ TEST(RouterTest, UnknownPathIs404AndWrongMethodIs405) {
   auto na = Dispatch(r, http::verb::delete_, "/v1/domains/d/contacts/x");
   EXPECT_EQ(na.status, 405);
   EXPECT_EQ(Code(na), "method_not_allowed");
+  ASSERT_EQ(na.headers.size(), 1u);
+  EXPECT_EQ(na.headers[0].first, "Allow");
+  EXPECT_EQ(na.headers[0].second, "GET, HEAD, PUT");
+  // HEAD is answered by the GET route.
+  EXPECT_EQ(Dispatch(r, http::verb::head, "/v1/domains/d").status, 200);
 }
 
 TEST(RouterTest, EnforcesTargetAndQueryLimits) {
   Router r = MakeRouter();
   auto longr = Dispatch(r, http::verb::get, "/v1/domains/" + std::string(9000, 'a'));
-  EXPECT_EQ(longr.status, 400);
+  EXPECT_EQ(longr.status, 414);
   EXPECT_EQ(Code(longr), "uri_too_long");
   std::string q = "/v1/domains/d?";
   for (int i = 0; i < 40; ++i) q += "a" + std::to_string(i) + "=1&";

@@ -543,7 +543,7 @@ Result<WriteResult> SqliteStore::Write(int64_t domain_id,
       ++live;
     }
     out.outcomes.push_back(
-        {ChangeResult::kApplied, is_delete ? 0 : seq, !is_delete && !live_now});
+        {ChangeResult::kApplied, seq, !is_delete && !live_now});
   }
 
   if (seq >= first) {

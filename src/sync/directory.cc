@@ -131,10 +131,11 @@ Result<WriteResult> Directory::Write(std::string_view domain,
   }
   for (size_t i = 0; i < changes.size(); ++i) {
     if (!IsValidContactId(changes[i].id)) {
+      std::string where =
+          changes.size() > 1 ? "change " + std::to_string(i) + ": " : "";
       return Error::InvalidArgument(
-          "invalid_id", "change " + std::to_string(i) +
-                            ": contact id must be 1..128 characters of "
-                            "[A-Za-z0-9._~@+=-]");
+          "invalid_id", where + "contact id must be 1..128 characters of "
+                                "[A-Za-z0-9._~@+=-]");
     }
   }
   auto w = store_->Write((*d)->id, changes, actor, clock_->NowMicros());
@@ -254,7 +255,10 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
 
   PageWriter page(std::min<size_t>(limit * 640, options_.max_page_bytes));
   uint64_t last_included = after;
-  const size_t budget = options_.max_page_bytes;
+  // Leave room for the page's closing members (token, flags).
+  const size_t budget = options_.max_page_bytes > PageWriter::kTailBytes
+                            ? options_.max_page_bytes - PageWriter::kTailBytes
+                            : 0;
   auto scan = store_->ScanChanges(
       d.id, after, floor, limit, [&](const ChangeRow& row) {
         if (page.count() > 0 &&
@@ -271,6 +275,16 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
       });
   if (!scan) return std::move(scan).error();
   AtomicMax(d.last_seq, scan->snapshot_last_seq);
+  // A purge may have committed between the check above and the scan's
+  // snapshot: check again against the snapshot's own horizon, so a page is
+  // never served with tombstones missing.
+  AtomicMax(d.horizon_seq, scan->horizon_seq);
+  if (after < scan->horizon_seq && scan->horizon_seq > floor) {
+    return Gone(req.token ? "token_expired" : "since_too_old",
+                "changes before the tombstone horizon (seq " +
+                    std::to_string(scan->horizon_seq) +
+                    ") are no longer known");
+  }
 
   ChangesPage out;
   out.count = page.count();

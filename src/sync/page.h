@@ -16,6 +16,9 @@ class PageWriter {
  public:
   explicit PageWriter(size_t reserve = 0);
 
+  // Upper bound on what Finish() appends (token, has_more, full_sync).
+  static constexpr size_t kTailBytes = 160;
+
   // Bytes one change adds to the page (to enforce a byte budget up front).
   static size_t CostOf(std::string_view id, std::string_view json) {
     return json.size() + id.size() + 96;

@@ -14,6 +14,7 @@ int HttpStatus(ErrorKind kind) {
     case ErrorKind::kGone: return 410;
     case ErrorKind::kPreconditionFailed: return 412;
     case ErrorKind::kPayloadTooLarge: return 413;
+    case ErrorKind::kUriTooLong: return 414;
     case ErrorKind::kUnprocessable: return 422;
     case ErrorKind::kRateLimited: return 429;
     case ErrorKind::kInternal: return 500;
