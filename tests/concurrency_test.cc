@@ -17,35 +17,14 @@ namespace {
 namespace json = boost::json;
 const std::string kD = "/v1/domains/example.com";
 
-struct Reader {
-  std::map<std::string, std::string> replica;
-  std::string token;
-  int64_t last_seq = 0;
-  bool ordered = true;
-
-  // Fetches and applies one page; returns has_more.
-  bool Step(HttpClient& c, int limit) {
-    std::string t = kD + "/changes?limit=" + std::to_string(limit);
-    if (!token.empty()) t += "&token=" + token;
-    auto r = c.Get(t);
-    EXPECT_EQ(r.status, 200) << r.body;
-    if (r.status != 200) return false;
-    auto v = r.json().as_object();
-    for (auto& ch : v.at("changes").as_array()) {
-      int64_t seq = ch.at("seq").as_int64();
-      if (seq <= last_seq) ordered = false;
-      last_seq = seq;
-      std::string id(ch.at("id").as_string());
-      if (ch.at("op").as_string() == "delete") {
-        replica.erase(id);
-      } else {
-        replica[id] = json::serialize(ch.at("contact"));
-      }
-    }
-    token = std::string(v.at("next_token").as_string());
-    return v.at("has_more").as_bool();
-  }
-};
+// Fetches one page of `limit` changes into `r`; returns has_more.
+bool Step(HttpClient& c, PageReplica& r, int limit) {
+  std::string t = kD + "/changes?limit=" + std::to_string(limit);
+  if (!r.token.empty()) t += "&token=" + r.token;
+  auto res = c.Get(t);
+  EXPECT_EQ(res.status, 200) << res.body;
+  return res.status == 200 && r.Apply(res.body);
+}
 
 TEST(ConcurrencyTest, ConcurrentWritersAndPagedReadersConverge) {
   TempDir dir;
@@ -88,15 +67,15 @@ TEST(ConcurrencyTest, ConcurrentWritersAndPagedReadersConverge) {
       }
     });
   }
-  std::vector<Reader> readers(4);
+  std::vector<PageReplica> readers(4);
   std::vector<std::thread> reader_threads;
   for (size_t k = 0; k < readers.size(); ++k) {
     reader_threads.emplace_back([&, k] {
       HttpClient c(server.port());
       std::mt19937 rng(k);
-      while (writing) readers[k].Step(c, 1 + rng() % 9);
+      while (writing) Step(c, readers[k], 1 + rng() % 9);
       // Writers are done: catch up to the end.
-      while (readers[k].Step(c, 1 + rng() % 9)) {
+      while (Step(c, readers[k], 1 + rng() % 9)) {
       }
     });
   }
@@ -105,18 +84,18 @@ TEST(ConcurrencyTest, ConcurrentWritersAndPagedReadersConverge) {
   for (auto& t : reader_threads) t.join();
 
   // The server's state: a fresh full download.
-  Reader truth;
-  while (truth.Step(admin, 1000)) {
+  PageReplica truth;
+  while (Step(admin, truth, 1000)) {
   }
   auto dom = admin.Get(kD).json();
   EXPECT_EQ(static_cast<size_t>(dom.at("contacts").as_int64()),
-            truth.replica.size());
+            truth.contacts.size());
   for (auto& r : readers) {
     EXPECT_TRUE(r.ordered);
-    EXPECT_EQ(r.replica, truth.replica);
+    EXPECT_EQ(r.contacts, truth.contacts);
   }
   // And each contact as GET returns it.
-  for (auto& [id, body] : truth.replica) {
+  for (auto& [id, body] : truth.contacts) {
     auto g = admin.Get(kD + "/contacts/" + id);
     ASSERT_EQ(g.status, 200);
     EXPECT_EQ(json::serialize(g.json()), body);

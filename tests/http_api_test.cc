@@ -46,27 +46,19 @@ class HttpApiTest : public ::testing::Test {
   // and fills `seen` with id -> contact JSON.
   std::string SyncAll(std::map<std::string, std::string>& seen,
                       std::string token = "", int limit = 0) {
+    PageReplica r;
+    r.contacts = std::move(seen);
+    r.token = std::move(token);
     for (int guard = 0; guard < 10000; ++guard) {
       std::string t = kD + "/changes?";
-      if (!token.empty()) t += "token=" + token + "&";
+      if (!r.token.empty()) t += "token=" + r.token + "&";
       if (limit) t += "limit=" + std::to_string(limit);
-      auto r = c().Get(t);
-      EXPECT_EQ(r.status, 200) << r.body;
-      if (r.status != 200) return token;
-      auto v = r.json().as_object();
-      for (auto& ch : v.at("changes").as_array()) {
-        std::string id(ch.at("id").as_string());
-        if (ch.at("op").as_string() == "delete") {
-          seen.erase(id);
-        } else {
-          seen[id] = json::serialize(ch.at("contact"));
-        }
-      }
-      token = std::string(v.at("next_token").as_string());
-      if (!v.at("has_more").as_bool()) return token;
+      auto res = c().Get(t);
+      EXPECT_EQ(res.status, 200) << res.body;
+      if (res.status != 200 || !r.Apply(res.body)) break;
     }
-    ADD_FAILURE() << "sync did not end";
-    return token;
+    seen = std::move(r.contacts);
+    return r.token;
   }
 
   TempDir dir_;
@@ -128,6 +120,16 @@ TEST_F(HttpApiTest, PutGetDeleteWithVersions) {
   std::string id(post.json().at("id").as_string());
   EXPECT_EQ(id.size(), 32u);
   EXPECT_EQ(post.headers["location"], kD + "/contacts/" + id);
+  // POST of an id that exists: 409.
+  auto again = c().Post(kD + "/contacts", PersonJson(id, "Gen"));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.error_code(), "contact_exists");
+  // HEAD: GET's headers, no body.
+  auto head = c().Send("HEAD", kD + "/contacts/" + id, "", {});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.headers["content-length"],
+            std::to_string(c().Get(kD + "/contacts/" + id).body.size()));
 
   auto hist = c().Get(kD + "/contacts/ann/history");
   ASSERT_EQ(hist.status, 200);

@@ -81,6 +81,26 @@ int ServerProcess::Kill(int sig) {
   return status;
 }
 
+bool PageReplica::Apply(const std::string& page_body) {
+  boost::json::value v = boost::json::parse(page_body);
+  const boost::json::object& o = v.as_object();
+  for (const auto& ch : o.at("changes").as_array()) {
+    const boost::json::object& c = ch.as_object();
+    int64_t seq = c.at("seq").as_int64();
+    if (seq <= last_seq) ordered = false;
+    last_seq = seq;
+    std::string id(c.at("id").as_string());
+    if (c.at("op").as_string() == "delete") {
+      contacts.erase(id);
+    } else {
+      contacts[id] = boost::json::serialize(c.at("contact"));
+    }
+  }
+  token = std::string(o.at("next_token").as_string());
+  ++pages;
+  return o.at("has_more").as_bool();
+}
+
 boost::json::value HttpResult::json() const {
   boost::json::error_code ec;
   auto v = boost::json::parse(body, ec);
@@ -142,6 +162,7 @@ HttpResult HttpClient::Send(const std::string& method,
       http::write(*impl_->stream, req, wec);
       http::response_parser<http::string_body> parser;
       parser.body_limit(1ull << 32);
+      parser.skip(method == "HEAD");  // a HEAD response has no body
       http::read(*impl_->stream, impl_->buffer, parser);
       auto res = parser.release();
       HttpResult out;

@@ -43,6 +43,19 @@ class ServerProcess {
   uint16_t port_ = 0;
 };
 
+// A test client's replica: applies change-feed pages (docs/api.md) to a map
+// of id -> contact JSON, keeps the token, and checks that seqs only grow.
+struct PageReplica {
+  std::map<std::string, std::string> contacts;
+  std::string token;  // empty: no sync yet
+  int64_t last_seq = 0;
+  bool ordered = true;  // every change's seq was above the one before
+  int pages = 0;
+
+  // Applies one page body; returns its has_more.
+  bool Apply(const std::string& page_body);
+};
+
 struct HttpResult {
   int status = 0;
   std::string body;

@@ -78,6 +78,8 @@ struct ChangeOutcome {
   // 0 for a delete of a contact that was not live.
   uint64_t seq = 0;
   bool created = false;  // an upsert that made a new (or revived) contact
+  // For kUnchanged: the stored JSON, read in the same transaction.
+  std::string current_json;
 };
 
 struct WriteResult {

@@ -273,6 +273,12 @@ Awaitable JsonApi::Put(Request& r, std::string id, bool created_by_post) {
   auto put = co_await OnPool(write_pool_, [&] {
     return dir_.PutContact(domain, *contact, if_match, if_none_match, actor);
   });
+  if (!put && created_by_post &&
+      put.error().kind == ErrorKind::kPreconditionFailed && !if_match) {
+    co_return ErrorResponse({ErrorKind::kConflict, "contact_exists",
+                             "a contact with id \"" + contact->id +
+                                 "\" already exists; use PUT to replace it"});
+  }
   if (!put) co_return ErrorResponse(put.error());
   Response res = Ok(put->created ? 201 : 200, std::move(put->json));
   res.headers.emplace_back("ETag", ETag(put->seq));

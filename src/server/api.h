@@ -32,6 +32,8 @@ class JsonApi {
 
   // Wakes every long-poll (shutdown).
   void WakeAll() { waiters_.NotifyAll(); }
+  // Waits for running writes to finish and stops the write pool.
+  void Shutdown() { write_pool_.join(); }
   ChangeWaiters& waiters() { return waiters_; }
 
  private:

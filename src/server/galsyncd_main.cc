@@ -1,6 +1,7 @@
 // galsyncd: the galsync server binary. Parses flags, opens the data
 // directory (store + token secret), optionally loads demo data, and serves
 // the JSON API until SIGINT/SIGTERM.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,7 +107,10 @@ int64_t ParseDuration(const std::string& flag, const std::string& v) {
     case 's': unit = 1; break;
     default: BadFlag(flag + " wants a duration like 30d, 12h, 90m, 10s");
   }
-  uint64_t n = ParseCount(flag, v.substr(0, v.size() - 1), 0, 100000000);
+  // At most 100 years, so that every duration fits the clocks' types.
+  const uint64_t max_seconds = uint64_t{100} * 365 * 86400;
+  uint64_t n = ParseCount(flag, v.substr(0, v.size() - 1), 0,
+                          max_seconds / static_cast<uint64_t>(unit));
   return static_cast<int64_t>(n) * unit * 1000000;
 }
 
@@ -195,17 +199,22 @@ Result<std::string> LoadSecret(const fs::path& path) {
   crypto::RandomBytes(secret.data(), secret.size());
   fs::path tmp = path;
   tmp += ".tmp";
-  {
-    mode_t old = umask(077);
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    umask(old);
-    out.write(secret.data(), static_cast<std::streamsize>(secret.size()));
-    out.flush();
-    if (!out) return Error::Internal("cannot write " + tmp.string());
-  }
+  // Written to a temporary file, fsynced, renamed, and the directory
+  // fsynced: after a crash the secret is either whole or absent.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Internal("cannot create " + tmp.string());
+  bool ok = ::write(fd, secret.data(), secret.size()) ==
+                static_cast<ssize_t>(secret.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
   std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Error::Internal("cannot create " + path.string());
+  if (ok) fs::rename(tmp, path, ec);
+  if (!ok || ec) return Error::Internal("cannot create " + path.string());
+  if (int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+      dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   return secret;
 }
 
@@ -271,6 +280,39 @@ void PrintDemoHelp(const std::string& base, const std::string& domain) {
   std::fflush(stdout);
 }
 
+// Runs Directory::PurgeAll every `interval_us` on its own thread, so a long
+// purge never holds up the network threads. Stops when destroyed.
+class PurgeJob {
+ public:
+  PurgeJob(Directory& dir, int64_t interval_us)
+      : thread_([this, &dir, interval_us] {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, std::chrono::microseconds(interval_us),
+                               [this] { return done_; })) {
+            lock.unlock();
+            if (auto st = dir.PurgeAll(); !st) {
+              std::fprintf(stderr, "galsyncd: purge failed: %s\n",
+                           st.error().message.c_str());
+            }
+            lock.lock();
+          }
+        }) {}
+  ~PurgeJob() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;  // last: starts after the members above exist
+};
+
 int Run(const Flags& f) {
   std::error_code ec;
   fs::create_directories(f.data_dir, ec);
@@ -312,12 +354,14 @@ int Run(const Flags& f) {
   }
 
   RaiseFdLimit();
-  asio::io_context ioc(static_cast<int>(f.threads));
+  // Destruction order matters: the io_context goes first (below), while
+  // the server, router and API its pending sessions refer to still exist.
+  auto ioc = std::make_unique<asio::io_context>(static_cast<int>(f.threads));
   server::JsonApi api(dir);
   server::Router router(api.Routes());
   server::HttpLimits limits;
   limits.max_connections = f.max_connections;
-  server::HttpServer http(ioc, router, limits);
+  server::HttpServer http(*ioc, router, limits);
   if (auto st = http.Listen(f.host, f.port); !st) {
     std::cerr << "galsyncd: " << st.error().message << "\n";
     return 1;
@@ -330,42 +374,23 @@ int Run(const Flags& f) {
   std::fflush(stdout);
   if (f.demo > 0) PrintDemoHelp(base, f.demo_domain);
 
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& e, int sig) {
-    if (e) return;
-    std::fprintf(stderr, "galsyncd: signal %d, shutting down\n", sig);
-    http.Stop([&] { api.WakeAll(); });
-  });
-
-  // The purge job: tombstones and history past retention, on its own thread
-  // so a long purge never holds up the network threads.
-  std::mutex purge_mu;
-  std::condition_variable purge_cv;
-  bool done = false;
-  std::thread purger([&] {
-    std::unique_lock lock(purge_mu);
-    while (!purge_cv.wait_for(lock,
-                              std::chrono::microseconds(f.purge_interval_us),
-                              [&] { return done; })) {
-      lock.unlock();
-      if (auto st = dir.PurgeAll(); !st) {
-        std::fprintf(stderr, "galsyncd: purge failed: %s\n",
-                     st.error().message.c_str());
-      }
-      lock.lock();
-    }
-  });
-
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < f.threads; ++i) threads.emplace_back([&] { ioc.run(); });
-  ioc.run();
-  for (auto& t : threads) t.join();
   {
-    std::lock_guard lock(purge_mu);
-    done = true;
+    PurgeJob purge(dir, f.purge_interval_us);
+    asio::signal_set signals(*ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& e, int sig) {
+      if (e) return;
+      std::fprintf(stderr, "galsyncd: signal %d, shutting down\n", sig);
+      http.Stop([&] { api.WakeAll(); });
+    });
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < f.threads; ++i) {
+      threads.emplace_back([&] { ioc->run(); });
+    }
+    ioc->run();
+    for (auto& t : threads) t.join();
   }
-  purge_cv.notify_all();
-  purger.join();
+  api.Shutdown();  // no write is left running
+  ioc.reset();     // destroys idle sessions
   std::fprintf(stderr, "galsyncd: stopped\n");
   return 0;
 }

@@ -141,11 +141,10 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     }
 
     HttpRequest req = parser.release();
-    Response r;
-    {
-      Counter busy(in_flight_);
-      r = co_await router_.Dispatch(req, peer);
-    }
+    // In flight from dispatch until the response is written, so shutdown
+    // never cuts a response to a write that has committed.
+    Counter busy(in_flight_);
+    Response r = co_await router_.Dispatch(req, peer);
     const bool keep_alive = req.keep_alive() && !stopping_;
     http::response<http::string_body> res{static_cast<http::status>(r.status),
                                           req.version()};
@@ -153,8 +152,12 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     res.set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    if (req.method() != http::verb::head) res.body() = std::move(r.body);
-    res.prepare_payload();
+    if (req.method() == http::verb::head) {
+      res.content_length(r.body.size());  // what GET would send, no body
+    } else {
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+    }
     stream.expires_after(limits_.write_timeout);
     auto [wec, wn] = co_await http::async_write(stream, res, kUseAwaitable);
     if (wec || !keep_alive) break;

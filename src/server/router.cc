@@ -64,7 +64,11 @@ Response ErrorResponse(const Error& e) {
   inner["message"] = e.message;
   boost::json::object outer;
   outer["error"] = std::move(inner);
-  return Response::Json(HttpStatus(e.kind), boost::json::serialize(outer));
+  Response r = Response::Json(HttpStatus(e.kind), boost::json::serialize(outer));
+  if (e.kind == ErrorKind::kUnavailable || e.kind == ErrorKind::kRateLimited) {
+    r.headers.emplace_back("Retry-After", "1");
+  }
+  return r;
 }
 
 Router::Router(std::vector<Route> routes, RouterLimits limits)

@@ -49,8 +49,9 @@ constexpr int kSeqBits = 40;
 constexpr uint64_t kMaxSeq = (uint64_t{1} << kSeqBits) - 1;
 constexpr int64_t kMaxDomains = (int64_t{1} << 23) - 1;
 
+// Seqs beyond the domain's range are clamped so a key never leaves it.
 int64_t Key(int64_t domain_id, uint64_t seq) {
-  return (domain_id << kSeqBits) | static_cast<int64_t>(seq);
+  return (domain_id << kSeqBits) | static_cast<int64_t>(std::min(seq, kMaxSeq));
 }
 uint64_t SeqOfKey(int64_t key) { return static_cast<uint64_t>(key) & kMaxSeq; }
 
@@ -110,7 +111,7 @@ struct Conn {
   std::unique_ptr<Db> db;
   Stmt domain_by_name, domain_by_id, domains_all;
   Stmt contact_by_id;
-  Stmt scan, scan_skip, seq_at_time;
+  Stmt scan, scan_skip, seq_at_time, seq_before;
   Stmt history_all, history_contact, history_next_before;
 
   static Result<std::unique_ptr<Conn>> Open(const std::string& path,
@@ -155,6 +156,9 @@ Status PrepareReader(Conn* c) {
                   "SELECT key, time_us, deleted, contact_id, json FROM contacts "
                   "WHERE key > ?1 AND key <= ?2 AND (deleted = 0 OR key > ?4) "
                   "ORDER BY key LIMIT ?3");
+  GALSYNC_PREPARE(seq_before,
+                  "SELECT key FROM contacts WHERE key > ?1 AND key < ?2 "
+                  "ORDER BY key DESC LIMIT 1");
   GALSYNC_PREPARE(seq_at_time,
                   "SELECT key, time_us FROM contacts WHERE key >= ?1 AND "
                   "key <= ?2 ORDER BY key LIMIT 1");
@@ -324,6 +328,15 @@ class SqliteStore final : public Store {
     if (pool_.size() < kMaxIdleReaders) pool_.push_back(std::move(c));
   }
 
+  static Result<DomainInfo> ReadDomainById(Conn& c, int64_t domain_id) {
+    auto& s = c.domain_by_id;
+    StmtGuard g{s};
+    s.Bind(1, domain_id);
+    if (s.Step()) return ReadDomain(s);
+    if (s.failed()) return s.error();
+    return Error::NotFound("domain_not_found", "domain no longer exists");
+  }
+
   static Result<StoredContact> ReadContact(Conn& c, int64_t domain_id,
                                            std::string_view id) {
     auto& s = c.contact_by_id;
@@ -433,6 +446,8 @@ Status SqliteStore::LoadIncarnation() {
     incarnation_ = std::stoull(std::string(get->Text(0)));
     return Ok{};
   }
+  if (get->failed()) return get->error();
+  get->Reset();  // end its read before writing
   incarnation_ = crypto::RandomU64();
   auto put = db->Prepare(
       "INSERT OR REPLACE INTO meta(key, value) VALUES ('incarnation', ?1)");
@@ -503,7 +518,8 @@ Result<WriteResult> SqliteStore::Write(int64_t domain_id,
     }
     if (ch.op == ChangeOp::kUpsert && live_now &&
         ContentOfStoredJson(cur->json) == ch.content_json) {
-      out.outcomes.push_back({ChangeResult::kUnchanged, cur->seq});
+      out.outcomes.push_back(
+          {ChangeResult::kUnchanged, cur->seq, false, std::move(cur->json)});
       continue;
     }
     if (seq + 1 > kMaxSeq) return Error::Internal("domain seq space exhausted");
@@ -574,16 +590,10 @@ Result<ScanResult> SqliteStore::ScanChanges(int64_t domain_id,
   if (!tx.status()) return tx.status().error();
   ScanResult out;
   {
-    auto& s = c.domain_by_id;
-    StmtGuard g{s};
-    s.Bind(1, domain_id);
-    if (!s.Step()) {
-      if (s.failed()) return s.error();
-      return Error::NotFound("domain_not_found", "domain no longer exists");
-    }
-    DomainInfo d = ReadDomain(s);
-    out.snapshot_last_seq = d.last_seq;
-    out.horizon_seq = d.horizon_seq;
+    auto d = ReadDomainById(c, domain_id);
+    if (!d) return std::move(d).error();
+    out.snapshot_last_seq = d->last_seq;
+    out.horizon_seq = d->horizon_seq;
   }
   if (after_seq >= out.snapshot_last_seq || max_rows == 0) {
     out.exhausted = after_seq >= out.snapshot_last_seq;
@@ -622,17 +632,9 @@ Result<uint64_t> SqliteStore::SeqBeforeTime(int64_t domain_id,
   Conn& c = *lease.value();
   Transaction tx(c.db.get(), "BEGIN");
   if (!tx.status()) return tx.status().error();
-  uint64_t last;
-  {
-    auto& s = c.domain_by_id;
-    StmtGuard g{s};
-    s.Bind(1, domain_id);
-    if (!s.Step()) {
-      if (s.failed()) return s.error();
-      return Error::NotFound("domain_not_found", "domain no longer exists");
-    }
-    last = ReadDomain(s).last_seq;
-  }
+  auto domain = ReadDomainById(c, domain_id);
+  if (!domain) return std::move(domain).error();
+  const uint64_t last = domain->last_seq;
   // Commit times are non-decreasing in seq, so binary-search the rows for
   // the first with time >= time_us, one point lookup per step.
   auto& s = c.seq_at_time;
@@ -655,9 +657,18 @@ Result<uint64_t> SqliteStore::SeqBeforeTime(int64_t domain_id,
       lo = r->seq + 1;
     }
   }
+  // The answer is the last row *before* that one (or 0), not its seq - 1:
+  // between the two there may have been tombstones that a purge removed,
+  // and the caller's horizon check must see that they are missing.
   auto r = first_at(lo);
   if (!r) return std::move(r).error();
-  return r->found ? r->seq - 1 : last;
+  auto& b = c.seq_before;
+  StmtGuard g{b};
+  b.Bind(1, Key(domain_id, 0))
+      .Bind(2, r->found ? Key(domain_id, r->seq) : Key(domain_id, kMaxSeq) + 1);
+  if (b.Step()) return SeqOfKey(b.Int(0));
+  if (b.failed()) return b.error();
+  return uint64_t{0};
 }
 
 Result<std::vector<HistoryEntry>> SqliteStore::History(
@@ -739,11 +750,9 @@ Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {
     if (auto st = s.Run(); !st) return std::move(st).error();
   }
   {
-    auto& s = writer_->domain_by_id;
-    StmtGuard g{s};
-    s.Bind(1, domain_id);
-    if (s.Step()) out.horizon_seq = ReadDomain(s).horizon_seq;
-    if (s.failed()) return s.error();
+    auto d = ReadDomainById(*writer_, domain_id);
+    if (!d) return std::move(d).error();
+    out.horizon_seq = d->horizon_seq;
   }
   if (auto st = tx.Commit(); !st) return std::move(st).error();
   return out;

@@ -263,10 +263,11 @@ TEST_F(SqliteStoreTest, SeqBeforeTimeFindsTheFirstChangeAtOrAfter) {
   MustWrite(d, {Upsert("b"), Upsert("c")}, 200);  // 2, 3
   MustWrite(d, {Upsert("a", "X")}, 300);        // 4 (row at 1 moves)
   MustWrite(d, {Upsert("d")}, 400);             // 5
-  // seq 1 was superseded by seq 4: a delta from 1 still carries it.
-  EXPECT_EQ(*store_->SeqBeforeTime(d, 0), 1u);
-  EXPECT_EQ(*store_->SeqBeforeTime(d, 150), 1u);
-  EXPECT_EQ(*store_->SeqBeforeTime(d, 200), 1u);
+  // The last row before the first row at or after the time: seq 1 was
+  // superseded by seq 4, so nothing precedes b's row at seq 2.
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 0), 0u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 150), 0u);
+  EXPECT_EQ(*store_->SeqBeforeTime(d, 200), 0u);
   EXPECT_EQ(*store_->SeqBeforeTime(d, 201), 3u);
   EXPECT_EQ(*store_->SeqBeforeTime(d, 400), 4u);
   EXPECT_EQ(*store_->SeqBeforeTime(d, 401), 5u);

@@ -163,9 +163,7 @@ Result<PutResult> Directory::PutContact(std::string_view domain,
   if (out.result == ChangeResult::kApplied) {
     out.json = StoredContactJson(ch.content_json, domain, out.seq, w->time_us);
   } else {
-    auto cur = GetContact(domain, contact.id);
-    if (!cur) return std::move(cur).error();
-    out.json = std::move(cur->json);
+    out.json = std::move(w->outcomes[0].current_json);
   }
   return out;
 }
