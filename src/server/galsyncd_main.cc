@@ -254,29 +254,26 @@ void RaiseFdLimit() {
 }
 
 void PrintDemoHelp(const std::string& base, const std::string& domain) {
-  std::string d = base + "/v1/domains/" + domain;
+  const std::string d = base + "/v1/domains/" + domain;
+  const char* token_of =
+      "sed -n 's/.*\"next_token\":\"\\([^\"]*\\)\".*/\\1/p'";
   std::printf(
-      "\nTry it (copy and paste):\n\n"
-      "  # first sync: a full download, in pages (here 2 contacts a page)\n"
-      "  curl -s '%s/changes?limit=2'\n\n"
-      "  # remember where the directory is now (the token of the last page)\n"
-      "  TOKEN=$(curl -s '%s/changes?limit=1000000' | sed -n "
-      "'s/.*\"next_token\":\"\\([^\"]*\\)\".*/\\1/p')\n"
-      "  while curl -s \"%s/changes?token=$TOKEN\" | grep -q "
-      "'\"has_more\":true'; do\n"
-      "    TOKEN=$(curl -s \"%s/changes?token=$TOKEN\" | sed -n "
-      "'s/.*\"next_token\":\"\\([^\"]*\\)\".*/\\1/p'); done\n\n"
-      "  # a write\n"
-      "  curl -s -X PUT -H 'Content-Type: application/json' \\\n"
-      "    -d '{\"name\":{\"given\":\"Ada\",\"family\":\"Lovelace\"},"
-      "\"emails\":[{\"address\":\"ada@%s\"}],\"title\":\"Analyst\"}' \\\n"
-      "    '%s/contacts/ada'\n\n"
-      "  # a delta sync: only what changed since the token (Ada)\n"
-      "  curl -s \"%s/changes?token=$TOKEN\"\n\n"
-      "  # wait up to 30 s for the next change (long-poll)\n"
-      "  curl -s \"%s/changes?token=$TOKEN&wait=30\"\n\n",
-      d.c_str(), d.c_str(), d.c_str(), d.c_str(), domain.c_str(), d.c_str(),
-      d.c_str(), d.c_str());
+      "\nTry it (copy and paste into a shell):\n\n"
+      "  D=%s\n\n"
+      "  # A first sync is a full download, in pages: here 2 contacts a page.\n"
+      "  curl -s \"$D/changes?limit=2\"\n\n"
+      "  # Page through it all, as a client does, keeping the last token.\n"
+      "  T=; while :; do P=$(curl -s \"$D/changes?limit=5000${T:+&token=$T}\");"
+      " T=$(echo \"$P\" | %s);\n"
+      "    echo \"$P\" | grep -q '\"has_more\":true' || break; done; echo \"$T\"\n\n"
+      "  # A write.\n"
+      "  curl -s -X PUT \"$D/contacts/ada\" -d '{\"name\":{\"given\":\"Ada\","
+      "\"family\":\"Lovelace\"},\"emails\":[{\"address\":\"ada@%s\"}]}'\n\n"
+      "  # A delta sync: only what changed since the token (Ada).\n"
+      "  curl -s \"$D/changes?token=$T\"\n\n"
+      "  # Long-poll: returns as soon as the next change commits (or in 30 s).\n"
+      "  curl -s \"$D/changes?token=$T&wait=30\"\n\n",
+      d.c_str(), token_of, domain.c_str());
   std::fflush(stdout);
 }
 
