@@ -423,6 +423,25 @@ TEST_F(HttpApiTest, GracefulShutdownAnswersWaitingLongPolls) {
   server_.reset();
 }
 
+TEST_F(HttpApiTest, ConnectionsBeyondTheLimitAreRefused) {
+  client_.reset();
+  server_.reset();
+  Start({"--max-connections", "2", "--durability", "normal"});
+  client_.reset();  // frees the fixture's connection
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto a = std::make_unique<HttpClient>(server_->port());
+  HttpClient b(server_->port());
+  ASSERT_EQ(a->Get("/v1/health").status, 200);  // two kept-alive connections
+  ASSERT_EQ(b.Get("/v1/health").status, 200);
+  HttpClient third(server_->port());
+  EXPECT_THROW(third.Get("/v1/health"), std::exception);
+  // A freed slot is usable again.
+  a.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  HttpClient fourth(server_->port());
+  EXPECT_EQ(fourth.Get("/v1/health").status, 200);
+}
+
 TEST_F(HttpApiTest, DemoDataLoadsAndSyncs) {
   client_.reset();
   server_.reset();
