@@ -11,9 +11,16 @@ cd "$(dirname "$0")/.."
 people="${1:-10000}"
 
 scripts/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DGALSYNC_BUILD_TESTS=OFF -DGALSYNC_BUILD_BENCH=OFF >/dev/null
-cmake --build build/release -j2 --target galsyncd
+echo "demo: building galsyncd (Release; about 1.5 min the first time on 2 cores)" >&2
+mkdir -p build/release
+log=build/release/build.log
+if ! { cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
+         -DGALSYNC_BUILD_TESTS=OFF -DGALSYNC_BUILD_BENCH=OFF &&
+       cmake --build build/release -j2 --target galsyncd; } >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "demo: build failed; the full log is $log" >&2
+  exit 1
+fi
 
 # shellcheck disable=SC2086
 exec build/release/galsyncd --data-dir galsync-data --demo "$people" \

@@ -442,6 +442,34 @@ TEST_F(HttpApiTest, ConnectionsBeyondTheLimitAreRefused) {
   EXPECT_EQ(fourth.Get("/v1/health").status, 200);
 }
 
+TEST_F(HttpApiTest, ASecondServerOnTheSameDataDirRefusesToStart) {
+  auto r = RunGalsyncd({"--data-dir", dir_.path(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("another galsyncd is using"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(c().Get("/v1/health").status, 200);  // the first one is fine
+}
+
+TEST(GalsyncdFlagsTest, BadFlagsExit2WithAMessage) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--bogus"}, {"--listen", "nohost"},
+        {"--page-max", "0"}, {"--retention", "5x"}, {"--durability", "maybe"},
+        {"--threads"}}) {
+    auto r = RunGalsyncd(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.output.find("galsyncd: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--help"), std::string::npos) << r.output;
+  }
+  auto help = RunGalsyncd({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--data-dir", "--listen", "--threads", "--durability",
+                           "--retention", "--purge-interval", "--page-max",
+                           "--page-bytes", "--max-connections",
+                           "--new-incarnation", "--demo", "--demo-domain"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
+  }
+}
+
 TEST_F(HttpApiTest, DemoDataLoadsAndSyncs) {
   client_.reset();
   server_.reset();

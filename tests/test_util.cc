@@ -101,6 +101,35 @@ bool PageReplica::Apply(const std::string& page_body) {
   return o.at("has_more").as_bool();
 }
 
+RunResult RunGalsyncd(const std::vector<std::string>& args) {
+  int out[2];
+  if (pipe(out) != 0) std::abort();
+  std::vector<std::string> argv = {GALSYNCD_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  RunResult r;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) r.output.append(buf, n);
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 boost::json::value HttpResult::json() const {
   boost::json::error_code ec;
   auto v = boost::json::parse(body, ec);

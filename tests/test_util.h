@@ -56,6 +56,14 @@ struct PageReplica {
   bool Apply(const std::string& page_body);
 };
 
+// Runs galsyncd with `args` to completion (for start-up failures); returns
+// its exit status and everything it printed.
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+RunResult RunGalsyncd(const std::vector<std::string>& args);
+
 struct HttpResult {
   int status = 0;
   std::string body;

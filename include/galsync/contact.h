@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <boost/json/fwd.hpp>
+#include <boost/system/error_code.hpp>
 
 #include "galsync/status.h"
 
@@ -129,6 +130,12 @@ Result<Contact> ContactFromJson(const boost::json::value& json);
 
 // Parses `text` as JSON (UTF-8 checked, depth-limited) and decodes it.
 Result<Contact> ParseContactJson(std::string_view text);
+
+// The error for JSON text that failed to parse: names the byte offset, or
+// says the text is not UTF-8, or that it nests deeper than `max_depth`.
+// `consumed` is what the parser consumed before `ec`.
+Error JsonSyntaxError(std::string_view text, const boost::system::error_code& ec,
+                      size_t consumed, int max_depth);
 
 // The canonical serialization of a contact's content: a JSON object with
 // members in a fixed order, empty members omitted, no server-maintained

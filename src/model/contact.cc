@@ -991,6 +991,23 @@ Result<Contact> ContactFromJson(const boost::json::value& json) {
   return contact;
 }
 
+Error JsonSyntaxError(std::string_view text, const boost::system::error_code& ec,
+                      size_t consumed, int max_depth) {
+  std::string message;
+  size_t bad_offset = 0;
+  if (ec == json::error::too_deep) {
+    message = "invalid JSON: nested deeper than " + std::to_string(max_depth) +
+              " levels";
+  } else if (!IsValidUtf8(text, bad_offset)) {
+    message = "invalid JSON: not valid UTF-8 (at byte offset " +
+              std::to_string(bad_offset) + ")";
+  } else {
+    message = "invalid JSON near byte offset " + std::to_string(consumed) +
+              ": " + ec.message();
+  }
+  return Error::InvalidArgument("invalid_json", std::move(message));
+}
+
 Result<Contact> ParseContactJson(std::string_view text) {
   if (text.size() > ContactLimits::kMaxContactJsonBytes) {
     return Error{ErrorKind::kPayloadTooLarge, "contact_too_large",
@@ -1010,21 +1027,7 @@ Result<Contact> ParseContactJson(std::string_view text) {
   parser.reset(&resource);
   json::error_code ec;
   const size_t consumed = parser.write(text.data(), text.size(), ec);
-  if (ec) {
-    std::string message;
-    size_t bad_offset = 0;
-    if (ec == json::error::too_deep) {
-      message = "invalid JSON: nested deeper than " +
-                std::to_string(kMaxDepth) + " levels";
-    } else if (!IsValidUtf8(text, bad_offset)) {
-      message = "invalid JSON: not valid UTF-8 (at byte offset " +
-                std::to_string(bad_offset) + ")";
-    } else {
-      message = "invalid JSON near byte offset " + std::to_string(consumed) +
-                ": " + ec.message();
-    }
-    return Error::InvalidArgument("invalid_json", std::move(message));
-  }
+  if (ec) return JsonSyntaxError(text, ec, consumed, kMaxDepth);
   const json::value value = parser.release();
   return ContactFromJson(value);
 }

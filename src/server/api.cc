@@ -48,16 +48,18 @@ Result<uint64_t> UintParam(const Request& r, std::string_view name,
 }
 
 Result<json::value> ParseBody(const Request& r, int max_depth) {
+  const std::string& body = r.http.body();
+  if (body.empty()) {
+    return Error::InvalidArgument("invalid_json",
+                                  "request body is empty; expected JSON");
+  }
   json::parse_options opts;
   opts.max_depth = max_depth;
+  json::parser parser({}, opts);
   json::error_code ec;
-  json::value v = json::parse(r.http.body(), ec, {}, opts);
-  if (ec) {
-    std::string msg = "request body is not valid JSON: " + ec.message();
-    if (r.http.body().empty()) msg = "request body is empty; expected JSON";
-    return Error::InvalidArgument("invalid_json", msg);
-  }
-  return v;
+  size_t consumed = parser.write(body.data(), body.size(), ec);
+  if (ec) return JsonSyntaxError(body, ec, consumed, max_depth);
+  return parser.release();
 }
 
 std::string Quote(std::string_view s) { return json::serialize(json::string(s)); }
@@ -82,7 +84,12 @@ std::string Unquote(std::string_view etag) {
   return std::string(etag);
 }
 
-std::string ETag(uint64_t seq) { return "\"" + std::to_string(seq) + "\""; }
+std::string ETag(uint64_t seq) {
+  std::string tag = std::to_string(seq);
+  tag.insert(tag.begin(), '"');
+  tag.push_back('"');
+  return tag;
+}
 
 // Runs `fn` on `pool` and resumes the caller on its own executor.
 template <typename Fn>

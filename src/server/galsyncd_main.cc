@@ -2,6 +2,7 @@
 // directory (store + token secret), optionally loads demo data, and serves
 // the JSON API until SIGINT/SIGTERM.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,8 +40,8 @@ Serves a galsync directory over the JSON HTTP API (docs/api.md).
 
 Flags:
   --data-dir DIR         where the store (galsync.db) and the token secret
-                         (token.key) live; created if missing
-                         [default: ./galsync-data]
+                         (token.key) live; created if missing; one galsyncd
+                         at a time [default: ./galsync-data]
   --listen HOST:PORT     address to serve on; port 0 picks a free port
                          [default: 127.0.0.1:8080]
   --threads N            network threads [default: number of cores]
@@ -182,6 +183,23 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
+// Takes an exclusive lock on DIR/lock for the life of the process: two
+// servers on one store would each trust their own in-memory view of it.
+Status LockDataDir(const fs::path& dir) {
+  fs::path path = dir / "lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Internal("cannot open " + path.string());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Error{ErrorKind::kConflict, "data_dir_locked",
+                 "another galsyncd is using " + dir.string() +
+                     " (only one server may use a data directory)"};
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::write(fd, pid.data(), pid.size());
+  return Ok{};  // the descriptor stays open: the lock lasts until exit
+}
+
 // Reads the token secret, creating it (mode 0600) on first start.
 Result<std::string> LoadSecret(const fs::path& path) {
   std::string secret;
@@ -270,10 +288,12 @@ void PrintDemoHelp(const std::string& base, const std::string& domain) {
       "  curl -s -X PUT \"$D/contacts/ada\" -d '{\"name\":{\"given\":\"Ada\","
       "\"family\":\"Lovelace\"},\"emails\":[{\"address\":\"ada@%s\"}]}'\n\n"
       "  # A delta sync: only what changed since the token (Ada).\n"
-      "  curl -s \"$D/changes?token=$T\"\n\n"
-      "  # Long-poll: returns as soon as the next change commits (or in 30 s).\n"
+      "  P=$(curl -s \"$D/changes?token=$T\"); echo \"$P\"; T=$(echo \"$P\" | %s)\n\n"
+      "  # Now up to date, a long-poll waits until the next change commits (or\n"
+      "  # 30 s): run it, then repeat the write above with another name from a\n"
+      "  # second shell.\n"
       "  curl -s \"$D/changes?token=$T&wait=30\"\n\n",
-      d.c_str(), token_of, domain.c_str());
+      d.c_str(), token_of, domain.c_str(), token_of);
   std::fflush(stdout);
 }
 
@@ -316,6 +336,10 @@ int Run(const Flags& f) {
   if (ec) {
     std::cerr << "galsyncd: cannot create data dir " << f.data_dir << ": "
               << ec.message() << "\n";
+    return 1;
+  }
+  if (auto st = LockDataDir(f.data_dir); !st) {
+    std::cerr << "galsyncd: " << st.error().message << "\n";
     return 1;
   }
   auto secret = LoadSecret(fs::path(f.data_dir) / "token.key");

@@ -107,6 +107,7 @@ std::optional<Router::Match> Router::Find(http::verb method,
     bool ok = true;
     for (size_t i = 0; i < segs.size() && ok; ++i) {
       if (IsCapture(c.segments[i])) {
+        ok = !segs[i].empty();  // "/v1/domains/" captures nothing
         std::string_view name(c.segments[i]);
         m.params.emplace_back(name.substr(1, name.size() - 2), segs[i]);
       } else {

@@ -70,6 +70,9 @@ TEST(RouterTest, UnknownPathIs404AndWrongMethodIs405) {
   auto nf = Dispatch(r, http::verb::get, "/v1/nothing/here");
   EXPECT_EQ(nf.status, 404);
   EXPECT_EQ(Code(nf), "no_such_endpoint");
+  // An empty segment never fills a capture.
+  EXPECT_EQ(Code(Dispatch(r, http::verb::get, "/v1/domains/")),
+            "no_such_endpoint");
   auto na = Dispatch(r, http::verb::delete_, "/v1/domains/d/contacts/x");
   EXPECT_EQ(na.status, 405);
   EXPECT_EQ(Code(na), "method_not_allowed");

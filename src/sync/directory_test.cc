@@ -47,7 +47,9 @@ class DirectoryTest : public ::testing::Test {
     dir_ = std::make_unique<Directory>(std::move(s.value()), kSecret, opts,
                                        &clock_);
     ASSERT_TRUE(dir_->Open().ok());
-    if (!dir_->GetDomain(kDom).ok()) ASSERT_TRUE(dir_->CreateDomain(kDom).ok());
+    if (!dir_->GetDomain(kDom).ok()) {
+      ASSERT_TRUE(dir_->CreateDomain(kDom).ok());
+    }
   }
 
   void Put(const std::string& id, const std::string& given = "Ann") {
