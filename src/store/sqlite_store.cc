@@ -31,9 +31,7 @@
 #include "galsync/sqlite_store.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "galsync/contact.h"
@@ -197,17 +195,6 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, SqliteStoreOptions opts)
       : path_(std::move(path)), opts_(opts) {}
 
-  ~SqliteStore() override {
-    if (checkpointer_.joinable()) {
-      {
-        std::lock_guard lock(ckpt_mu_);
-        ckpt_stop_ = true;
-      }
-      ckpt_cv_.notify_all();
-      checkpointer_.join();
-    }
-  }
-
   Status Init() {
     auto w = Conn::Open(path_, opts_);
     if (!w) return std::move(w).error();
@@ -215,8 +202,7 @@ class SqliteStore final : public Store {
     if (auto st = Migrate(); !st) return st;
     if (auto st = PrepareReader(writer_.get()); !st) return st;
     if (auto st = PrepareWriter(); !st) return st;
-    if (auto st = LoadIncarnation(); !st) return st;
-    return StartCheckpointer();
+    return LoadIncarnation();
   }
 
   uint64_t incarnation() const override { return incarnation_; }
@@ -386,59 +372,7 @@ class SqliteStore final : public Store {
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> pool_;  // GUARDED_BY(pool_mu_)
-
-  // Checkpoints run on their own thread and connection, so the writer never
-  // copies WAL pages into the database itself (SQLite's automatic
-  // checkpoint would do that inside a commit). The writer's WAL hook wakes
-  // the thread when the WAL passes kCheckpointPages.
-  Status StartCheckpointer();
-  static int OnWalCommit(void* self, sqlite3*, const char*, int pages);
-  static constexpr int kCheckpointPages = 1000;
-  std::unique_ptr<Conn> ckpt_conn_;  // used only by checkpointer_
-  std::mutex ckpt_mu_;
-  std::condition_variable ckpt_cv_;
-  bool ckpt_wanted_ = false;  // GUARDED_BY(ckpt_mu_)
-  bool ckpt_stop_ = false;    // GUARDED_BY(ckpt_mu_)
-  std::thread checkpointer_;
 };
-
-int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
-  auto* s = static_cast<SqliteStore*>(self);
-  if (pages >= kCheckpointPages) {
-    {
-      std::lock_guard lock(s->ckpt_mu_);
-      s->ckpt_wanted_ = true;
-    }
-    s->ckpt_cv_.notify_one();
-  }
-  return SQLITE_OK;
-}
-
-Status SqliteStore::StartCheckpointer() {
-  auto c = Conn::Open(path_, opts_);
-  if (!c) return std::move(c).error();
-  ckpt_conn_ = std::move(c.value());
-  if (auto st = writer_->db->Exec("PRAGMA wal_autocheckpoint=0"); !st) {
-    return st;
-  }
-  sqlite3_wal_hook(writer_->db->raw(), &SqliteStore::OnWalCommit, this);
-  checkpointer_ = std::thread([this] {
-    std::unique_lock lock(ckpt_mu_);
-    for (;;) {
-      ckpt_cv_.wait(lock, [this] { return ckpt_wanted_ || ckpt_stop_; });
-      if (ckpt_stop_) return;
-      ckpt_wanted_ = false;
-      lock.unlock();
-      // PASSIVE: copies what it can without blocking the writer or readers.
-      // Failures are harmless (the next one catches up); the WAL restarts
-      // from its beginning once a checkpoint has copied all of it.
-      sqlite3_wal_checkpoint_v2(ckpt_conn_->db->raw(), nullptr,
-                                SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      lock.lock();
-    }
-  });
-  return Ok{};
-}
 
 Status SqliteStore::Migrate() {
   Db* db = writer_->db.get();
