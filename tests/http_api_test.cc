@@ -367,6 +367,27 @@ TEST_F(HttpApiTest, ExpiredTokenIs410AfterPurge) {
   EXPECT_EQ(r.error_code(), "token_expired");
 }
 
+TEST_F(HttpApiTest, ThePurgeJobRunsByItselfAndExpiresOldTokens) {
+  client_.reset();
+  server_.reset();
+  Start({"--retention", "1s", "--purge-interval", "1s", "--durability",
+         "normal"});
+  ASSERT_EQ(c().Put(kD + "/contacts/a", PersonJson("a")).status, 201);
+  ASSERT_EQ(c().Put(kD + "/contacts/b", PersonJson("b")).status, 201);
+  std::map<std::string, std::string> seen;
+  std::string token = SyncAll(seen);
+  ASSERT_EQ(c().Delete(kD + "/contacts/a").status, 200);
+  // Within a few purge intervals the tombstone is gone and the horizon
+  // has passed the token.
+  int status = 0;
+  for (int i = 0; i < 100 && status != 410; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = c().Get(kD + "/changes?token=" + token).status;
+  }
+  EXPECT_EQ(status, 410);
+  EXPECT_EQ(c().Get(kD).json().at("horizon_seq").as_int64(), 3);
+}
+
 // Invariant 7: every acknowledged write survives kill -9.
 TEST_F(HttpApiTest, AcknowledgedWritesSurviveKill9) {
   client_.reset();
