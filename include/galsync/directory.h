@@ -121,7 +121,9 @@ class Directory {
   // Purges every domain by the configured retention.
   Status PurgeAll();
 
-  void SetCommitListener(CommitListener listener);
+  // Listeners are called in the order added; returns a handle for Remove.
+  uint64_t AddCommitListener(CommitListener listener);
+  void RemoveCommitListener(uint64_t handle);
 
  private:
   struct DomainState;
@@ -136,7 +138,9 @@ class Directory {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<DomainState>>
       domains_;               // GUARDED_BY(mu_)
-  CommitListener listener_;  // GUARDED_BY(mu_)
+  std::vector<std::pair<uint64_t, CommitListener>>
+      listeners_;                 // GUARDED_BY(mu_)
+  uint64_t next_listener_ = 1;  // GUARDED_BY(mu_)
 };
 
 }  // namespace galsync

@@ -143,15 +143,14 @@ std::string ActorOf(const Request& r) {
 
 }  // namespace
 
-JsonApi::JsonApi(Directory& dir, ApiLimits limits)
-    : dir_(dir), limits_(limits) {
-  dir_.SetCommitListener([this](const std::string& domain, uint64_t) {
-    waiters_.Notify(domain);
-  });
+JsonApi::JsonApi(Directory& dir, SearchService* search, ApiLimits limits)
+    : dir_(dir), search_(search), limits_(limits) {
+  listener_ = dir_.AddCommitListener(
+      [this](const std::string& domain, uint64_t) { waiters_.Notify(domain); });
 }
 
 JsonApi::~JsonApi() {
-  dir_.SetCommitListener({});
+  dir_.RemoveCommitListener(listener_);
   write_pool_.join();
 }
 
@@ -167,6 +166,7 @@ std::vector<Route> JsonApi::Routes() {
       {V::post, "/v1/domains", Scope::kAdmin, h(&JsonApi::CreateDomain)},
       {V::get, d, Scope::kRead, h(&JsonApi::GetDomain)},
       {V::get, d + "/changes", Scope::kRead, h(&JsonApi::Changes)},
+      {V::get, d + "/search", Scope::kRead, h(&JsonApi::Search)},
       {V::post, d + "/contacts", Scope::kWrite, h(&JsonApi::PostContact)},
       {V::post, d + "/contacts:batch", Scope::kWrite, h(&JsonApi::Batch)},
       {V::get, d + "/contacts/{id}", Scope::kRead, h(&JsonApi::GetContact)},
@@ -470,6 +470,54 @@ Awaitable JsonApi::Changes(Request& r) {
   Response res = Ok(200, std::move(page->body));
   res.headers.emplace_back("Cache-Control", "no-store");
   co_return res;
+}
+
+Awaitable JsonApi::Search(Request& r) {
+  if (search_ == nullptr) {
+    co_return ErrorResponse({ErrorKind::kUnavailable, "search_unavailable",
+                             "this server does not keep a search index"});
+  }
+  auto q = r.query_param("q");
+  if (!q) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "missing_query", "give the text to search for as ?q=..."));
+  }
+  auto limit = UintParam(r, "limit", 10, 1, QueryLimits::kMaxResults);
+  if (!limit) co_return ErrorResponse(limit.error());
+  uint8_t fields = kAllFields;
+  if (auto f = r.query_param("fields")) {
+    fields = 0;
+    std::string_view list = *f;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view name = list.substr(0, comma);
+      if (name == "name") fields |= kFieldName;
+      else if (name == "email") fields |= kFieldEmail;
+      else if (name == "other") fields |= kFieldOther;
+      else {
+        co_return ErrorResponse(Error::InvalidArgument(
+            "invalid_fields",
+            "fields is a comma-separated list of name, email, other"));
+      }
+      list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+    }
+  }
+  auto query = ParseQuery(*q, fields);
+  if (!query) co_return ErrorResponse(query.error());
+  const std::string& domain = r.param("domain");
+  auto hits = search_->Search(domain, *query, *limit);
+  if (!hits) co_return ErrorResponse(hits.error());
+  std::string body = "{\"results\":[";
+  size_t n = 0;
+  for (const SearchHit& h : *hits) {
+    auto c = dir_.GetContact(domain, h.id);
+    if (!c) continue;  // deleted since the index saw it
+    if (n++) body += ',';
+    body += "{\"id\":\"" + h.id + "\",\"score\":" + std::to_string(h.score) +
+            ",\"contact\":" + c->json + "}";
+  }
+  body += "]}";
+  co_return Ok(200, std::move(body));
 }
 
 Awaitable JsonApi::History(Request& r, std::string_view contact_id) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "galsync/directory.h"
+#include "galsync/search.h"
 #include "server/change_waiters.h"
 #include "server/router.h"
 
@@ -24,7 +25,8 @@ struct ApiLimits {
 
 class JsonApi {
  public:
-  JsonApi(Directory& dir, ApiLimits limits = {});
+  // `search` may be null: the search endpoint then answers 503.
+  JsonApi(Directory& dir, SearchService* search, ApiLimits limits = {});
   ~JsonApi();
 
   // The route table; every endpoint of the API is declared here.
@@ -51,12 +53,15 @@ class JsonApi {
   Awaitable ContactHistory(Request& r);
   Awaitable DomainHistory(Request& r);
   Awaitable Purge(Request& r);
+  Awaitable Search(Request& r);
 
   Awaitable Put(Request& r, std::string id, bool created_by_post);
   Awaitable History(Request& r, std::string_view contact_id);
 
   Directory& dir_;
+  SearchService* const search_;
   const ApiLimits limits_;
+  uint64_t listener_ = 0;
   ChangeWaiters waiters_;
   // Writes block on fsync; they run here, off the network threads.
   boost::asio::thread_pool write_pool_{2};

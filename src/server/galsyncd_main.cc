@@ -23,6 +23,7 @@
 
 #include "demo/demo_people.h"
 #include "galsync/directory.h"
+#include "galsync/search.h"
 #include "galsync/sqlite_store.h"
 #include "server/api.h"
 #include "server/http_server.h"
@@ -377,8 +378,17 @@ int Run(const Flags& f) {
   RaiseFdLimit();
   // Destruction order matters: the io_context goes first (below), while
   // the server, router and API its pending sessions refer to still exist.
+  auto start = std::chrono::steady_clock::now();
+  SearchService search(dir);
+  if (auto st = search.Start(); !st) {
+    std::cerr << "galsyncd: search index: " << st.error().message << "\n";
+    return 1;
+  }
+  std::fprintf(stderr, "galsyncd: search index built in %.2f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start).count());
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(f.threads));
-  server::JsonApi api(dir);
+  server::JsonApi api(dir, &search);
   server::Router router(api.Routes());
   server::HttpLimits limits;
   limits.max_connections = f.max_connections;

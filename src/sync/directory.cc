@@ -68,20 +68,24 @@ Result<std::shared_ptr<Directory::DomainState>> Directory::Find(
   return it->second;
 }
 
-void Directory::SetCommitListener(CommitListener listener) {
+uint64_t Directory::AddCommitListener(CommitListener listener) {
   std::unique_lock lock(mu_);
-  listener_ = std::move(listener);
+  listeners_.emplace_back(next_listener_, std::move(listener));
+  return next_listener_++;
+}
+
+void Directory::RemoveCommitListener(uint64_t handle) {
+  std::unique_lock lock(mu_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == handle; });
 }
 
 void Directory::Committed(DomainState& d, const WriteResult& w) {
   if (w.last_seq == 0) return;
   AtomicMax(d.last_seq, w.domain_last_seq);
-  CommitListener listener;
-  {
-    std::shared_lock lock(mu_);
-    listener = listener_;
+  std::shared_lock lock(mu_);
+  for (const auto& [_, listener] : listeners_) {
+    listener(d.name, w.domain_last_seq);
   }
-  if (listener) listener(d.name, w.domain_last_seq);
 }
 
 Result<DomainInfo> Directory::CreateDomain(std::string_view name) {

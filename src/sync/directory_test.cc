@@ -331,7 +331,7 @@ TEST_F(DirectoryTest, BatchesAreBoundedAndIdsChecked) {
 
 TEST_F(DirectoryTest, CommitListenerHearsEveryCommitThatTookSeqs) {
   std::vector<uint64_t> heard;
-  dir_->SetCommitListener(
+  dir_->AddCommitListener(
       [&](const std::string& d, uint64_t seq) { heard.push_back(seq); });
   Put("a");
   Put("a");  // unchanged: no commit of seqs

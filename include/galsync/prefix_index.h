@@ -1,0 +1,176 @@
+// PrefixIndex: an immutable in-memory index that answers typeahead queries
+// ("jo sm" finds John Smith) over one directory, and the query semantics and
+// ranking function it implements.
+//
+// Semantics. A document is a list of words (already folded with
+// FoldForMatch; identical words of one document are kept once, with their
+// best field and position). A query is a list of terms (folded, split at
+// whitespace). A document matches when every term is a prefix of a
+// *different* word of the document, in any order ("sm jo", "john s").
+//
+// Ranking. Each term scores the word it is assigned to with a 14-bit key
+// that orders, most significant first:
+//
+//   bit 13      exact: the word equals the term
+//   bits 11-12  field: 2 name (given, middle, family, display, nickname),
+//               1 e-mail, 0 other (title, department, office)
+//   bits 5-10   position: 63 - position of the word in its field
+//   bits 0-4    shortness: 31 - (bytes the word has beyond the term)
+//
+// A document's score is the best sum over distinct-word assignments plus its
+// rank (0-255, supplied by the caller, e.g. popularity). Results are ordered
+// by score, highest first, then by id (a stable tie-break).
+//
+// Layout (built once; never modified):
+//
+//   terms    sorted unique words, interned in one byte array
+//            ┌─────┬──────┬───────┬────────┬───┐
+//            │ jo  │ john │ jones │ joseph │...│   binary search: the terms
+//            └──┬──┴──┬───┴───┬───┴────┬───┴───┘   with prefix p are one
+//               │     │       │        │           contiguous range
+//   postings    ▼     ▼       ▼        ▼
+//            [doc,meta] arrays, per term, best static key first
+//   forward  per doc: its term ids (sorted) and meta, to verify the other
+//            terms of a multi-term query without touching strings
+//   tops     for every prefix whose range holds more than kHeavyPostings
+//            postings: its top kMaxResults documents, precomputed, so
+//            single-term queries of 1-2 letters cost O(k), not O(matches)
+//   ids      documents are dense integers in id order; ids interned
+//
+// Costs (T terms, P postings, D documents, k results, m = postings in the
+// range of the query's most selective term):
+//   Build                 O(P log P) time; memory ~ 5 bytes a posting,
+//                         5 bytes a forward entry, the term bytes, tops
+//   single term, heavy    O(log T + k)
+//   single term, other    O(log T + m log k), m <= kHeavyPostings
+//   several terms         O(t log T + m (t + log k)): every document of the
+//                         most selective term is verified
+//   no match              O(t log T)
+//
+// Thread-safety: immutable after Build; any number of concurrent readers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "galsync/status.h"
+
+namespace galsync {
+
+enum class Field : uint8_t { kOther = 0, kEmail = 1, kName = 2 };
+
+// Bit masks of Field classes, for query filters.
+constexpr uint8_t kFieldOther = 1 << 0;
+constexpr uint8_t kFieldEmail = 1 << 1;
+constexpr uint8_t kFieldName = 1 << 2;
+constexpr uint8_t kAllFields = kFieldOther | kFieldEmail | kFieldName;
+
+struct IndexedWord {
+  std::string text;  // folded (FoldForMatch)
+  Field field = Field::kName;
+  uint8_t position = 0;  // 0 = first word of its field
+};
+
+struct IndexDoc {
+  std::string id;
+  std::vector<IndexedWord> words;
+  uint8_t rank = 0;  // added to the score; higher ranks first
+};
+
+struct Query {
+  std::vector<std::string> terms;  // folded, non-empty
+  uint8_t fields = kAllFields;     // which field classes may match
+};
+
+struct QueryLimits {
+  static constexpr size_t kMaxQueryBytes = 256;
+  static constexpr size_t kMaxTerms = 8;
+  static constexpr size_t kMaxResults = 100;
+  static constexpr size_t kMaxWordsPerDoc = 64;
+};
+
+// Splits `text` at whitespace and folds each term. Errors (kInvalidArgument):
+// "invalid_query" (not UTF-8, too long, too many terms) and "empty_query"
+// (no letters or digits at all: e.g. only punctuation or emoji). Terms with
+// no letters or digits are dropped.
+Result<Query> ParseQuery(std::string_view text, uint8_t fields = kAllFields);
+
+// The reference semantics: the score of `doc` for `q`, or nullopt if it does
+// not match. The index returns exactly what this function defines; it is
+// also how small, changing sets of documents are searched.
+std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q);
+
+// Normalizes a document's word list the way the index stores it: identical
+// words merged (keeping the best field and position), at most
+// kMaxWordsPerDoc words.
+void CanonicalizeWords(IndexDoc& doc);
+
+class PrefixIndex {
+ public:
+  static constexpr size_t kHeavyPostings = 4096;
+
+  struct Hit {
+    uint32_t doc;
+    uint32_t score;
+  };
+
+  // Builds from `docs` (ids must be unique). O(P log P).
+  static std::shared_ptr<const PrefixIndex> Build(std::vector<IndexDoc> docs);
+
+  size_t size() const { return ids_.size(); }
+  std::string_view id(uint32_t doc) const { return ids_[doc]; }
+  std::optional<uint32_t> Find(std::string_view id) const;
+  // The document as indexed (words canonicalized), e.g. to rebuild.
+  IndexDoc Doc(uint32_t doc) const;
+
+  // The top `k` (<= kMaxResults) hits in ranking order, skipping documents
+  // for which dead(doc) is true (if given).
+  std::vector<Hit> Search(const Query& q, size_t k,
+                          const std::vector<uint8_t>* dead = nullptr) const;
+  // Every matching document, in no particular order.
+  std::vector<Hit> AllMatches(const Query& q) const;
+
+  // Heap bytes held by the index.
+  size_t MemoryBytes() const;
+
+ private:
+  struct Range {
+    uint32_t lo = 0, hi = 0;  // term ids [lo, hi)
+  };
+  Range TermRange(std::string_view prefix) const;
+  uint64_t Postings(Range r) const {
+    return post_start_[r.hi] - post_start_[r.lo];
+  }
+  std::string_view term(uint32_t t) const {
+    return {term_bytes_.data() + term_start_[t],
+            term_start_[t + 1] - term_start_[t]};
+  }
+  // Scores `doc` against all terms with distinct words; nullopt if no
+  // assignment exists.
+  std::optional<uint32_t> Score(uint32_t doc, const Query& q,
+                                const std::vector<Range>& ranges) const;
+  template <typename Sink>
+  void ForEachCandidate(const Query& q, const std::vector<Range>& ranges,
+                        Sink&& sink) const;
+
+  std::vector<std::string> ids_;         // by doc, sorted
+  std::vector<uint8_t> ranks_;           // by doc
+  std::string term_bytes_;               // all terms, concatenated
+  std::vector<uint32_t> term_start_;     // T + 1 offsets into term_bytes_
+  std::vector<uint64_t> post_start_;     // T + 1 offsets into postings
+  std::vector<uint32_t> post_doc_;       // P
+  std::vector<uint8_t> post_meta_;       // P: field << 6 | min(position, 63)
+  std::vector<uint32_t> fwd_start_;      // D + 1 offsets into forward
+  std::vector<uint32_t> fwd_term_;       // per doc, sorted term ids
+  std::vector<uint8_t> fwd_meta_;
+  // Precomputed results of heavy single-term prefixes, best first.
+  std::unordered_map<std::string, std::vector<Hit>> tops_;
+};
+
+}  // namespace galsync

@@ -1,0 +1,165 @@
+// A prefix index that follows changes; see galsync/live_index.h.
+#include "galsync/live_index.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace galsync {
+
+LiveIndex::LiveIndex(Options options)
+    : options_(options), base_(PrefixIndex::Build({})) {
+  worker_ = std::thread([this] { Worker(); });
+}
+
+LiveIndex::~LiveIndex() {
+  {
+    std::lock_guard lock(work_mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  worker_.join();
+}
+
+void LiveIndex::Worker() {
+  std::unique_lock lock(work_mu_);
+  for (;;) {
+    work_cv_.wait(lock, [this] { return work_wanted_ || stop_; });
+    if (stop_) return;
+    work_wanted_ = false;
+    lock.unlock();
+    Compact();
+    lock.lock();
+  }
+}
+
+void LiveIndex::Reset(std::vector<IndexDoc> docs) {
+  auto base = PrefixIndex::Build(std::move(docs));
+  std::unique_lock lock(mu_);
+  base_ = std::move(base);
+  dead_.assign(base_->size(), 0);
+  dead_count_ = 0;
+  delta_.clear();
+  // A rebuild already running must not resurrect what it snapshotted.
+  touched_.clear();
+}
+
+void LiveIndex::MarkDeadLocked(const std::string& id) {
+  if (auto doc = base_->Find(id); doc && !dead_[*doc]) {
+    dead_[*doc] = 1;
+    ++dead_count_;
+  }
+}
+
+void LiveIndex::Apply(std::vector<IndexDoc> upserts,
+                      const std::vector<std::string>& removals) {
+  for (auto& d : upserts) CanonicalizeWords(d);
+  bool wake = false;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& id : removals) {
+      MarkDeadLocked(id);
+      delta_.erase(id);
+      if (compacting_) touched_[id] = false;
+    }
+    for (auto& d : upserts) {
+      MarkDeadLocked(d.id);
+      if (compacting_) touched_[d.id] = true;
+      std::string id = d.id;
+      delta_.insert_or_assign(std::move(id), std::move(d));
+    }
+    wake = delta_.size() > options_.compact_threshold && !compacting_;
+  }
+  if (wake) {
+    {
+      std::lock_guard lock(work_mu_);
+      work_wanted_ = true;
+    }
+    work_cv_.notify_one();
+  }
+}
+
+void LiveIndex::CompactNow() { Compact(); }
+
+void LiveIndex::Compact() {
+  std::shared_ptr<const PrefixIndex> base;
+  std::vector<uint8_t> dead;
+  std::vector<IndexDoc> docs;
+  {
+    std::unique_lock lock(mu_);
+    if (compacting_) return;
+    compacting_ = true;
+    touched_.clear();
+    base = base_;
+    dead = dead_;
+    docs.reserve(base->size() - dead_count_ + delta_.size());
+    for (const auto& [id, d] : delta_) docs.push_back(d);
+  }
+  for (uint32_t doc = 0; doc < base->size(); ++doc) {
+    if (!dead[doc]) docs.push_back(base->Doc(doc));
+  }
+  auto fresh = PrefixIndex::Build(std::move(docs));
+  std::unique_lock lock(mu_);
+  if (base_ != base) {  // a Reset replaced the base meanwhile: discard
+    compacting_ = false;
+    touched_.clear();
+    return;
+  }
+  base_ = std::move(fresh);
+  dead_.assign(base_->size(), 0);
+  dead_count_ = 0;
+  // Carry over what changed during the rebuild.
+  std::unordered_map<std::string, IndexDoc> delta;
+  for (const auto& [id, upserted] : touched_) {
+    MarkDeadLocked(id);
+    if (upserted) {
+      auto it = delta_.find(id);
+      if (it != delta_.end()) delta.emplace(id, std::move(it->second));
+    }
+  }
+  delta_ = std::move(delta);
+  touched_.clear();
+  compacting_ = false;
+}
+
+std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {
+  k = std::min(k, QueryLimits::kMaxResults);
+  std::shared_lock lock(mu_);
+  std::vector<SearchHit> out;
+  for (const auto& h : base_->Search(q, k, &dead_)) {
+    out.push_back({std::string(base_->id(h.doc)), h.score});
+  }
+  if (!delta_.empty()) {
+    for (const auto& [id, d] : delta_) {
+      if (auto s = MatchScore(d, q)) out.push_back({id, *s});
+    }
+    auto better = [](const SearchHit& a, const SearchHit& b) {
+      return a.score != b.score ? a.score > b.score : a.id < b.id;
+    };
+    const size_t keep = std::min(out.size(), k);
+    std::partial_sort(out.begin(), out.begin() + keep, out.end(), better);
+    out.resize(keep);
+  }
+  return out;
+}
+
+size_t LiveIndex::size() const {
+  std::shared_lock lock(mu_);
+  return base_->size() - dead_count_ + delta_.size();
+}
+
+size_t LiveIndex::delta_size() const {
+  std::shared_lock lock(mu_);
+  return delta_.size();
+}
+
+size_t LiveIndex::MemoryBytes() const {
+  std::shared_lock lock(mu_);
+  size_t n = base_->MemoryBytes() + dead_.capacity();
+  for (const auto& [id, d] : delta_) {
+    n += id.size() + 64;
+    for (const auto& w : d.words) n += w.text.size() + 40;
+  }
+  return n;
+}
+
+}  // namespace galsync

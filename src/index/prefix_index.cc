@@ -1,0 +1,552 @@
+// The prefix index and its reference semantics; see galsync/prefix_index.h.
+#include "galsync/prefix_index.h"
+
+#include <algorithm>
+#include <cassert>
+#include <queue>
+
+#include "galsync/normalize.h"
+
+namespace galsync {
+namespace {
+
+uint8_t Meta(Field f, uint8_t position) {
+  return static_cast<uint8_t>(static_cast<uint8_t>(f) << 6 |
+                              std::min<uint8_t>(position, 63));
+}
+uint32_t FieldOf(uint8_t meta) { return meta >> 6; }
+bool Allowed(uint8_t meta, uint8_t fields) {
+  return (fields >> FieldOf(meta)) & 1;
+}
+// The part of a word's key that does not depend on the query term.
+uint32_t StaticKey(uint8_t meta) {
+  return FieldOf(meta) << 11 | (63u - (meta & 63u)) << 5;
+}
+// The key of a word of `word_len` bytes for a term of `term_len` bytes that
+// is a prefix of it (see the header for the bit layout).
+uint32_t WordKey(uint8_t meta, size_t word_len, size_t term_len) {
+  const size_t extra = word_len - term_len;
+  return (extra == 0 ? 1u << 13 : 0u) | StaticKey(meta) |
+         (31u - static_cast<uint32_t>(std::min<size_t>(extra, 31)));
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+
+// Best total key over assignments of terms to distinct words.
+//   cand[t][0..n[t]) = (word, key) pairs a term may take.
+struct Candidates {
+  struct C {
+    uint8_t word;
+    uint16_t key;
+  };
+  C c[QueryLimits::kMaxTerms][QueryLimits::kMaxWordsPerDoc];
+  uint8_t n[QueryLimits::kMaxTerms];
+  size_t terms = 0;
+};
+
+void Assign(const Candidates& cs, const size_t* order, size_t i, uint64_t used,
+            uint32_t sum, const uint32_t* rest_max, int64_t& best) {
+  if (i == cs.terms) {
+    best = std::max<int64_t>(best, sum);
+    return;
+  }
+  if (static_cast<int64_t>(sum + rest_max[i]) <= best) return;  // can't win
+  const size_t t = order[i];
+  for (size_t j = 0; j < cs.n[t]; ++j) {
+    const auto& c = cs.c[t][j];
+    if (used >> c.word & 1) continue;
+    Assign(cs, order, i + 1, used | uint64_t{1} << c.word, sum + c.key,
+           rest_max, best);
+  }
+}
+
+// -1 if no assignment exists.
+int64_t BestAssignment(const Candidates& cs) {
+  size_t order[QueryLimits::kMaxTerms];
+  for (size_t t = 0; t < cs.terms; ++t) {
+    if (cs.n[t] == 0) return -1;
+    order[t] = t;
+  }
+  // Fewest choices first: prunes the search early.
+  std::sort(order, order + cs.terms,
+            [&](size_t a, size_t b) { return cs.n[a] < cs.n[b]; });
+  uint32_t rest_max[QueryLimits::kMaxTerms + 1] = {};
+  for (size_t i = cs.terms; i-- > 0;) {
+    uint32_t m = 0;
+    const size_t t = order[i];
+    for (size_t j = 0; j < cs.n[t]; ++j) m = std::max<uint32_t>(m, cs.c[t][j].key);
+    rest_max[i] = rest_max[i + 1] + m;
+  }
+  int64_t best = -1;
+  Assign(cs, order, 0, 0, 0, rest_max, best);
+  return best;
+}
+
+// Orders hits best first: higher score, then lower doc (= lower id).
+bool Better(const PrefixIndex::Hit& a, const PrefixIndex::Hit& b) {
+  return a.score != b.score ? a.score > b.score : a.doc < b.doc;
+}
+
+// Keeps the best k hits seen.
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void Offer(PrefixIndex::Hit h) {
+    if (k_ == 0) return;
+    if (heap_.size() < k_) {
+      heap_.push_back(h);
+      std::push_heap(heap_.begin(), heap_.end(), Better);
+    } else if (Better(h, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), Better);
+      heap_.back() = h;
+      std::push_heap(heap_.begin(), heap_.end(), Better);
+    }
+  }
+  std::vector<PrefixIndex::Hit> Take() {
+    std::sort_heap(heap_.begin(), heap_.end(), Better);
+    return std::move(heap_);
+  }
+
+ private:
+  size_t k_;
+  std::vector<PrefixIndex::Hit> heap_;  // worst of the best at front
+};
+
+// Per-thread "seen" marks for deduplicating documents during a query.
+struct SeenMarks {
+  std::vector<uint32_t> mark;
+  uint32_t epoch = 0;
+  void Reset(size_t docs) {
+    if (mark.size() < docs) mark.assign(docs, 0);
+    if (++epoch == 0) {  // wrapped: clear once every 4 billion queries
+      std::fill(mark.begin(), mark.end(), 0);
+      epoch = 1;
+    }
+  }
+  bool TestAndSet(uint32_t doc) {
+    if (mark[doc] == epoch) return true;
+    mark[doc] = epoch;
+    return false;
+  }
+};
+thread_local SeenMarks tls_seen;
+
+}  // namespace
+
+Result<Query> ParseQuery(std::string_view text, uint8_t fields) {
+  if (text.size() > QueryLimits::kMaxQueryBytes) {
+    return Error::InvalidArgument(
+        "invalid_query", "the query is longer than " +
+                             std::to_string(QueryLimits::kMaxQueryBytes) +
+                             " bytes");
+  }
+  auto folded = FoldForMatch(text);
+  if (!folded) {
+    return Error::InvalidArgument("invalid_query",
+                                  "the query is not valid UTF-8: " +
+                                      folded.error().message);
+  }
+  Query q;
+  q.fields = fields;
+  const std::string& f = *folded;
+  size_t i = 0;
+  while (i < f.size()) {
+    while (i < f.size() && IsSpace(f[i])) ++i;
+    size_t j = i;
+    while (j < f.size() && !IsSpace(f[j])) ++j;
+    if (j > i) {
+      std::string term = f.substr(i, j - i);
+      if (HasWordChars(term)) q.terms.push_back(std::move(term));
+    }
+    i = j;
+  }
+  if (q.terms.empty()) {
+    return Error::InvalidArgument(
+        "empty_query", "the query has no letters or digits to search for");
+  }
+  if (q.terms.size() > QueryLimits::kMaxTerms) {
+    return Error::InvalidArgument(
+        "invalid_query", "a query has at most " +
+                             std::to_string(QueryLimits::kMaxTerms) + " terms");
+  }
+  return q;
+}
+
+void CanonicalizeWords(IndexDoc& doc) {
+  auto& w = doc.words;
+  std::erase_if(w, [](const IndexedWord& x) { return x.text.empty(); });
+  // Best (field, position) first within equal text, then keep the first.
+  std::sort(w.begin(), w.end(), [](const IndexedWord& a, const IndexedWord& b) {
+    if (a.text != b.text) return a.text < b.text;
+    return StaticKey(Meta(a.field, a.position)) >
+           StaticKey(Meta(b.field, b.position));
+  });
+  w.erase(std::unique(w.begin(), w.end(),
+                      [](const IndexedWord& a, const IndexedWord& b) {
+                        return a.text == b.text;
+                      }),
+          w.end());
+  if (w.size() > QueryLimits::kMaxWordsPerDoc) {
+    // Keep the words that rank best.
+    std::stable_sort(w.begin(), w.end(),
+                     [](const IndexedWord& a, const IndexedWord& b) {
+                       return StaticKey(Meta(a.field, a.position)) >
+                              StaticKey(Meta(b.field, b.position));
+                     });
+    w.resize(QueryLimits::kMaxWordsPerDoc);
+    std::sort(w.begin(), w.end(),
+              [](const IndexedWord& a, const IndexedWord& b) {
+                return a.text < b.text;
+              });
+  }
+}
+
+std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q) {
+  Candidates cs;
+  cs.terms = q.terms.size();
+  for (size_t t = 0; t < cs.terms; ++t) {
+    const std::string& term = q.terms[t];
+    cs.n[t] = 0;
+    for (size_t w = 0; w < doc.words.size() && w < QueryLimits::kMaxWordsPerDoc;
+         ++w) {
+      const IndexedWord& word = doc.words[w];
+      const uint8_t meta = Meta(word.field, word.position);
+      if (!Allowed(meta, q.fields) || !word.text.starts_with(term)) continue;
+      cs.c[t][cs.n[t]++] = {static_cast<uint8_t>(w),
+                            static_cast<uint16_t>(WordKey(
+                                meta, word.text.size(), term.size()))};
+    }
+  }
+  int64_t best = BestAssignment(cs);
+  if (best < 0) return std::nullopt;
+  return static_cast<uint32_t>(best) + doc.rank;
+}
+
+std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
+    std::vector<IndexDoc> docs) {
+  auto ix = std::shared_ptr<PrefixIndex>(new PrefixIndex());
+  std::sort(docs.begin(), docs.end(),
+            [](const IndexDoc& a, const IndexDoc& b) { return a.id < b.id; });
+  docs.erase(std::unique(docs.begin(), docs.end(),
+                         [](const IndexDoc& a, const IndexDoc& b) {
+                           return a.id == b.id;
+                         }),
+             docs.end());
+  const size_t D = docs.size();
+  for (auto& d : docs) CanonicalizeWords(d);
+
+  // Terms: intern, sort, renumber.
+  std::unordered_map<std::string_view, uint32_t> tmp_id;
+  std::vector<std::string_view> uniq;
+  for (const auto& d : docs) {
+    for (const auto& w : d.words) {
+      auto [it, fresh] = tmp_id.emplace(w.text, uniq.size());
+      if (fresh) uniq.push_back(w.text);
+    }
+  }
+  std::vector<uint32_t> order(uniq.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return uniq[a] < uniq[b]; });
+  std::vector<uint32_t> final_id(uniq.size());
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < order.size(); ++i) {
+    final_id[order[i]] = i;
+    bytes += uniq[order[i]].size();
+  }
+  const size_t T = uniq.size();
+  ix->term_bytes_.reserve(bytes);
+  ix->term_start_.reserve(T + 1);
+  for (uint32_t i = 0; i < T; ++i) {
+    ix->term_start_.push_back(static_cast<uint32_t>(ix->term_bytes_.size()));
+    ix->term_bytes_ += uniq[order[i]];
+  }
+  ix->term_start_.push_back(static_cast<uint32_t>(ix->term_bytes_.size()));
+
+  // Forward entries per doc, sorted by term id; posting counts per term.
+  ix->ids_.reserve(D);
+  ix->ranks_.reserve(D);
+  ix->fwd_start_.reserve(D + 1);
+  std::vector<uint64_t> count(T + 1, 0);
+  for (const auto& d : docs) {
+    ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
+    std::vector<std::pair<uint32_t, uint8_t>> entries;
+    entries.reserve(d.words.size());
+    for (const auto& w : d.words) {
+      entries.emplace_back(final_id[tmp_id[w.text]], Meta(w.field, w.position));
+    }
+    std::sort(entries.begin(), entries.end());
+    for (auto [t, m] : entries) {
+      ix->fwd_term_.push_back(t);
+      ix->fwd_meta_.push_back(m);
+      ++count[t];
+    }
+  }
+  ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
+  for (auto& d : docs) {
+    ix->ids_.push_back(std::move(d.id));
+    ix->ranks_.push_back(d.rank);
+  }
+  docs.clear();
+  docs.shrink_to_fit();
+  tmp_id = {};
+
+  // Postings: counting sort by term, then best static key first.
+  ix->post_start_.assign(T + 1, 0);
+  for (size_t t = 0; t < T; ++t) ix->post_start_[t + 1] = ix->post_start_[t] + count[t];
+  const uint64_t P = ix->post_start_[T];
+  ix->post_doc_.resize(P);
+  ix->post_meta_.resize(P);
+  std::vector<uint64_t> fill(ix->post_start_.begin(), ix->post_start_.end() - 1);
+  for (uint32_t doc = 0; doc < D; ++doc) {
+    for (uint32_t e = ix->fwd_start_[doc]; e < ix->fwd_start_[doc + 1]; ++e) {
+      uint64_t at = fill[ix->fwd_term_[e]]++;
+      ix->post_doc_[at] = doc;
+      ix->post_meta_[at] = ix->fwd_meta_[e];
+    }
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> scratch;  // (static+rank, doc)
+  for (size_t t = 0; t < T; ++t) {
+    const uint64_t lo = ix->post_start_[t], hi = ix->post_start_[t + 1];
+    if (hi - lo < 2) continue;
+    scratch.clear();
+    for (uint64_t p = lo; p < hi; ++p) {
+      scratch.emplace_back(
+          StaticKey(ix->post_meta_[p]) << 8 | ix->ranks_[ix->post_doc_[p]],
+          ix->post_doc_[p]);
+    }
+    // Postings of one term were filled in doc order: a stable sort keeps
+    // equal keys in id order.
+    std::vector<uint8_t> metas(ix->post_meta_.begin() + lo,
+                               ix->post_meta_.begin() + hi);
+    std::vector<uint32_t> idx(hi - lo);
+    for (uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
+      return scratch[a].first > scratch[b].first;
+    });
+    for (size_t i = 0; i < idx.size(); ++i) {
+      ix->post_doc_[lo + i] = scratch[idx[i]].second;
+      ix->post_meta_[lo + i] = metas[idx[i]];
+    }
+  }
+
+  // Tops of heavy prefixes: descend from the whole term range one byte at
+  // a time, only into ranges that are still heavy.
+  std::vector<uint32_t> best(D, 0);
+  std::vector<uint32_t> touched;
+  struct Pending {
+    uint32_t lo, hi;  // terms sharing prefix bytes [0, len)
+    uint32_t len;
+  };
+  std::vector<Pending> work{{0, static_cast<uint32_t>(T), 0}};
+  while (!work.empty()) {
+    Pending w = work.back();
+    work.pop_back();
+    // Terms of exactly `len` bytes sort first; children group the rest by
+    // their byte at `len`.
+    uint32_t i = w.lo;
+    while (i < w.hi && ix->term(i).size() == w.len) ++i;
+    while (i < w.hi) {
+      const unsigned char b = static_cast<unsigned char>(ix->term(i)[w.len]);
+      uint32_t j = i;
+      while (j < w.hi && static_cast<unsigned char>(ix->term(j)[w.len]) == b) ++j;
+      const Range r{i, j};
+      if (ix->Postings(r) > kHeavyPostings) {
+        const uint32_t len = w.len + 1;
+        work.push_back({i, j, len});
+        // A prefix that ends inside a UTF-8 sequence is never a query.
+        std::string_view first = ix->term(i);
+        const bool boundary =
+            first.size() == len ||
+            (static_cast<unsigned char>(first[len]) & 0xC0) != 0x80;
+        if (boundary) {
+          touched.clear();
+          for (uint32_t t = i; t < j; ++t) {
+            const size_t tlen = ix->term(t).size();
+            for (uint64_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
+                 ++p) {
+              const uint32_t doc = ix->post_doc_[p];
+              const uint32_t s =
+                  WordKey(ix->post_meta_[p], tlen, len) + ix->ranks_[doc] + 1;
+              if (best[doc] == 0) touched.push_back(doc);
+              best[doc] = std::max(best[doc], s);
+            }
+          }
+          std::vector<Hit> hits;
+          hits.reserve(touched.size());
+          for (uint32_t doc : touched) {
+            hits.push_back({doc, best[doc] - 1});
+            best[doc] = 0;
+          }
+          const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
+          std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(),
+                            Better);
+          hits.resize(keep);
+          ix->tops_.emplace(std::string(first.substr(0, len)), std::move(hits));
+        }
+      }
+      i = j;
+    }
+  }
+  return ix;
+}
+
+std::optional<uint32_t> PrefixIndex::Find(std::string_view id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  if (it == ids_.end() || *it != id) return std::nullopt;
+  return static_cast<uint32_t>(it - ids_.begin());
+}
+
+IndexDoc PrefixIndex::Doc(uint32_t doc) const {
+  IndexDoc d;
+  d.id = ids_[doc];
+  d.rank = ranks_[doc];
+  for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+    d.words.push_back({std::string(term(fwd_term_[e])),
+                       static_cast<Field>(fwd_meta_[e] >> 6),
+                       static_cast<uint8_t>(fwd_meta_[e] & 63)});
+  }
+  return d;
+}
+
+PrefixIndex::Range PrefixIndex::TermRange(std::string_view prefix) const {
+  const uint32_t T = static_cast<uint32_t>(term_start_.size() - 1);
+  auto less_than = [&](uint32_t t, std::string_view key) {
+    return term(t) < key;
+  };
+  // Terms are sorted, so those starting with `prefix` lie between the first
+  // term >= prefix and the first term >= prefix's successor.
+  uint32_t lo = 0, hi = T;
+  {
+    uint32_t a = 0, b = T;
+    while (a < b) {
+      uint32_t m = a + (b - a) / 2;
+      if (less_than(m, prefix)) a = m + 1; else b = m;
+    }
+    lo = a;
+  }
+  std::string succ(prefix);
+  while (!succ.empty() && static_cast<unsigned char>(succ.back()) == 0xFF) {
+    succ.pop_back();
+  }
+  if (!succ.empty()) {
+    succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
+    uint32_t a = lo, b = T;
+    while (a < b) {
+      uint32_t m = a + (b - a) / 2;
+      if (less_than(m, succ)) a = m + 1; else b = m;
+    }
+    hi = a;
+  }
+  return {lo, hi};
+}
+
+std::optional<uint32_t> PrefixIndex::Score(
+    uint32_t doc, const Query& q, const std::vector<Range>& ranges) const {
+  Candidates cs;
+  cs.terms = q.terms.size();
+  const uint32_t* first = fwd_term_.data() + fwd_start_[doc];
+  const uint32_t* last = fwd_term_.data() + fwd_start_[doc + 1];
+  for (size_t t = 0; t < cs.terms; ++t) {
+    cs.n[t] = 0;
+    const Range r = ranges[t];
+    for (const uint32_t* e = std::lower_bound(first, last, r.lo);
+         e != last && *e < r.hi; ++e) {
+      const size_t w = static_cast<size_t>(e - first);
+      const uint8_t meta = fwd_meta_[fwd_start_[doc] + w];
+      if (!Allowed(meta, q.fields)) continue;
+      const size_t wlen = term_start_[*e + 1] - term_start_[*e];
+      cs.c[t][cs.n[t]++] = {
+          static_cast<uint8_t>(w),
+          static_cast<uint16_t>(WordKey(meta, wlen, q.terms[t].size()))};
+    }
+    if (cs.n[t] == 0) return std::nullopt;
+  }
+  int64_t best = BestAssignment(cs);
+  if (best < 0) return std::nullopt;
+  return static_cast<uint32_t>(best) + ranks_[doc];
+}
+
+template <typename Sink>
+void PrefixIndex::ForEachCandidate(const Query& q,
+                                   const std::vector<Range>& ranges,
+                                   Sink&& sink) const {
+  // Drive from the term with the fewest postings; verify the others.
+  size_t driver = 0;
+  for (size_t t = 1; t < ranges.size(); ++t) {
+    if (Postings(ranges[t]) < Postings(ranges[driver])) driver = t;
+  }
+  SeenMarks& seen = tls_seen;
+  seen.Reset(ids_.size());
+  const Range r = ranges[driver];
+  for (uint64_t p = post_start_[r.lo]; p < post_start_[r.hi]; ++p) {
+    if (!Allowed(post_meta_[p], q.fields)) continue;
+    const uint32_t doc = post_doc_[p];
+    if (seen.TestAndSet(doc)) continue;
+    if (auto s = Score(doc, q, ranges)) sink(Hit{doc, *s});
+  }
+}
+
+std::vector<PrefixIndex::Hit> PrefixIndex::Search(
+    const Query& q, size_t k, const std::vector<uint8_t>* dead) const {
+  k = std::min(k, QueryLimits::kMaxResults);
+  std::vector<Range> ranges;
+  ranges.reserve(q.terms.size());
+  for (const auto& t : q.terms) {
+    ranges.push_back(TermRange(t));
+    if (ranges.back().lo == ranges.back().hi) return {};
+  }
+  auto is_dead = [&](uint32_t doc) {
+    return dead != nullptr && doc < dead->size() && (*dead)[doc];
+  };
+  if (q.terms.size() == 1 && q.fields == kAllFields &&
+      Postings(ranges[0]) > kHeavyPostings) {
+    auto it = tops_.find(q.terms[0]);
+    if (it != tops_.end()) {
+      std::vector<Hit> out;
+      for (const Hit& h : it->second) {
+        if (out.size() == k) break;
+        if (!is_dead(h.doc)) out.push_back(h);
+      }
+      // The list holds kMaxResults: if deletions ate into it, fall through
+      // to the full scan (until the next rebuild drops them).
+      if (out.size() == k || it->second.size() < QueryLimits::kMaxResults) {
+        return out;
+      }
+    }
+  }
+  TopK top(k);
+  ForEachCandidate(q, ranges, [&](Hit h) {
+    if (!is_dead(h.doc)) top.Offer(h);
+  });
+  return top.Take();
+}
+
+std::vector<PrefixIndex::Hit> PrefixIndex::AllMatches(const Query& q) const {
+  std::vector<Range> ranges;
+  for (const auto& t : q.terms) {
+    ranges.push_back(TermRange(t));
+    if (ranges.back().lo == ranges.back().hi) return {};
+  }
+  std::vector<Hit> out;
+  ForEachCandidate(q, ranges, [&](Hit h) { out.push_back(h); });
+  return out;
+}
+
+size_t PrefixIndex::MemoryBytes() const {
+  size_t n = term_bytes_.capacity() + term_start_.capacity() * 4 +
+             post_start_.capacity() * 8 + post_doc_.capacity() * 4 +
+             post_meta_.capacity() + fwd_start_.capacity() * 4 +
+             fwd_term_.capacity() * 4 + fwd_meta_.capacity() +
+             ranks_.capacity();
+  for (const auto& id : ids_) n += sizeof(std::string) + (id.size() > 15 ? id.capacity() : 0);
+  for (const auto& [k, v] : tops_) {
+    n += k.capacity() + sizeof(std::string) + v.capacity() * sizeof(Hit) + 32;
+  }
+  return n;
+}
+
+}  // namespace galsync

@@ -1,0 +1,131 @@
+// How a contact becomes index words; the rules are in galsync/search.h.
+#include <string>
+#include <string_view>
+
+#include "galsync/normalize.h"
+#include "galsync/search.h"
+
+namespace galsync {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Splits at ASCII whitespace.
+std::vector<std::string_view> Tokens(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && IsSpace(s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && !IsSpace(s[j])) ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool IsInnerPunct(char c) {
+  return c == '-' || c == '.' || c == '\'' || c == '_' || c == '+' ||
+         c == ',' || c == '/' || c == '(' || c == ')' || c == '&';
+}
+
+class WordSink {
+ public:
+  explicit WordSink(IndexDoc& doc) : doc_(doc) {}
+
+  void Add(std::string word, Field f, uint8_t pos) {
+    if (!word.empty() && HasWordChars(word)) {
+      doc_.words.push_back({std::move(word), f, pos});
+    }
+  }
+
+  // A folded token and, if it has inner punctuation, its pieces and its
+  // letters joined.
+  void AddToken(const std::string& folded, Field f, uint8_t pos) {
+    Add(folded, f, pos);
+    bool punct = false;
+    for (char c : folded) punct |= IsInnerPunct(c);
+    if (!punct) return;
+    std::string piece, joined;
+    for (char c : folded) {
+      if (IsInnerPunct(c)) {
+        Add(std::move(piece), f, pos);
+        piece.clear();
+      } else {
+        piece += c;
+        joined += c;
+      }
+    }
+    Add(std::move(piece), f, pos);
+    Add(std::move(joined), f, pos);
+  }
+
+  // Each whitespace-separated word of `text`, numbered from `first_pos`;
+  // returns the next position.
+  uint8_t AddText(std::string_view text, Field f, uint8_t first_pos) {
+    uint8_t pos = first_pos;
+    for (std::string_view tok : Tokens(text)) {
+      auto folded = FoldForMatch(tok);
+      if (!folded) continue;  // the codec only stores valid UTF-8
+      AddToken(*folded, f, pos);
+      for (const std::string& latin : LatinForms(tok)) {
+        // "zhang wei": each syllable word and the whole joined.
+        std::string joined;
+        for (std::string_view part : Tokens(latin)) {
+          AddToken(std::string(part), f, pos);
+          joined += part;
+        }
+        Add(std::move(joined), f, pos);
+      }
+      if (pos < 63) ++pos;
+    }
+    return pos;
+  }
+
+ private:
+  IndexDoc& doc_;
+};
+
+}  // namespace
+
+IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
+  IndexDoc doc;
+  doc.id = c.id;
+  doc.rank = rank;
+  WordSink sink(doc);
+  // Name words: given first, then middle, family; the display name and
+  // nickname number their own words (display names usually repeat the
+  // others, which CanonicalizeWords merges keeping the best position).
+  uint8_t pos = sink.AddText(c.name.given, Field::kName, 0);
+  pos = sink.AddText(c.name.middle, Field::kName, pos);
+  sink.AddText(c.name.family, Field::kName, pos);
+  sink.AddText(c.name.full, Field::kName, 0);
+  sink.AddText(c.nickname, Field::kName, 0);
+  uint8_t epos = 0;
+  for (const Email& e : c.emails) {
+    auto folded = FoldForMatch(e.address);
+    if (!folded) continue;
+    sink.Add(*folded, Field::kEmail, epos);
+    std::string_view local(*folded);
+    local = local.substr(0, local.find('@'));
+    std::string piece;
+    for (char ch : local) {
+      if (ch == '.' || ch == '_' || ch == '-' || ch == '+') {
+        sink.Add(std::move(piece), Field::kEmail, epos);
+        piece.clear();
+      } else {
+        piece += ch;
+      }
+    }
+    sink.Add(std::move(piece), Field::kEmail, epos);
+    if (epos < 63) ++epos;
+  }
+  uint8_t opos = sink.AddText(c.title, Field::kOther, 0);
+  opos = sink.AddText(c.department, Field::kOther, opos);
+  opos = sink.AddText(c.organization, Field::kOther, opos);
+  sink.AddText(c.office.locality, Field::kOther, opos);
+  CanonicalizeWords(doc);
+  return doc;
+}
+
+}  // namespace galsync
