@@ -352,6 +352,62 @@ TEST_F(HttpApiTest, BadRequestsGetPreciseErrorsAndChangeNothing) {
   EXPECT_EQ(c().Get("/v1/health").status, 200);
 }
 
+TEST_F(HttpApiTest, SearchFindsCommittedContactsAndRejectsBadQueries) {
+  ASSERT_EQ(c().Put(kD + "/contacts/js",
+                    R"({"name":{"given":"John","family":"Smith"},"emails":[{"address":"john.smith@example.com"}]})")
+                .status, 201);
+  ASSERT_EQ(c().Put(kD + "/contacts/jo",
+                    R"({"name":{"given":"José","family":"Smythe"}})").status,
+            201);
+  ASSERT_EQ(c().Put(kD + "/contacts/pe",
+                    R"({"name":{"given":"Пётр","family":"Иванов"},"title":"Sales Lead"})")
+                .status, 201);
+  // Searchable within moments of the commit (the last one written).
+  HttpResult r;
+  for (int i = 0; i < 200; ++i) {
+    r = c().Get(kD + "/search?q=pyotr");
+    if (r.status == 200 && r.json().at("results").as_array().size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(r.json().at("results").as_array().size(), 1u) << r.body;
+  r = c().Get(kD + "/search?q=jo%20sm");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto results = r.json().at("results").as_array();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].at("id").as_string(), "js");  // "smith" shorter
+  EXPECT_EQ(results[0].at("contact").at("name").at("given").as_string(), "John");
+  EXPECT_EQ(c().Get(kD + "/search?q=jose").json().at("results").as_array().size(), 1u);
+  EXPECT_EQ(c().Get(kD + "/search?q=pyotr").json().at("results").as_array().size(), 1u);
+  EXPECT_EQ(c().Get(kD + "/search?q=john.smith%40ex").json().at("results").as_array().size(), 1u);
+  EXPECT_EQ(c().Get(kD + "/search?q=sal").json().at("results").as_array().size(), 1u);
+  EXPECT_EQ(c().Get(kD + "/search?q=sal&fields=name,email").json().at("results").as_array().size(), 0u);
+  EXPECT_EQ(c().Get(kD + "/search?q=s&limit=1").json().at("results").as_array().size(), 1u);
+  // Deleted contacts disappear.
+  ASSERT_EQ(c().Delete(kD + "/contacts/jo").status, 200);
+  for (int i = 0; i < 200; ++i) {
+    r = c().Get(kD + "/search?q=jose");
+    if (r.json().at("results").as_array().empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(r.json().at("results").as_array().empty());
+
+  struct Bad { std::string target; int status; std::string code; };
+  for (const Bad& b : std::vector<Bad>{
+           {kD + "/search", 400, "missing_query"},
+           {kD + "/search?q=%FF%FE", 400, "invalid_query"},
+           {kD + "/search?q=%F0%9F%98%80", 400, "empty_query"},
+           {kD + "/search?q=%20%20", 400, "empty_query"},
+           {kD + "/search?q=jo&limit=0", 400, "invalid_limit"},
+           {kD + "/search?q=jo&limit=101", 400, "invalid_limit"},
+           {kD + "/search?q=jo&fields=phone", 400, "invalid_fields"},
+           {"/v1/domains/nope.example/search?q=jo", 404, "domain_not_found"},
+       }) {
+    auto res = c().Get(b.target);
+    EXPECT_EQ(res.status, b.status) << b.target << " " << res.body;
+    EXPECT_EQ(res.error_code(), b.code) << b.target;
+  }
+}
+
 TEST_F(HttpApiTest, ExpiredTokenIs410AfterPurge) {
   ASSERT_EQ(c().Put(kD + "/contacts/a", PersonJson("a")).status, 201);
   ASSERT_EQ(c().Put(kD + "/contacts/b", PersonJson("b")).status, 201);
