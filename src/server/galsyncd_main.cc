@@ -290,6 +290,8 @@ void PrintDemoHelp(const std::string& base, const std::string& domain) {
       "\"family\":\"Lovelace\"},\"emails\":[{\"address\":\"ada@%s\"}]}'\n\n"
       "  # A delta sync: only what changed since the token (Ada).\n"
       "  P=$(curl -s \"$D/changes?token=$T\"); echo \"$P\"; T=$(echo \"$P\" | %s)\n\n"
+      "  # Typeahead search: every term a prefix of a different word.\n"
+      "  curl -s \"$D/search?q=jo+sm\"\n\n"
       "  # Now up to date, a long-poll waits until the next change commits (or\n"
       "  # 30 s): run it, then repeat the write above with another name from a\n"
       "  # second shell.\n"
