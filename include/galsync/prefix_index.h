@@ -29,7 +29,8 @@
 //            └──┬──┴──┬───┴───┬───┴────┬───┴───┘   with prefix p are one
 //               │     │       │        │           contiguous range
 //   postings    ▼     ▼       ▼        ▼
-//            [doc,meta] arrays, per term, best static key first
+//            [doc,meta] arrays, per term, best first (static key + rank,
+//            then doc)
 //   forward  per doc: its term ids (sorted) and meta, to verify the other
 //            terms of a multi-term query without touching strings
 //   tops     for every prefix whose range holds more than kHeavyPostings
@@ -42,9 +43,12 @@
 //   Build                 O(P log P) time; memory ~ 5 bytes a posting,
 //                         5 bytes a forward entry, the term bytes, tops
 //   single term, heavy    O(log T + k)
-//   single term, other    O(log T + m log k), m <= kHeavyPostings
-//   several terms         O(t log T + m (t + log k)): every document of the
-//                         most selective term is verified
+//   single term, other    O(log T + m log k), m <= kHeavyPostings, from
+//                         the postings alone
+//   several terms         O(t log T + c (t + log k)), where c is the number
+//                         of the most selective term's postings visited
+//                         best first until no later one can enter the top
+//                         k; c = m in the worst case
 //   no match              O(t log T)
 //
 // Thread-safety: immutable after Build; any number of concurrent readers.
@@ -113,7 +117,7 @@ void CanonicalizeWords(IndexDoc& doc);
 
 class PrefixIndex {
  public:
-  static constexpr size_t kHeavyPostings = 4096;
+  static constexpr size_t kHeavyPostings = 2048;
 
   struct Hit {
     uint32_t doc;
@@ -123,8 +127,11 @@ class PrefixIndex {
   // Builds from `docs` (ids must be unique). O(P log P).
   static std::shared_ptr<const PrefixIndex> Build(std::vector<IndexDoc> docs);
 
-  size_t size() const { return ids_.size(); }
-  std::string_view id(uint32_t doc) const { return ids_[doc]; }
+  size_t size() const { return id_start_.size() - 1; }
+  std::string_view id(uint32_t doc) const {
+    return {id_bytes_.data() + id_start_[doc],
+            id_start_[doc + 1] - id_start_[doc]};
+  }
   std::optional<uint32_t> Find(std::string_view id) const;
   // The document as indexed (words canonicalized), e.g. to rebuild.
   IndexDoc Doc(uint32_t doc) const;
@@ -144,7 +151,7 @@ class PrefixIndex {
     uint32_t lo = 0, hi = 0;  // term ids [lo, hi)
   };
   Range TermRange(std::string_view prefix) const;
-  uint64_t Postings(Range r) const {
+  uint32_t Postings(Range r) const {
     return post_start_[r.hi] - post_start_[r.lo];
   }
   std::string_view term(uint32_t t) const {
@@ -158,12 +165,22 @@ class PrefixIndex {
   template <typename Sink>
   void ForEachCandidate(const Query& q, const std::vector<Range>& ranges,
                         Sink&& sink) const;
+  std::vector<Hit> SearchOneTerm(const Query& q, Range r, size_t k,
+                                 const std::vector<uint8_t>* dead) const;
+  // Multi-term search that visits the driver term's postings best first and
+  // stops once no later candidate can enter the top k; nullopt when the
+  // query is not suited (then the caller scans everything).
+  std::optional<std::vector<Hit>> SearchBestFirst(
+      const Query& q, const std::vector<Range>& ranges, size_t k,
+      const std::vector<uint8_t>* dead) const;
 
-  std::vector<std::string> ids_;         // by doc, sorted
+  std::string id_bytes_;                 // ids, sorted, concatenated
+  std::vector<uint32_t> id_start_;       // D + 1 offsets into id_bytes_
+  uint8_t max_rank_ = 0;
   std::vector<uint8_t> ranks_;           // by doc
   std::string term_bytes_;               // all terms, concatenated
   std::vector<uint32_t> term_start_;     // T + 1 offsets into term_bytes_
-  std::vector<uint64_t> post_start_;     // T + 1 offsets into postings
+  std::vector<uint32_t> post_start_;     // T + 1 offsets into postings
   std::vector<uint32_t> post_doc_;       // P
   std::vector<uint8_t> post_meta_;       // P: field << 6 | min(position, 63)
   std::vector<uint32_t> fwd_start_;      // D + 1 offsets into forward

@@ -8,7 +8,8 @@
 //          non-Latin script also its Latin forms (LatinForms)
 //   email  each whole address ("alice@example.com") and the pieces of its
 //          local part split at . _ - + ("alice", "smith")
-//   other  words of title, department, organization and office locality
+//   other  words of title, department and office locality (not the
+//          organization: mostly the same for everyone, it would match all)
 // Positions count words within their field, so a given name ranks before
 // a family name, and a first e-mail before a second.
 //

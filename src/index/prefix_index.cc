@@ -105,6 +105,8 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), Better);
     }
   }
+  bool Full() const { return k_ > 0 && heap_.size() == k_; }
+  const PrefixIndex::Hit& Worst() const { return heap_.front(); }
   std::vector<PrefixIndex::Hit> Take() {
     std::sort_heap(heap_.begin(), heap_.end(), Better);
     return std::move(heap_);
@@ -133,6 +135,33 @@ struct SeenMarks {
   }
 };
 thread_local SeenMarks tls_seen;
+
+// Per-thread best score per document, for single-term scans.
+struct BestScores {
+  std::vector<uint32_t> score, stamp, touched;
+  uint32_t epoch = 0;
+  void Reset(size_t docs) {
+    if (stamp.size() < docs) {
+      stamp.assign(docs, 0);
+      score.assign(docs, 0);
+    }
+    if (++epoch == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      epoch = 1;
+    }
+    touched.clear();
+  }
+  void Offer(uint32_t doc, uint32_t s) {
+    if (stamp[doc] != epoch) {
+      stamp[doc] = epoch;
+      score[doc] = s;
+      touched.push_back(doc);
+    } else if (s > score[doc]) {
+      score[doc] = s;
+    }
+  }
+};
+thread_local BestScores tls_best;
 
 }  // namespace
 
@@ -267,10 +296,10 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   ix->term_start_.push_back(static_cast<uint32_t>(ix->term_bytes_.size()));
 
   // Forward entries per doc, sorted by term id; posting counts per term.
-  ix->ids_.reserve(D);
+  ix->id_start_.reserve(D + 1);
   ix->ranks_.reserve(D);
   ix->fwd_start_.reserve(D + 1);
-  std::vector<uint64_t> count(T + 1, 0);
+  std::vector<uint32_t> count(T + 1, 0);
   for (const auto& d : docs) {
     ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
     std::vector<std::pair<uint32_t, uint8_t>> entries;
@@ -287,35 +316,40 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   }
   ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
   for (auto& d : docs) {
-    ix->ids_.push_back(std::move(d.id));
+    ix->id_start_.push_back(static_cast<uint32_t>(ix->id_bytes_.size()));
+    ix->id_bytes_ += d.id;
     ix->ranks_.push_back(d.rank);
+    ix->max_rank_ = std::max(ix->max_rank_, d.rank);
   }
+  ix->id_start_.push_back(static_cast<uint32_t>(ix->id_bytes_.size()));
   docs.clear();
   docs.shrink_to_fit();
   tmp_id = {};
 
   // Postings: counting sort by term, then best static key first.
+  if (ix->fwd_term_.size() > UINT32_MAX) std::abort();  // 4G words at most
   ix->post_start_.assign(T + 1, 0);
   for (size_t t = 0; t < T; ++t) ix->post_start_[t + 1] = ix->post_start_[t] + count[t];
-  const uint64_t P = ix->post_start_[T];
+  const uint32_t P = ix->post_start_[T];
   ix->post_doc_.resize(P);
   ix->post_meta_.resize(P);
-  std::vector<uint64_t> fill(ix->post_start_.begin(), ix->post_start_.end() - 1);
+  std::vector<uint32_t> fill(ix->post_start_.begin(), ix->post_start_.end() - 1);
   for (uint32_t doc = 0; doc < D; ++doc) {
     for (uint32_t e = ix->fwd_start_[doc]; e < ix->fwd_start_[doc + 1]; ++e) {
-      uint64_t at = fill[ix->fwd_term_[e]]++;
+      uint32_t at = fill[ix->fwd_term_[e]]++;
       ix->post_doc_[at] = doc;
       ix->post_meta_[at] = ix->fwd_meta_[e];
     }
   }
   std::vector<std::pair<uint32_t, uint32_t>> scratch;  // (static+rank, doc)
   for (size_t t = 0; t < T; ++t) {
-    const uint64_t lo = ix->post_start_[t], hi = ix->post_start_[t + 1];
+    const uint32_t lo = ix->post_start_[t], hi = ix->post_start_[t + 1];
     if (hi - lo < 2) continue;
     scratch.clear();
-    for (uint64_t p = lo; p < hi; ++p) {
+    for (uint32_t p = lo; p < hi; ++p) {
+      // Best first by what the posting adds to a score: key + rank.
       scratch.emplace_back(
-          StaticKey(ix->post_meta_[p]) << 8 | ix->ranks_[ix->post_doc_[p]],
+          StaticKey(ix->post_meta_[p]) + ix->ranks_[ix->post_doc_[p]],
           ix->post_doc_[p]);
     }
     // Postings of one term were filled in doc order: a stable sort keeps
@@ -366,7 +400,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           touched.clear();
           for (uint32_t t = i; t < j; ++t) {
             const size_t tlen = ix->term(t).size();
-            for (uint64_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
+            for (uint32_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
                  ++p) {
               const uint32_t doc = ix->post_doc_[p];
               const uint32_t s =
@@ -395,14 +429,18 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
 }
 
 std::optional<uint32_t> PrefixIndex::Find(std::string_view id) const {
-  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
-  if (it == ids_.end() || *it != id) return std::nullopt;
-  return static_cast<uint32_t>(it - ids_.begin());
+  uint32_t a = 0, b = static_cast<uint32_t>(size());
+  while (a < b) {
+    uint32_t m = a + (b - a) / 2;
+    if (this->id(m) < id) a = m + 1; else b = m;
+  }
+  if (a == size() || this->id(a) != id) return std::nullopt;
+  return a;
 }
 
 IndexDoc PrefixIndex::Doc(uint32_t doc) const {
   IndexDoc d;
-  d.id = ids_[doc];
+  d.id = std::string(id(doc));
   d.rank = ranks_[doc];
   for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
     d.words.push_back({std::string(term(fwd_term_[e])),
@@ -480,9 +518,9 @@ void PrefixIndex::ForEachCandidate(const Query& q,
     if (Postings(ranges[t]) < Postings(ranges[driver])) driver = t;
   }
   SeenMarks& seen = tls_seen;
-  seen.Reset(ids_.size());
+  seen.Reset(size());
   const Range r = ranges[driver];
-  for (uint64_t p = post_start_[r.lo]; p < post_start_[r.hi]; ++p) {
+  for (uint32_t p = post_start_[r.lo]; p < post_start_[r.hi]; ++p) {
     if (!Allowed(post_meta_[p], q.fields)) continue;
     const uint32_t doc = post_doc_[p];
     if (seen.TestAndSet(doc)) continue;
@@ -518,10 +556,108 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
       }
     }
   }
+  if (q.terms.size() == 1) return SearchOneTerm(q, ranges[0], k, dead);
+  if (auto best_first = SearchBestFirst(q, ranges, k, dead)) {
+    return std::move(*best_first);
+  }
   TopK top(k);
   ForEachCandidate(q, ranges, [&](Hit h) {
     if (!is_dead(h.doc)) top.Offer(h);
   });
+  return top.Take();
+}
+
+// One term: every posting carries what its score needs (field, position,
+// the term's length), so no document is looked up.
+std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
+    const Query& q, Range r, size_t k,
+    const std::vector<uint8_t>* dead) const {
+  BestScores& best = tls_best;
+  best.Reset(size());
+  const size_t tlen = q.terms[0].size();
+  for (uint32_t t = r.lo; t < r.hi; ++t) {
+    const size_t wlen = term_start_[t + 1] - term_start_[t];
+    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+      const uint8_t meta = post_meta_[p];
+      if (!Allowed(meta, q.fields)) continue;
+      const uint32_t doc = post_doc_[p];
+      if (dead != nullptr && (*dead)[doc]) continue;
+      best.Offer(doc, WordKey(meta, wlen, tlen) + ranks_[doc]);
+    }
+  }
+  TopK top(k);
+  for (uint32_t doc : best.touched) top.Offer({doc, best.score[doc]});
+  return top.Take();
+}
+
+std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchBestFirst(
+    const Query& q, const std::vector<Range>& ranges, size_t k,
+    const std::vector<uint8_t>* dead) const {
+  constexpr uint32_t kMaxDriverTerms = 64, kMaxOtherTerms = 256;
+  if (q.fields != kAllFields || k == 0) return std::nullopt;
+  size_t driver = 0;
+  for (size_t t = 1; t < ranges.size(); ++t) {
+    if (Postings(ranges[t]) < Postings(ranges[driver])) driver = t;
+  }
+  const Range dr = ranges[driver];
+  if (dr.hi - dr.lo > kMaxDriverTerms) return std::nullopt;
+  // The most the other terms can add: for each, the best first posting of
+  // a term in its range (postings are best first by key + rank).
+  uint32_t others = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (i == driver) continue;
+    const Range r = ranges[i];
+    if (r.hi - r.lo > kMaxOtherTerms) return std::nullopt;
+    uint32_t most = 0;
+    for (uint32_t t = r.lo; t < r.hi; ++t) {
+      const uint32_t p = post_start_[t];
+      if (p == post_start_[t + 1]) continue;
+      most = std::max(most, WordKey(post_meta_[p], term(t).size(),
+                                    q.terms[i].size()) +
+                                ranks_[post_doc_[p]]);
+    }
+    others += most;
+  }
+  // Merge the driver's terms' postings into one stream ordered by what the
+  // driver term contributes (key + rank), best first, ties by doc.
+  struct Cursor {
+    uint32_t key, doc, p, end, wlen;
+  };
+  auto worse = [](const Cursor& a, const Cursor& b) {
+    return a.key != b.key ? a.key < b.key : a.doc > b.doc;
+  };
+  const size_t dlen = q.terms[driver].size();
+  auto key_at = [&](uint32_t p, uint32_t wlen) {
+    return WordKey(post_meta_[p], wlen, dlen) + ranks_[post_doc_[p]];
+  };
+  std::vector<Cursor> heap;
+  for (uint32_t t = dr.lo; t < dr.hi; ++t) {
+    const uint32_t p = post_start_[t], end = post_start_[t + 1];
+    if (p == end) continue;
+    const uint32_t wlen = term_start_[t + 1] - term_start_[t];
+    heap.push_back({key_at(p, wlen), post_doc_[p], p, end, wlen});
+  }
+  std::make_heap(heap.begin(), heap.end(), worse);
+  SeenMarks& seen = tls_seen;
+  seen.Reset(size());
+  TopK top(k);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), worse);
+    Cursor c = heap.back();
+    // No later candidate can beat the k-th best: stop.
+    if (top.Full() && Better(top.Worst(), Hit{c.doc, c.key + others})) break;
+    if ((dead == nullptr || !(*dead)[c.doc]) && !seen.TestAndSet(c.doc)) {
+      if (auto s = Score(c.doc, q, ranges)) top.Offer({c.doc, *s});
+    }
+    if (++c.p < c.end) {
+      c.key = key_at(c.p, c.wlen);
+      c.doc = post_doc_[c.p];
+      heap.back() = c;
+      std::push_heap(heap.begin(), heap.end(), worse);
+    } else {
+      heap.pop_back();
+    }
+  }
   return top.Take();
 }
 
@@ -538,11 +674,11 @@ std::vector<PrefixIndex::Hit> PrefixIndex::AllMatches(const Query& q) const {
 
 size_t PrefixIndex::MemoryBytes() const {
   size_t n = term_bytes_.capacity() + term_start_.capacity() * 4 +
-             post_start_.capacity() * 8 + post_doc_.capacity() * 4 +
+             post_start_.capacity() * 4 + post_doc_.capacity() * 4 +
              post_meta_.capacity() + fwd_start_.capacity() * 4 +
              fwd_term_.capacity() * 4 + fwd_meta_.capacity() +
              ranks_.capacity();
-  for (const auto& id : ids_) n += sizeof(std::string) + (id.size() > 15 ? id.capacity() : 0);
+  n += id_bytes_.capacity() + id_start_.capacity() * 4;
   for (const auto& [k, v] : tops_) {
     n += k.capacity() + sizeof(std::string) + v.capacity() * sizeof(Hit) + 32;
   }

@@ -120,9 +120,10 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
     sink.Add(std::move(piece), Field::kEmail, epos);
     if (epos < 63) ++epos;
   }
+  // The organization is left out: in a directory it is mostly the same for
+  // everyone, so its words would match everyone and cost a posting each.
   uint8_t opos = sink.AddText(c.title, Field::kOther, 0);
   opos = sink.AddText(c.department, Field::kOther, opos);
-  opos = sink.AddText(c.organization, Field::kOther, opos);
   sink.AddText(c.office.locality, Field::kOther, opos);
   CanonicalizeWords(doc);
   return doc;
