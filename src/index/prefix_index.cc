@@ -418,8 +418,9 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
           std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(),
                             Better);
-          hits.resize(keep);
-          ix->tops_.emplace(std::string(first.substr(0, len)), std::move(hits));
+          // A copy of exactly `keep` hits: `hits` has room for every match.
+          ix->tops_.emplace(std::string(first.substr(0, len)),
+                            std::vector<Hit>(hits.begin(), hits.begin() + keep));
         }
       }
       i = j;
