@@ -46,9 +46,9 @@
 //   single term, other    O(log T + m log k), m <= kHeavyPostings, from
 //                         the postings alone
 //   several terms         O(t log T + c (t + log k)), where c is the number
-//                         of the most selective term's postings visited
-//                         best first until no later one can enter the top
-//                         k; c = m in the worst case
+//                         of postings read best first (threshold algorithm)
+//                         before no unseen document can enter the top k;
+//                         in the worst case every posting of every term
 //   no match              O(t log T)
 //
 // Thread-safety: immutable after Build; any number of concurrent readers.
@@ -167,9 +167,10 @@ class PrefixIndex {
                         Sink&& sink) const;
   std::vector<Hit> SearchOneTerm(const Query& q, Range r, size_t k,
                                  const std::vector<uint8_t>* dead) const;
-  // Multi-term search that visits the driver term's postings best first and
-  // stops once no later candidate can enter the top k; nullopt when the
-  // query is not suited (then the caller scans everything).
+  // Multi-term search by the threshold algorithm: each term's postings read
+  // best first, stopping once no unseen document can enter the top k;
+  // nullopt when the query is not suited (a field filter, or a term range
+  // of more than 4,096 terms): the caller then scans everything.
   std::optional<std::vector<Hit>> SearchBestFirst(
       const Query& q, const std::vector<Range>& ranges, size_t k,
       const std::vector<uint8_t>* dead) const;

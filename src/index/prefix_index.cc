@@ -591,73 +591,103 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   return top.Take();
 }
 
-std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchBestFirst(
-    const Query& q, const std::vector<Range>& ranges, size_t k,
-    const std::vector<uint8_t>* dead) const {
-  constexpr uint32_t kMaxDriverTerms = 64, kMaxOtherTerms = 256;
-  if (q.fields != kAllFields || k == 0) return std::nullopt;
-  size_t driver = 0;
-  for (size_t t = 1; t < ranges.size(); ++t) {
-    if (Postings(ranges[t]) < Postings(ranges[driver])) driver = t;
-  }
-  const Range dr = ranges[driver];
-  if (dr.hi - dr.lo > kMaxDriverTerms) return std::nullopt;
-  // The most the other terms can add: for each, the best first posting of
-  // a term in its range (postings are best first by key + rank).
-  uint32_t others = 0;
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    if (i == driver) continue;
-    const Range r = ranges[i];
-    if (r.hi - r.lo > kMaxOtherTerms) return std::nullopt;
-    uint32_t most = 0;
-    for (uint32_t t = r.lo; t < r.hi; ++t) {
-      const uint32_t p = post_start_[t];
-      if (p == post_start_[t + 1]) continue;
-      most = std::max(most, WordKey(post_meta_[p], term(t).size(),
-                                    q.terms[i].size()) +
-                                ranks_[post_doc_[p]]);
-    }
-    others += most;
-  }
-  // Merge the driver's terms' postings into one stream ordered by what the
-  // driver term contributes (key + rank), best first, ties by doc.
+namespace {
+
+// The postings of a range of terms as one stream, best first by what the
+// term adds to a score (word key + rank), ties by doc: a heap of per-term
+// cursors (each term's postings are already in that order).
+class TermStream {
+ public:
   struct Cursor {
     uint32_t key, doc, p, end, wlen;
   };
-  auto worse = [](const Cursor& a, const Cursor& b) {
-    return a.key != b.key ? a.key < b.key : a.doc > b.doc;
-  };
-  const size_t dlen = q.terms[driver].size();
-  auto key_at = [&](uint32_t p, uint32_t wlen) {
-    return WordKey(post_meta_[p], wlen, dlen) + ranks_[post_doc_[p]];
-  };
-  std::vector<Cursor> heap;
-  for (uint32_t t = dr.lo; t < dr.hi; ++t) {
-    const uint32_t p = post_start_[t], end = post_start_[t + 1];
-    if (p == end) continue;
-    const uint32_t wlen = term_start_[t + 1] - term_start_[t];
-    heap.push_back({key_at(p, wlen), post_doc_[p], p, end, wlen});
+  template <typename KeyAt>
+  void Init(uint32_t lo, uint32_t hi, const uint32_t* post_start,
+            const uint32_t* term_start, const uint32_t* post_doc,
+            KeyAt key_at) {
+    heap_.clear();
+    for (uint32_t t = lo; t < hi; ++t) {
+      const uint32_t p = post_start[t], end = post_start[t + 1];
+      if (p == end) continue;
+      const uint32_t wlen = term_start[t + 1] - term_start[t];
+      heap_.push_back({key_at(p, wlen), post_doc[p], p, end, wlen});
+    }
+    std::make_heap(heap_.begin(), heap_.end(), Worse);
   }
-  std::make_heap(heap.begin(), heap.end(), worse);
+  bool empty() const { return heap_.empty(); }
+  const Cursor& front() const { return heap_.front(); }
+  // Returns the front and advances past it.
+  template <typename KeyAt>
+  Cursor Pop(const uint32_t* post_doc, KeyAt key_at) {
+    std::pop_heap(heap_.begin(), heap_.end(), Worse);
+    Cursor c = heap_.back();
+    Cursor next = c;
+    if (++next.p < next.end) {
+      next.key = key_at(next.p, next.wlen);
+      next.doc = post_doc[next.p];
+      heap_.back() = next;
+      std::push_heap(heap_.begin(), heap_.end(), Worse);
+    } else {
+      heap_.pop_back();
+    }
+    return c;
+  }
+
+ private:
+  static bool Worse(const Cursor& a, const Cursor& b) {
+    return a.key != b.key ? a.key < b.key : a.doc > b.doc;
+  }
+  std::vector<Cursor> heap_;
+};
+
+}  // namespace
+
+// The threshold algorithm: read every term's stream best first, round
+// robin; score each new document in full; stop once the k-th result beats
+// anything a document not yet seen could reach. Such a document would sit
+// at or behind every stream's front, so its score is at most the sum of
+// the fronts' keys, and on a tie its doc is at least the largest front doc.
+std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchBestFirst(
+    const Query& q, const std::vector<Range>& ranges, size_t k,
+    const std::vector<uint8_t>* dead) const {
+  constexpr uint32_t kMaxStreamTerms = 4096;
+  if (q.fields != kAllFields || k == 0) return std::nullopt;
+  for (const Range& r : ranges) {
+    if (r.hi - r.lo > kMaxStreamTerms) return std::nullopt;
+  }
+  const size_t n = ranges.size();
+  std::vector<TermStream> streams(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t tlen = q.terms[i].size();
+    streams[i].Init(ranges[i].lo, ranges[i].hi, post_start_.data(),
+                    term_start_.data(), post_doc_.data(),
+                    [&](uint32_t p, uint32_t wlen) {
+                      return WordKey(post_meta_[p], wlen, tlen) +
+                             ranks_[post_doc_[p]];
+                    });
+  }
   SeenMarks& seen = tls_seen;
   seen.Reset(size());
   TopK top(k);
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), worse);
-    Cursor c = heap.back();
-    // No later candidate can beat the k-th best: stop.
-    if (top.Full() && Better(top.Worst(), Hit{c.doc, c.key + others})) break;
-    if ((dead == nullptr || !(*dead)[c.doc]) && !seen.TestAndSet(c.doc)) {
-      if (auto s = Score(c.doc, q, ranges)) top.Offer({c.doc, *s});
+  for (size_t turn = 0;; turn = (turn + 1) % n) {
+    uint32_t threshold = 0, last_doc = 0;
+    for (const TermStream& st : streams) {
+      // An exhausted stream has shown every document with a word for its
+      // term: no unseen document can match.
+      if (st.empty()) return top.Take();
+      threshold += st.front().key;
+      last_doc = std::max(last_doc, st.front().doc);
     }
-    if (++c.p < c.end) {
-      c.key = key_at(c.p, c.wlen);
-      c.doc = post_doc_[c.p];
-      heap.back() = c;
-      std::push_heap(heap.begin(), heap.end(), worse);
-    } else {
-      heap.pop_back();
+    if (top.Full() && Better(top.Worst(), Hit{last_doc, threshold})) break;
+    const size_t tlen = q.terms[turn].size();
+    TermStream::Cursor c = streams[turn].Pop(
+        post_doc_.data(), [&](uint32_t p, uint32_t wlen) {
+          return WordKey(post_meta_[p], wlen, tlen) + ranks_[post_doc_[p]];
+        });
+    if ((dead != nullptr && (*dead)[c.doc]) || seen.TestAndSet(c.doc)) {
+      continue;
     }
+    if (auto s = Score(c.doc, q, ranges)) top.Offer({c.doc, *s});
   }
   return top.Take();
 }
