@@ -4,7 +4,8 @@
 #   2. no-change polls/s with keep-alive (wrk), token up to date
 #   3. a full sync over HTTP in pages of 1,000 (http_full_sync, keep-alive,
 #      parsing every page as a client must): time, bytes, contacts/s
-#   4. server RSS after the load
+#   4. search requests/s for a few typeahead queries (wrk)
+#   5. server RSS after the load
 #
 #   bench/http_bench.sh [N] [BUILD_DIR]     (defaults: 1000000, build/release)
 #
@@ -38,6 +39,11 @@ token=$(curl -s "$d/changes?since=2100-01-01T00:00:00Z" |
   sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
 echo "== no-change polls (wrk -t2 -c64 -d10s, keep-alive)"
 wrk -t2 -c64 -d10s "$d/changes?token=$token" | grep -E "Requests/sec|Latency|requests in"
+
+for q in j jo+sm smith maria.g; do
+  echo "== search q=$q, top 10 (wrk -t2 -c32 -d5s, keep-alive)"
+  wrk -t2 -c32 -d5s "$d/search?q=$q" | grep -E "Requests/sec|Latency"
+done
 
 echo "== full sync over HTTP, pages of 1000, one keep-alive connection"
 port=${base##*:}

@@ -7,7 +7,8 @@
 //          pieces and its letters joined ("obrien"); for a word in a
 //          non-Latin script also its Latin forms (LatinForms)
 //   email  each whole address ("alice@example.com") and the pieces of its
-//          local part split at . _ - + ("alice", "smith")
+//          local part split at . _ - + and between letters and digits
+//          ("alice.smith42" gives "alice", "smith", "42")
 //   other  words of title, department and office locality (not the
 //          organization: mostly the same for everyone, it would match all)
 // Positions count words within their field, so a given name ranks before

@@ -108,14 +108,18 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
     sink.Add(*folded, Field::kEmail, epos);
     std::string_view local(*folded);
     local = local.substr(0, local.find('@'));
+    // Pieces end at . _ - + and where letters meet digits ("smith1234" is
+    // "smith" and "1234"): numbered addresses then share their words
+    // instead of each adding a term of its own.
     std::string piece;
+    auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
     for (char ch : local) {
-      if (ch == '.' || ch == '_' || ch == '-' || ch == '+') {
+      const bool sep = ch == '.' || ch == '_' || ch == '-' || ch == '+';
+      if (sep || (!piece.empty() && is_digit(ch) != is_digit(piece.back()))) {
         sink.Add(std::move(piece), Field::kEmail, epos);
         piece.clear();
-      } else {
-        piece += ch;
       }
+      if (!sep) piece += ch;
     }
     sink.Add(std::move(piece), Field::kEmail, epos);
     if (epos < 63) ++epos;

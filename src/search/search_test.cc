@@ -75,6 +75,9 @@ TEST(ContactWordsTest, EmailAddressesWholeAndInPieces) {
   EXPECT_TRUE(Finds(alice, "gal"));
   EXPECT_TRUE(Finds(alice, "m liddell"));
   EXPECT_FALSE(Finds(alice, "example"));  // the domain alone is not a word
+  Contact num = Person("2", "Bo", "Li", {"bo.li1234@example.com"});
+  EXPECT_TRUE(Finds(num, "li 1234"));
+  EXPECT_TRUE(Finds(num, "bo.li12"));
 }
 
 class SearchServiceTest : public ::testing::Test {
