@@ -45,10 +45,12 @@
 //   single term, heavy    O(log T + k)
 //   single term, other    O(log T + m log k), m <= kHeavyPostings, from
 //                         the postings alone
-//   several terms         O(t log T + c (t + log k)), where c is the number
-//                         of postings read best first (threshold algorithm)
-//                         before no unseen document can enter the top k;
-//                         in the worst case every posting of every term
+//   several terms         O(t log T + m1 + m2 + c t): the documents of the
+//                         two smallest ranges (m1, m2 postings) are
+//                         intersected and the c common ones scored; past
+//                         400,000 postings, the threshold algorithm reads
+//                         postings best first until no unseen document can
+//                         enter the top k (worst case: all of them)
 //   no match              O(t log T)
 //
 // Thread-safety: immutable after Build; any number of concurrent readers.
@@ -167,6 +169,11 @@ class PrefixIndex {
                         Sink&& sink) const;
   std::vector<Hit> SearchOneTerm(const Query& q, Range r, size_t k,
                                  const std::vector<uint8_t>* dead) const;
+  // Multi-term search by intersecting the two smallest ranges' documents
+  // (nullopt when they hold more than 400,000 postings together).
+  std::optional<std::vector<Hit>> SearchIntersect(
+      const Query& q, const std::vector<Range>& ranges, size_t k,
+      const std::vector<uint8_t>* dead) const;
   // Multi-term search by the threshold algorithm: each term's postings read
   // best first, stopping once no unseen document can enter the top k;
   // nullopt when the query is not suited (a field filter, or a term range

@@ -558,6 +558,9 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
     }
   }
   if (q.terms.size() == 1) return SearchOneTerm(q, ranges[0], k, dead);
+  if (auto joined = SearchIntersect(q, ranges, k, dead)) {
+    return std::move(*joined);
+  }
   if (auto best_first = SearchBestFirst(q, ranges, k, dead)) {
     return std::move(*best_first);
   }
@@ -588,6 +591,48 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   }
   TopK top(k);
   for (uint32_t doc : best.touched) top.Offer({doc, best.score[doc]});
+  return top.Take();
+}
+
+// Intersection first: mark the documents of the smallest range, keep those
+// of the second smallest that are marked, and score only them. Costs two
+// sequential passes over postings and a scoring per common document, so it
+// serves queries whose terms are common but rarely together ("eri hau").
+std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchIntersect(
+    const Query& q, const std::vector<Range>& ranges, size_t k,
+    const std::vector<uint8_t>* dead) const {
+  constexpr uint64_t kMaxPostings = 400000;
+  size_t a = 0, b = 1;
+  if (Postings(ranges[b]) < Postings(ranges[a])) std::swap(a, b);
+  for (size_t i = 2; i < ranges.size(); ++i) {
+    if (Postings(ranges[i]) < Postings(ranges[a])) {
+      b = a;
+      a = i;
+    } else if (Postings(ranges[i]) < Postings(ranges[b])) {
+      b = i;
+    }
+  }
+  if (uint64_t{Postings(ranges[a])} + Postings(ranges[b]) > kMaxPostings) {
+    return std::nullopt;
+  }
+  BestScores& marks = tls_best;  // used here as a set: stamp = member
+  marks.Reset(size());
+  for (uint32_t p = post_start_[ranges[a].lo]; p < post_start_[ranges[a].hi];
+       ++p) {
+    if (Allowed(post_meta_[p], q.fields)) marks.Offer(post_doc_[p], 0);
+  }
+  SeenMarks& seen = tls_seen;
+  seen.Reset(size());
+  TopK top(k);
+  for (uint32_t p = post_start_[ranges[b].lo]; p < post_start_[ranges[b].hi];
+       ++p) {
+    const uint32_t doc = post_doc_[p];
+    if (marks.stamp[doc] != marks.epoch || !Allowed(post_meta_[p], q.fields) ||
+        (dead != nullptr && (*dead)[doc]) || seen.TestAndSet(doc)) {
+      continue;
+    }
+    if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
+  }
   return top.Take();
 }
 
