@@ -1,5 +1,7 @@
 // Per-domain indexes kept current by tailing the store; see
 // galsync/search.h.
+#include <malloc.h>
+
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
@@ -33,6 +35,9 @@ Status SearchService::Start() {
     std::lock_guard lock(mu_);
     domains_[info.name] = std::move(d);
   }
+  // The initial builds allocate far more (parsed contacts, word lists)
+  // than the indexes keep: give the freed memory back to the system.
+  malloc_trim(0);
   listener_ = dir_.AddCommitListener(
       [this](const std::string& domain, uint64_t) { Notify(domain); });
   follower_ = std::thread([this] { Follow(); });
