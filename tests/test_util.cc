@@ -20,6 +20,32 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
+namespace {
+
+// Starts galsyncd with `args`, its stdout (and stderr if asked) on a pipe
+// whose read end is left in out[0].
+pid_t SpawnGalsyncd(std::vector<std::string> args, bool with_stderr,
+                    int out[2]) {
+  if (pipe(out) != 0) std::abort();
+  args.insert(args.begin(), GALSYNCD_PATH);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    if (with_stderr) dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> cargv;
+    for (auto& a : args) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  return pid;
+}
+
+}  // namespace
+
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") +
@@ -37,22 +63,10 @@ TempDir::~TempDir() {
 ServerProcess::ServerProcess(const std::string& data_dir,
                              std::vector<std::string> args) {
   int out[2];
-  if (pipe(out) != 0) std::abort();
-  std::vector<std::string> argv = {GALSYNCD_PATH, "--data-dir", data_dir,
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {"--data-dir", data_dir, "--listen",
+                                   "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  close(out[1]);
+  pid_ = SpawnGalsyncd(std::move(argv), /*with_stderr=*/false, out);
   // Read the first line: "galsyncd listening on http://127.0.0.1:PORT".
   std::string line;
   char c;
@@ -103,22 +117,7 @@ bool PageReplica::Apply(const std::string& page_body) {
 
 RunResult RunGalsyncd(const std::vector<std::string>& args) {
   int out[2];
-  if (pipe(out) != 0) std::abort();
-  std::vector<std::string> argv = {GALSYNCD_PATH};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(out[1], STDERR_FILENO);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  close(out[1]);
+  pid_t pid = SpawnGalsyncd(args, /*with_stderr=*/true, out);
   RunResult r;
   char buf[4096];
   ssize_t n;
