@@ -57,6 +57,7 @@
 // Output: progress on stderr; Markdown tables on stdout.
 #include <malloc.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -174,6 +175,62 @@ size_t TrimmedRssBytes() {
   return RssBytes();
 }
 
+// What else the machine did while a timed section ran: the CPU time other
+// processes used (from /proc/stat, minus this process's own) and how often
+// the benchmark's thread was preempted. The machine is shared; a latency
+// tail measured while it was busy says so next to the numbers.
+class Interference {
+ public:
+  Interference()
+      : start_(Clock::now()),
+        busy_(MachineBusySeconds()),
+        self_(SelfCpuSeconds()),
+        preempted_(ThreadPreemptions()) {}
+
+  struct Result {
+    // Average cores busy with other work; negative if the section was too
+    // short for /proc/stat's 10 ms ticks to say.
+    double other_cores = -1;
+    long preempted = 0;  // involuntary context switches of this thread
+  };
+  Result Stop() const {
+    Result r;
+    const double wall = SecondsSince(start_);
+    const double other =
+        (MachineBusySeconds() - busy_) - (SelfCpuSeconds() - self_);
+    if (wall >= 1.0) r.other_cores = std::max(0.0, other / wall);
+    r.preempted = ThreadPreemptions() - preempted_;
+    return r;
+  }
+
+ private:
+  static double MachineBusySeconds() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
+             softirq = 0, steal = 0;
+    in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
+        steal;
+    return static_cast<double>(user + nice + system + irq + softirq + steal) /
+           static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  static double SelfCpuSeconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto sec = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+    return sec(u.ru_utime) + sec(u.ru_stime);
+  }
+  static long ThreadPreemptions() {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_nivcsw;
+  }
+
+  Clock::time_point start_;
+  double busy_, self_;
+  long preempted_;
+};
+
 void Progress(const char* format, auto... args) {
   std::fprintf(stderr, format, args...);
   std::fputc('\n', stderr);
@@ -234,6 +291,15 @@ std::string WithCommas(uint64_t v) {
     out += digits[i];
   }
   return out;
+}
+
+// Cores of other load, "—" when unknown, "" for rows where it means nothing.
+std::string Cores(double v) {
+  if (v < -1.5) return "";
+  if (v < 0) return "—";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
 }
 
 // --- queries --------------------------------------------------------------
@@ -389,6 +455,7 @@ struct Measured {
   Stats stats;
   double mean_hits = 0;
   size_t errors = 0;
+  Interference::Result load;  // during the timed queries
 };
 
 // Ids of a top-k list with scores, for the agreement check.
@@ -436,6 +503,7 @@ Measured MeasureIndex(const PrefixIndex& ix, const QueryClass& qc) {
   std::vector<double> us;
   us.reserve(qc.cases.size());
   size_t hits = 0;
+  const Interference interference;
   for (const QueryCase& c : qc.cases) {
     const auto t0 = Clock::now();
     const auto result = ix.Search(c.query, kTopK);
@@ -444,6 +512,7 @@ Measured MeasureIndex(const PrefixIndex& ix, const QueryClass& qc) {
     hits += result.size();
   }
   Measured m;
+  m.load = interference.Stop();
   m.stats = Summarize(std::move(us));
   m.mean_hits = static_cast<double>(hits) / static_cast<double>(qc.cases.size());
   if (sink == std::numeric_limits<size_t>::max()) std::puts("");
@@ -473,6 +542,7 @@ Measured MeasureBrute(const std::vector<IndexDoc>& docs, const QueryClass& qc,
   }
   std::vector<double> us;
   size_t hits = 0;
+  const Interference interference;
   for (size_t i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
     Ranked r = BruteForce(docs, qc.cases[i].query);
@@ -482,6 +552,7 @@ Measured MeasureBrute(const std::vector<IndexDoc>& docs, const QueryClass& qc,
     if (i < keep) kept.push_back(std::move(r));
   }
   Measured m;
+  m.load = interference.Stop();
   m.stats = Summarize(std::move(us));
   m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
   return m;
@@ -608,6 +679,7 @@ Measured MeasureFts(Fts& fts, const QueryClass& qc, size_t count,
   }
   std::vector<double> us;
   size_t hits = 0, errors = 0;
+  const Interference interference;
   for (size_t i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
     const int rows = fts.Search(qc.cases[i].fts);
@@ -622,6 +694,7 @@ Measured MeasureFts(Fts& fts, const QueryClass& qc, size_t count,
     }
   }
   Measured m;
+  m.load = interference.Stop();
   m.stats = Summarize(std::move(us));
   m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
   m.errors = errors;
@@ -634,6 +707,7 @@ Measured MeasureLive(const LiveIndex& live, const QueryClass& qc, size_t count) 
   for (size_t i = 0; i < count; ++i) live.Search(qc.cases[i].query, kTopK);
   std::vector<double> us;
   size_t hits = 0;
+  const Interference interference;
   for (size_t i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
     const auto r = live.Search(qc.cases[i].query, kTopK);
@@ -642,6 +716,7 @@ Measured MeasureLive(const LiveIndex& live, const QueryClass& qc, size_t count) 
     hits += r.size();
   }
   Measured m;
+  m.load = interference.Stop();
   m.stats = Summarize(std::move(us));
   m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
   return m;
@@ -669,19 +744,23 @@ int Run(const Flags& flags, const std::string& command) {
 
   // People and their documents.
   auto t = Clock::now();
+  auto load = std::make_unique<Interference>();
   std::vector<Contact> people;
   people.reserve(N);
   for (size_t i = 0; i < N; ++i) {
     people.push_back(demo::GeneratePerson(i, kPeopleSeed, kMailDomain));
   }
   const double generate_s = SecondsSince(t);
+  const double generate_load = load->Stop().other_cores;
   Progress("generated %zu people in %.2f s", N, generate_s);
 
   t = Clock::now();
+  load = std::make_unique<Interference>();
   std::vector<IndexDoc> docs;
   docs.reserve(N);
   for (const Contact& c : people) docs.push_back(IndexDocFromContact(c));
   const double docs_s = SecondsSince(t);
+  const double docs_load = load->Stop().other_cores;
   size_t words = 0;
   for (const IndexDoc& d : docs) words += d.words.size();
   Progress("made %zu documents (%zu words) in %.2f s", N, words, docs_s);
@@ -705,8 +784,10 @@ int Run(const Flags& flags, const std::string& command) {
   const size_t rss_before_index = TrimmedRssBytes();
   std::vector<IndexDoc> copy = docs;
   t = Clock::now();
+  load = std::make_unique<Interference>();
   std::shared_ptr<const PrefixIndex> ix = PrefixIndex::Build(std::move(copy));
   const double build_s = SecondsSince(t);
+  const double build_load = load->Stop().other_cores;
   const size_t rss_after_index = TrimmedRssBytes();
   const size_t index_bytes = ix->MemoryBytes();
   Progress("built the index in %.2f s: %zu bytes (%.1f per person), RSS %+.0f MiB",
@@ -715,14 +796,19 @@ int Run(const Flags& flags, const std::string& command) {
 
   // PrefixIndex queries.
   std::vector<Measured> index_m, parse_m;
+  t = Clock::now();
+  load = std::make_unique<Interference>();
   for (const QueryClass& qc : classes) {
     index_m.push_back(MeasureIndex(*ix, qc));
     parse_m.push_back(MeasureParse(qc));
-    Progress("index  %-14s p50 %8s p99 %8s mean %8s µs", qc.name.c_str(),
-             Us(index_m.back().stats.p50).c_str(),
+    Progress("index  %-14s p50 %8s p99 %8s mean %8s µs  (%ld preemptions)",
+             qc.name.c_str(), Us(index_m.back().stats.p50).c_str(),
              Us(index_m.back().stats.p99).c_str(),
-             Us(index_m.back().stats.mean).c_str());
+             Us(index_m.back().stats.mean).c_str(),
+             index_m.back().load.preempted);
   }
+  const double index_phase_s = SecondsSince(t);
+  const Interference::Result index_phase_load = load->Stop();
 
   // Brute force, and agreement on the first queries of each class.
   std::vector<Measured> brute_m;
@@ -759,7 +845,8 @@ int Run(const Flags& flags, const std::string& command) {
   }
 
   // SQLite FTS5.
-  double fts_load_s = 0, fts_optimize_s = 0;
+  double fts_load_s = 0, fts_optimize_s = 0, fts_load_load = 0,
+         fts_optimize_load = 0;
   uint64_t fts_db_bytes = 0;
   double fts_rss = 0;
   std::vector<Measured> fts_m;
@@ -768,13 +855,17 @@ int Run(const Flags& flags, const std::string& command) {
     const size_t rss_before = TrimmedRssBytes();
     Fts fts;
     t = Clock::now();
+    load = std::make_unique<Interference>();
     fts.Load(fts_rows);
     fts_load_s = SecondsSince(t);
+    fts_load_load = load->Stop().other_cores;
     fts_rows.clear();
     fts_rows.shrink_to_fit();
     t = Clock::now();
+    load = std::make_unique<Interference>();
     fts.Optimize();
     fts_optimize_s = SecondsSince(t);
+    fts_optimize_load = load->Stop().other_cores;
     fts_db_bytes = fts.DatabaseBytes();
     fts_rss = double(TrimmedRssBytes()) - double(rss_before);
     Progress("FTS5 loaded in %.2f s, optimized in %.2f s: %" PRIu64 " bytes",
@@ -807,12 +898,15 @@ int Run(const Flags& flags, const std::string& command) {
   live_options.compact_threshold = std::numeric_limits<size_t>::max();
   LiveIndex live(live_options);
   t = Clock::now();
+  load = std::make_unique<Interference>();
   live.Reset(std::move(docs));
   const double reset_s = SecondsSince(t);
+  const double reset_load = load->Stop().other_cores;
   Progress("LiveIndex reset in %.2f s", reset_s);
 
   std::vector<double> apply_us;
   size_t visible = 0;
+  load = std::make_unique<Interference>();
   const std::vector<std::string> no_removals;
   for (size_t u = 0; u < flags.updates; ++u) {
     std::vector<IndexDoc> one;
@@ -829,6 +923,7 @@ int Run(const Flags& flags, const std::string& command) {
     }
   }
   const Stats apply = Summarize(apply_us);
+  const Interference::Result apply_load = load->Stop();
   const size_t big_delta = live.delta_size();
   std::vector<Measured> live_big;
   for (const QueryClass& qc : classes) live_big.push_back(MeasureLive(live, qc, live_queries));
@@ -836,8 +931,10 @@ int Run(const Flags& flags, const std::string& command) {
            Us(apply.p50).c_str(), big_delta);
 
   t = Clock::now();
+  load = std::make_unique<Interference>();
   live.CompactNow();
   const double compact_s = SecondsSince(t);
+  const double compact_load = load->Stop().other_cores;
   Progress("CompactNow in %.2f s", compact_s);
   std::vector<Measured> live_zero;
   for (const QueryClass& qc : classes) live_zero.push_back(MeasureLive(live, qc, live_queries));
@@ -873,6 +970,24 @@ int Run(const Flags& flags, const std::string& command) {
       WithCommas(flags.queries).c_str(), WithCommas(flags.brute_queries).c_str(),
       WithCommas(flags.fts_queries).c_str());
 
+  std::printf(
+      "Machine load during the timed queries (the machine is shared): "
+      "average cores busy with other processes / involuntary context "
+      "switches of the benchmark thread (— : under a second, too short to "
+      "tell). Over the whole PrefixIndex query phase (%.1f s, warm-up "
+      "included): %s cores.\n\n"
+      "| class | PrefixIndex | brute force | FTS5 |\n|---|--:|--:|--:|\n",
+      index_phase_s, Cores(index_phase_load.other_cores).c_str());
+  for (size_t c = 0; c < classes.size(); ++c) {
+    auto cell = [](const Measured& m) {
+      return Cores(m.load.other_cores) + " / " + std::to_string(m.load.preempted);
+    };
+    std::printf("| %s | %s | %s | %s |\n", classes[c].name.c_str(),
+                cell(index_m[c]).c_str(), cell(brute_m[c]).c_str(),
+                cell(fts_m[c]).c_str());
+  }
+  std::printf("\n");
+
   std::printf("## Speed-up of the PrefixIndex\n\n");
   std::printf(
       "| class | vs brute force, p50 | vs brute force, p99 | vs FTS5, p50 | "
@@ -907,19 +1022,28 @@ int Run(const Flags& flags, const std::string& command) {
 
   const double dn = static_cast<double>(N);
   std::printf("\n## Build, %s people\n\n", n_text.c_str());
-  std::printf("| step | time (s) | per person (µs) |\n|---|--:|--:|\n");
-  auto build_row = [&](const char* step, double s) {
-    std::printf("| %s | %.2f | %.2f |\n", step, s, s * 1e6 / dn);
+  std::printf(
+      "| step | time (s) | per person (µs) | other load (cores) |\n"
+      "|---|--:|--:|--:|\n");
+  auto build_row = [&](const char* step, double s, double other) {
+    std::printf("| %s | %.2f | %.2f | %s |\n", step, s, s * 1e6 / dn,
+                Cores(other).c_str());
   };
-  build_row("generate people (demo::GeneratePerson; not part of the index)", generate_s);
-  build_row("IndexDocFromContact (fold, transliterate, split)", docs_s);
-  build_row("PrefixIndex::Build", build_s);
-  build_row("**index total (documents + Build)**", docs_s + build_s);
-  build_row("LiveIndex::Reset (a Build)", reset_s);
-  build_row("LiveIndex::CompactNow (base + delta rebuilt)", compact_s);
-  build_row("FTS5 load (one transaction)", fts_load_s);
-  build_row("FTS5 'optimize'", fts_optimize_s);
-  build_row("**FTS5 total**", fts_load_s + fts_optimize_s);
+  build_row("generate people (demo::GeneratePerson; not part of the index)",
+            generate_s, generate_load);
+  build_row("IndexDocFromContact (fold, transliterate, split)", docs_s,
+            docs_load);
+  build_row("PrefixIndex::Build", build_s, build_load);
+  build_row("**index total (documents + Build)**", docs_s + build_s, -2);
+  build_row("LiveIndex::Reset (a Build)", reset_s, reset_load);
+  build_row("LiveIndex::CompactNow (base + delta rebuilt)", compact_s,
+            compact_load);
+  build_row("FTS5 load (one transaction)", fts_load_s, fts_load_load);
+  build_row("FTS5 'optimize'", fts_optimize_s, fts_optimize_load);
+  build_row("**FTS5 total**", fts_load_s + fts_optimize_s, -2);
+  std::printf(
+      "\n\"Other load\": average cores busy with other processes while the "
+      "step ran (the machine is shared).\n");
   std::printf(
       "\nThe index holds %s words (%.1f per person, %s distinct).\n",
       WithCommas(words).c_str(), double(words) / dn,
@@ -945,6 +1069,8 @@ int Run(const Flags& flags, const std::string& command) {
   std::printf("| Apply, mean (%s calls) | %s µs |\n", WithCommas(apply.n).c_str(),
               Us(apply.mean).c_str());
   std::printf("| Apply, max | %s µs |\n", Us(apply.max).c_str());
+  std::printf("| other load during the Apply loop / preemptions | %s cores / %ld |\n",
+              Cores(apply_load.other_cores).c_str(), apply_load.preempted);
   std::printf("| visible to the next Search (its new work address, top %zu) | %s / %s |\n",
               kTopK, WithCommas(visible).c_str(), WithCommas(flags.updates).c_str());
   std::printf("| CompactNow (%s base + %s delta) | %.2f s |\n", n_text.c_str(),
@@ -966,6 +1092,12 @@ int Run(const Flags& flags, const std::string& command) {
                 Us(live_small[c].stats.p50).c_str(), Us(live_small[c].stats.p99).c_str(),
                 Us(live_big[c].stats.p50).c_str(), Us(live_big[c].stats.p99).c_str());
   }
+  double live_other = -1;
+  for (const auto* v : {&live_zero, &live_small, &live_big}) {
+    for (const Measured& m : *v) live_other = std::max(live_other, m.load.other_cores);
+  }
+  std::printf("\nOther load during these measurements: at most %s cores.\n",
+              Cores(live_other).c_str());
 
   std::printf("\n## Targets\n\n| target | measured | met |\n|---|---|---|\n");
   auto yes = [](bool ok) { return ok ? "yes" : "**no**"; };

@@ -615,15 +615,58 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchIntersect(
   if (uint64_t{Postings(ranges[a])} + Postings(ranges[b]) > kMaxPostings) {
     return std::nullopt;
   }
-  BestScores& marks = tls_best;  // used here as a set: stamp = member
+  BestScores& marks = tls_best;  // member of range a, with its best key
   marks.Reset(size());
-  for (uint32_t p = post_start_[ranges[a].lo]; p < post_start_[ranges[a].hi];
-       ++p) {
-    if (Allowed(post_meta_[p], q.fields)) marks.Offer(post_doc_[p], 0);
+  const size_t alen = q.terms[a].size();
+  for (uint32_t t = ranges[a].lo; t < ranges[a].hi; ++t) {
+    const size_t wlen = term_start_[t + 1] - term_start_[t];
+    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+      if (Allowed(post_meta_[p], q.fields)) {
+        marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, alen));
+      }
+    }
   }
   SeenMarks& seen = tls_seen;
   seen.Reset(size());
   TopK top(k);
+  if (ranges.size() == 2) {
+    // Two terms: a common document scores at most its best word key for
+    // each term plus its rank. Score documents in order of that bound and
+    // stop once the k-th result beats the next bound, so only a few of the
+    // common documents are scored in full.
+    struct Cand {
+      uint32_t bound, doc;
+    };
+    auto worse = [](const Cand& x, const Cand& y) {
+      return x.bound != y.bound ? x.bound < y.bound : x.doc > y.doc;
+    };
+    std::vector<Cand> cands;
+    const size_t blen = q.terms[b].size();
+    for (uint32_t t = ranges[b].lo; t < ranges[b].hi; ++t) {
+      const size_t wlen = term_start_[t + 1] - term_start_[t];
+      for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+        const uint32_t doc = post_doc_[p];
+        if (marks.stamp[doc] != marks.epoch ||
+            !Allowed(post_meta_[p], q.fields) ||
+            (dead != nullptr && (*dead)[doc])) {
+          continue;
+        }
+        cands.push_back({marks.score[doc] +
+                             WordKey(post_meta_[p], wlen, blen) + ranks_[doc],
+                         doc});
+      }
+    }
+    std::make_heap(cands.begin(), cands.end(), worse);
+    while (!cands.empty()) {
+      std::pop_heap(cands.begin(), cands.end(), worse);
+      const Cand c = cands.back();
+      cands.pop_back();
+      if (top.Full() && Better(top.Worst(), Hit{c.doc, c.bound})) break;
+      if (seen.TestAndSet(c.doc)) continue;  // its best bound came first
+      if (auto s = Score(c.doc, q, ranges)) top.Offer({c.doc, *s});
+    }
+    return top.Take();
+  }
   for (uint32_t p = post_start_[ranges[b].lo]; p < post_start_[ranges[b].hi];
        ++p) {
     const uint32_t doc = post_doc_[p];
