@@ -400,6 +400,7 @@ TEST_F(HttpApiTest, SearchFindsCommittedContactsAndRejectsBadQueries) {
            {kD + "/search?q=jo&limit=0", 400, "invalid_limit"},
            {kD + "/search?q=jo&limit=101", 400, "invalid_limit"},
            {kD + "/search?q=jo&fields=phone", 400, "invalid_fields"},
+           {kD + "/search?q=jo&fields=", 400, "invalid_fields"},
            {"/v1/domains/nope.example/search?q=jo", 404, "domain_not_found"},
        }) {
     auto res = c().Get(b.target);

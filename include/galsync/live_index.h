@@ -8,9 +8,10 @@
 //                                                     matches, top k
 //
 // The delta is searched by the reference semantics (MatchScore), so it is
-// kept small: once it holds more than compact_threshold documents a
-// background thread rebuilds the base from base + delta, while searches and
-// changes go on; changes made during the rebuild are carried over.
+// kept small: once it holds more than compact_threshold documents (or the
+// base has more than max(compact_threshold, size/16) dead ones) a background
+// thread rebuilds the base from base + delta, while searches and changes go
+// on; changes made during the rebuild are carried over.
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
@@ -62,6 +63,7 @@ class LiveIndex {
   void Compact();
   void Worker();
   void MarkDeadLocked(const std::string& id);
+  bool NeedsCompactionLocked() const;
 
   const Options options_;
   mutable std::shared_mutex mu_;

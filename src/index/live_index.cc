@@ -67,7 +67,7 @@ void LiveIndex::Apply(std::vector<IndexDoc> upserts,
       std::string id = d.id;
       delta_.insert_or_assign(std::move(id), std::move(d));
     }
-    wake = delta_.size() > options_.compact_threshold && !compacting_;
+    wake = NeedsCompactionLocked() && !compacting_;
   }
   if (wake) {
     {
@@ -119,6 +119,18 @@ void LiveIndex::Compact() {
   delta_ = std::move(delta);
   touched_.clear();
   compacting_ = false;
+  if (NeedsCompactionLocked()) {  // changes piled up during the rebuild
+    std::lock_guard work(work_mu_);
+    work_wanted_ = true;
+    work_cv_.notify_one();
+  }
+}
+
+bool LiveIndex::NeedsCompactionLocked() const {
+  // A large delta slows every search; many dead documents waste memory and
+  // push single-term queries off their precomputed top lists.
+  return delta_.size() > options_.compact_threshold ||
+         dead_count_ > std::max(options_.compact_threshold, base_->size() / 16);
 }
 
 std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {

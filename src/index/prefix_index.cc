@@ -64,11 +64,17 @@ void Assign(const Candidates& cs, const size_t* order, size_t i, uint64_t used,
 }
 
 // -1 if no assignment exists.
-int64_t BestAssignment(const Candidates& cs) {
+int64_t BestAssignment(Candidates& cs) {
   size_t order[QueryLimits::kMaxTerms];
   for (size_t t = 0; t < cs.terms; ++t) {
     if (cs.n[t] == 0) return -1;
     order[t] = t;
+    // Best words first: the first complete assignment is then good, and the
+    // bound prunes most of the rest.
+    std::sort(cs.c[t], cs.c[t] + cs.n[t],
+              [](const Candidates::C& x, const Candidates::C& y) {
+                return x.key > y.key;
+              });
   }
   // Fewest choices first: prunes the search early.
   std::sort(order, order + cs.terms,

@@ -8,16 +8,37 @@
 namespace galsync {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// The length of the space at s[i], or 0: ASCII whitespace and the Unicode
+// spaces that FoldForMatch turns into ' ' (no-break, ideographic, the
+// U+2000 block, narrow and medium spaces), so text splits into the same
+// words as a folded query does.
+size_t SpaceAt(std::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
+  auto at = [&](size_t k) {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+  };
+  if (c == 0xC2 && at(1) == 0xA0) return 2;                      // U+00A0
+  if (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80) return 3;     // U+3000
+  if (c == 0xE2 && at(1) == 0x80 && (at(2) <= 0x8A || at(2) == 0xAF)) {
+    return 3;                                            // U+2000-200A, 202F
+  }
+  if (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) return 3;     // U+205F
+  return 0;
+}
 
-// Splits at ASCII whitespace.
+// Splits at whitespace, ASCII or Unicode.
 std::vector<std::string_view> Tokens(std::string_view s) {
   std::vector<std::string_view> out;
   size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && IsSpace(s[i])) ++i;
+    while (i < s.size()) {
+      size_t n = SpaceAt(s, i);
+      if (n == 0) break;
+      i += n;
+    }
     size_t j = i;
-    while (j < s.size() && !IsSpace(s[j])) ++j;
+    while (j < s.size() && SpaceAt(s, j) == 0) ++j;
     if (j > i) out.push_back(s.substr(i, j - i));
     i = j;
   }

@@ -3,6 +3,8 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <limits>
 #include <unordered_map>
 
@@ -81,7 +83,13 @@ void SearchService::Follow() {
     work.swap(pending_);
     lock.unlock();
     for (const std::string& name : work) {
-      if (auto d = Get(name)) (void)CatchUp(name, *d, /*initial=*/false);
+      auto d = Get(name);
+      if (d && !CatchUp(name, *d, /*initial=*/false).ok()) {
+        // A transient store error: try again shortly rather than wait for
+        // the domain's next commit.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        Notify(name);
+      }
     }
     lock.lock();
   }

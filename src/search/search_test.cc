@@ -46,6 +46,13 @@ TEST(ContactWordsTest, AccentsCaseAndLettersWithoutDecomposition) {
   EXPECT_TRUE(Finds(Person("8", "İsmail", "Işık"), "ismail isik"));
   EXPECT_TRUE(Finds(Person("9", "Jean-Luc", "O'Brien"), "luc obrien"));
   EXPECT_TRUE(Finds(Person("9", "Jean-Luc", "O'Brien"), "jean-luc"));
+  // Unicode spaces separate words, as they do in (folded) queries.
+  EXPECT_TRUE(Finds(Person("10", "Mary\u00A0Ann", "Lee"), "mary ann"));
+  EXPECT_TRUE(Finds(Person("11", "太郎", "山田"), "山田"));
+  Contact jp;
+  jp.id = "12";
+  jp.name.full = "山田\u3000太郎";
+  EXPECT_TRUE(Finds(jp, "太郎"));
 }
 
 TEST(ContactWordsTest, NonLatinScriptsInTheirOwnScriptAndInLatin) {

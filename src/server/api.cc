@@ -486,6 +486,11 @@ Awaitable JsonApi::Search(Request& r) {
   if (!limit) co_return ErrorResponse(limit.error());
   uint8_t fields = kAllFields;
   if (auto f = r.query_param("fields")) {
+    if (f->empty()) {
+      co_return ErrorResponse(Error::InvalidArgument(
+          "invalid_fields", "fields is a comma-separated list of name, "
+                            "email, other; it may not be empty"));
+    }
     fields = 0;
     std::string_view list = *f;
     while (!list.empty()) {
