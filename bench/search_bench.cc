@@ -54,6 +54,10 @@
 // must equal brute force's for the first A queries of each class (default
 // 200: every query brute force ran).
 //
+// The machine may be shared: next to each timed section the output gives
+// the cores other processes kept busy meanwhile (/proc/stat minus this
+// process) and the benchmark thread's involuntary context switches.
+//
 // Output: progress on stderr; Markdown tables on stdout.
 #include <malloc.h>
 #include <sqlite3.h>
