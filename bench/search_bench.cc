@@ -501,26 +501,34 @@ Ranked IndexTop(const PrefixIndex& ix, const Query& q) {
   return out;
 }
 
-Measured MeasureIndex(const PrefixIndex& ix, const QueryClass& qc) {
-  size_t sink = 0;
-  for (const QueryCase& c : qc.cases) sink += ix.Search(c.query, kTopK).size();
+// Runs `run(i, false)` for i < warmup untimed, then times `run(i, true)`
+// for i < count, one call at a time. `run` returns the hits of query i
+// (negative: an error).
+template <typename Run>
+Measured TimeQueries(size_t count, size_t warmup, Run run) {
+  for (size_t i = 0; i < std::min(warmup, count); ++i) run(i, false);
   std::vector<double> us;
-  us.reserve(qc.cases.size());
+  us.reserve(count);
   size_t hits = 0;
   const Interference interference;
-  for (const QueryCase& c : qc.cases) {
+  for (size_t i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
-    const auto result = ix.Search(c.query, kTopK);
+    const int64_t n = run(i, true);
     const auto t1 = Clock::now();
     us.push_back(MicrosBetween(t0, t1));
-    hits += result.size();
+    hits += n > 0 ? static_cast<size_t>(n) : 0;
   }
   Measured m;
   m.load = interference.Stop();
   m.stats = Summarize(std::move(us));
-  m.mean_hits = static_cast<double>(hits) / static_cast<double>(qc.cases.size());
-  if (sink == std::numeric_limits<size_t>::max()) std::puts("");
+  m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
   return m;
+}
+
+Measured MeasureIndex(const PrefixIndex& ix, const QueryClass& qc) {
+  return TimeQueries(qc.cases.size(), qc.cases.size(), [&](size_t i, bool) {
+    return static_cast<int64_t>(ix.Search(qc.cases[i].query, kTopK).size());
+  });
 }
 
 Measured MeasureParse(const QueryClass& qc) {
@@ -541,25 +549,12 @@ Measured MeasureParse(const QueryClass& qc) {
 // `keep` for the agreement check.
 Measured MeasureBrute(const std::vector<IndexDoc>& docs, const QueryClass& qc,
                       size_t count, size_t keep, std::vector<Ranked>& kept) {
-  for (size_t i = 0; i < std::min<size_t>(10, count); ++i) {
-    BruteForce(docs, qc.cases[i].query);
-  }
-  std::vector<double> us;
-  size_t hits = 0;
-  const Interference interference;
-  for (size_t i = 0; i < count; ++i) {
-    const auto t0 = Clock::now();
+  return TimeQueries(count, 10, [&](size_t i, bool timed) {
     Ranked r = BruteForce(docs, qc.cases[i].query);
-    const auto t1 = Clock::now();
-    us.push_back(MicrosBetween(t0, t1));
-    hits += r.size();
-    if (i < keep) kept.push_back(std::move(r));
-  }
-  Measured m;
-  m.load = interference.Stop();
-  m.stats = Summarize(std::move(us));
-  m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
-  return m;
+    const auto n = static_cast<int64_t>(r.size());
+    if (timed && i < keep) kept.push_back(std::move(r));
+    return n;
+  });
 }
 
 // --- SQLite FTS5 ----------------------------------------------------------
@@ -678,29 +673,14 @@ class Fts {
 
 Measured MeasureFts(Fts& fts, const QueryClass& qc, size_t count,
                     std::string* first_error) {
-  for (size_t i = 0; i < std::min<size_t>(20, count); ++i) {
-    fts.Search(qc.cases[i].fts);  // warm-up
-  }
-  std::vector<double> us;
-  size_t hits = 0, errors = 0;
-  const Interference interference;
-  for (size_t i = 0; i < count; ++i) {
-    const auto t0 = Clock::now();
+  size_t errors = 0;
+  Measured m = TimeQueries(count, 20, [&](size_t i, bool timed) -> int64_t {
     const int rows = fts.Search(qc.cases[i].fts);
-    const auto t1 = Clock::now();
-    us.push_back(MicrosBetween(t0, t1));
-    if (rows < 0) {
-      if (errors++ == 0 && first_error->empty()) {
-        *first_error = qc.cases[i].fts + ": " + fts.LastError();
-      }
-    } else {
-      hits += static_cast<size_t>(rows);
+    if (timed && rows < 0 && errors++ == 0 && first_error->empty()) {
+      *first_error = qc.cases[i].fts + ": " + fts.LastError();
     }
-  }
-  Measured m;
-  m.load = interference.Stop();
-  m.stats = Summarize(std::move(us));
-  m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
+    return rows;
+  });
   m.errors = errors;
   return m;
 }
@@ -708,22 +688,9 @@ Measured MeasureFts(Fts& fts, const QueryClass& qc, size_t count,
 // --- LiveIndex ------------------------------------------------------------
 
 Measured MeasureLive(const LiveIndex& live, const QueryClass& qc, size_t count) {
-  for (size_t i = 0; i < count; ++i) live.Search(qc.cases[i].query, kTopK);
-  std::vector<double> us;
-  size_t hits = 0;
-  const Interference interference;
-  for (size_t i = 0; i < count; ++i) {
-    const auto t0 = Clock::now();
-    const auto r = live.Search(qc.cases[i].query, kTopK);
-    const auto t1 = Clock::now();
-    us.push_back(MicrosBetween(t0, t1));
-    hits += r.size();
-  }
-  Measured m;
-  m.load = interference.Stop();
-  m.stats = Summarize(std::move(us));
-  m.mean_hits = static_cast<double>(hits) / static_cast<double>(count);
-  return m;
+  return TimeQueries(count, count, [&](size_t i, bool) {
+    return static_cast<int64_t>(live.Search(qc.cases[i].query, kTopK).size());
+  });
 }
 
 struct Update {
