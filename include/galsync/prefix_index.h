@@ -47,10 +47,9 @@
 //                         the postings alone
 //   several terms         O(t log T + m1 + m2 + c t): the documents of the
 //                         two smallest ranges (m1, m2 postings) are
-//                         intersected and the c common ones scored; past
-//                         400,000 postings, the threshold algorithm reads
-//                         postings best first until no unseen document can
-//                         enter the top k (worst case: all of them)
+//                         intersected; of the c common ones, two-term
+//                         queries score only those whose upper bound can
+//                         still enter the top k
 //   no match              O(t log T)
 //
 // Thread-safety: immutable after Build; any number of concurrent readers.
@@ -169,18 +168,12 @@ class PrefixIndex {
                         Sink&& sink) const;
   std::vector<Hit> SearchOneTerm(const Query& q, Range r, size_t k,
                                  const std::vector<uint8_t>* dead) const;
-  // Multi-term search by intersecting the two smallest ranges' documents
-  // (nullopt when they hold more than 400,000 postings together).
-  std::optional<std::vector<Hit>> SearchIntersect(
-      const Query& q, const std::vector<Range>& ranges, size_t k,
-      const std::vector<uint8_t>* dead) const;
-  // Multi-term search by the threshold algorithm: each term's postings read
-  // best first, stopping once no unseen document can enter the top k;
-  // nullopt when the query is not suited (a field filter, or a term range
-  // of more than 4,096 terms): the caller then scans everything.
-  std::optional<std::vector<Hit>> SearchBestFirst(
-      const Query& q, const std::vector<Range>& ranges, size_t k,
-      const std::vector<uint8_t>* dead) const;
+  // Several terms: intersects the documents of the two smallest ranges and
+  // scores only the common ones (for two terms, in upper-bound order with
+  // an early stop).
+  std::vector<Hit> SearchIntersect(const Query& q,
+                                   const std::vector<Range>& ranges, size_t k,
+                                   const std::vector<uint8_t>* dead) const;
 
   std::string id_bytes_;                 // ids, sorted, concatenated
   std::vector<uint32_t> id_start_;       // D + 1 offsets into id_bytes_

@@ -564,17 +564,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
     }
   }
   if (q.terms.size() == 1) return SearchOneTerm(q, ranges[0], k, dead);
-  if (auto joined = SearchIntersect(q, ranges, k, dead)) {
-    return std::move(*joined);
-  }
-  if (auto best_first = SearchBestFirst(q, ranges, k, dead)) {
-    return std::move(*best_first);
-  }
-  TopK top(k);
-  ForEachCandidate(q, ranges, [&](Hit h) {
-    if (!is_dead(h.doc)) top.Offer(h);
-  });
-  return top.Take();
+  return SearchIntersect(q, ranges, k, dead);
 }
 
 // One term: every posting carries what its score needs (field, position,
@@ -604,10 +594,9 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
 // of the second smallest that are marked, and score only them. Costs two
 // sequential passes over postings and a scoring per common document, so it
 // serves queries whose terms are common but rarely together ("eri hau").
-std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchIntersect(
+std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
     const Query& q, const std::vector<Range>& ranges, size_t k,
     const std::vector<uint8_t>* dead) const {
-  constexpr uint64_t kMaxPostings = 400000;
   size_t a = 0, b = 1;
   if (Postings(ranges[b]) < Postings(ranges[a])) std::swap(a, b);
   for (size_t i = 2; i < ranges.size(); ++i) {
@@ -617,9 +606,6 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchIntersect(
     } else if (Postings(ranges[i]) < Postings(ranges[b])) {
       b = i;
     }
-  }
-  if (uint64_t{Postings(ranges[a])} + Postings(ranges[b]) > kMaxPostings) {
-    return std::nullopt;
   }
   BestScores& marks = tls_best;  // member of range a, with its best key
   marks.Reset(size());
@@ -681,107 +667,6 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchIntersect(
       continue;
     }
     if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
-  }
-  return top.Take();
-}
-
-namespace {
-
-// The postings of a range of terms as one stream, best first by what the
-// term adds to a score (word key + rank), ties by doc: a heap of per-term
-// cursors (each term's postings are already in that order).
-class TermStream {
- public:
-  struct Cursor {
-    uint32_t key, doc, p, end, wlen;
-  };
-  template <typename KeyAt>
-  void Init(uint32_t lo, uint32_t hi, const uint32_t* post_start,
-            const uint32_t* term_start, const uint32_t* post_doc,
-            KeyAt key_at) {
-    heap_.clear();
-    for (uint32_t t = lo; t < hi; ++t) {
-      const uint32_t p = post_start[t], end = post_start[t + 1];
-      if (p == end) continue;
-      const uint32_t wlen = term_start[t + 1] - term_start[t];
-      heap_.push_back({key_at(p, wlen), post_doc[p], p, end, wlen});
-    }
-    std::make_heap(heap_.begin(), heap_.end(), Worse);
-  }
-  bool empty() const { return heap_.empty(); }
-  const Cursor& front() const { return heap_.front(); }
-  // Returns the front and advances past it.
-  template <typename KeyAt>
-  Cursor Pop(const uint32_t* post_doc, KeyAt key_at) {
-    std::pop_heap(heap_.begin(), heap_.end(), Worse);
-    Cursor c = heap_.back();
-    Cursor next = c;
-    if (++next.p < next.end) {
-      next.key = key_at(next.p, next.wlen);
-      next.doc = post_doc[next.p];
-      heap_.back() = next;
-      std::push_heap(heap_.begin(), heap_.end(), Worse);
-    } else {
-      heap_.pop_back();
-    }
-    return c;
-  }
-
- private:
-  static bool Worse(const Cursor& a, const Cursor& b) {
-    return a.key != b.key ? a.key < b.key : a.doc > b.doc;
-  }
-  std::vector<Cursor> heap_;
-};
-
-}  // namespace
-
-// The threshold algorithm: read every term's stream best first, round
-// robin; score each new document in full; stop once the k-th result beats
-// anything a document not yet seen could reach. Such a document would sit
-// at or behind every stream's front, so its score is at most the sum of
-// the fronts' keys, and on a tie its doc is at least the largest front doc.
-std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchBestFirst(
-    const Query& q, const std::vector<Range>& ranges, size_t k,
-    const std::vector<uint8_t>* dead) const {
-  constexpr uint32_t kMaxStreamTerms = 4096;
-  if (q.fields != kAllFields || k == 0) return std::nullopt;
-  for (const Range& r : ranges) {
-    if (r.hi - r.lo > kMaxStreamTerms) return std::nullopt;
-  }
-  const size_t n = ranges.size();
-  std::vector<TermStream> streams(n);
-  for (size_t i = 0; i < n; ++i) {
-    const size_t tlen = q.terms[i].size();
-    streams[i].Init(ranges[i].lo, ranges[i].hi, post_start_.data(),
-                    term_start_.data(), post_doc_.data(),
-                    [&](uint32_t p, uint32_t wlen) {
-                      return WordKey(post_meta_[p], wlen, tlen) +
-                             ranks_[post_doc_[p]];
-                    });
-  }
-  SeenMarks& seen = tls_seen;
-  seen.Reset(size());
-  TopK top(k);
-  for (size_t turn = 0;; turn = (turn + 1) % n) {
-    uint32_t threshold = 0, last_doc = 0;
-    for (const TermStream& st : streams) {
-      // An exhausted stream has shown every document with a word for its
-      // term: no unseen document can match.
-      if (st.empty()) return top.Take();
-      threshold += st.front().key;
-      last_doc = std::max(last_doc, st.front().doc);
-    }
-    if (top.Full() && Better(top.Worst(), Hit{last_doc, threshold})) break;
-    const size_t tlen = q.terms[turn].size();
-    TermStream::Cursor c = streams[turn].Pop(
-        post_doc_.data(), [&](uint32_t p, uint32_t wlen) {
-          return WordKey(post_meta_[p], wlen, tlen) + ranks_[post_doc_[p]];
-        });
-    if ((dead != nullptr && (*dead)[c.doc]) || seen.TestAndSet(c.doc)) {
-      continue;
-    }
-    if (auto s = Score(c.doc, q, ranges)) top.Offer({c.doc, *s});
   }
   return top.Take();
 }
