@@ -516,7 +516,11 @@ Awaitable JsonApi::Search(Request& r) {
   size_t n = 0;
   for (const SearchHit& h : *hits) {
     auto c = dir_.GetContact(domain, h.id);
-    if (!c) continue;  // deleted since the index saw it
+    if (!c) {
+      // Deleted since the index saw it: skip. Anything else is an error.
+      if (c.error().kind == ErrorKind::kNotFound) continue;
+      co_return ErrorResponse(c.error());
+    }
     if (n++) body += ',';
     body += "{\"id\":\"" + h.id + "\",\"score\":" + std::to_string(h.score) +
             ",\"contact\":" + c->json + "}";
