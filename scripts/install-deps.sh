@@ -15,6 +15,9 @@ packages=(
   libicu-dev
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The export tests read vCards back with vobject (khard's and vdirsyncer's
+  # parser) and CSV with Python's csv module, using /usr/bin/python3.
+  python3 python3-vobject
   curl wrk bc
 )
 

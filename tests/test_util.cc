@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,12 +23,12 @@ namespace http = beast::http;
 
 namespace {
 
-// Starts galsyncd with `args`, its stdout (and stderr if asked) on a pipe
+// Starts `program` with `args`, its stdout (and stderr if asked) on a pipe
 // whose read end is left in out[0].
-pid_t SpawnGalsyncd(std::vector<std::string> args, bool with_stderr,
-                    int out[2]) {
+pid_t Spawn(const std::string& program, std::vector<std::string> args,
+            bool with_stderr, int out[2]) {
   if (pipe(out) != 0) std::abort();
-  args.insert(args.begin(), GALSYNCD_PATH);
+  args.insert(args.begin(), program);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
@@ -44,7 +45,45 @@ pid_t SpawnGalsyncd(std::vector<std::string> args, bool with_stderr,
   return pid;
 }
 
+pid_t SpawnGalsyncd(std::vector<std::string> args, bool with_stderr,
+                    int out[2]) {
+  return Spawn(GALSYNCD_PATH, std::move(args), with_stderr, out);
+}
+
 }  // namespace
+
+RunResult RunProgram(const std::string& program,
+                     const std::vector<std::string>& args) {
+  int out[2];
+  pid_t pid = Spawn(program, args, /*with_stderr=*/true, out);
+  RunResult r;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) r.output.append(buf, n);
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+pid_t SpawnQuiet(const std::string& program,
+                 const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    std::vector<std::string> all = args;
+    all.insert(all.begin(), program);
+    std::vector<char*> cargv;
+    for (auto& a : all) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  return pid;
+}
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
@@ -116,17 +155,7 @@ bool PageReplica::Apply(const std::string& page_body) {
 }
 
 RunResult RunGalsyncd(const std::vector<std::string>& args) {
-  int out[2];
-  pid_t pid = SpawnGalsyncd(args, /*with_stderr=*/true, out);
-  RunResult r;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof buf)) > 0) r.output.append(buf, n);
-  close(out[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return RunProgram(GALSYNCD_PATH, args);
 }
 
 boost::json::value HttpResult::json() const {

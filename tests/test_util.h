@@ -63,6 +63,12 @@ struct RunResult {
   std::string output;
 };
 RunResult RunGalsyncd(const std::vector<std::string>& args);
+// Runs any program to completion, stdout and stderr together in `output`.
+RunResult RunProgram(const std::string& program,
+                     const std::vector<std::string>& args);
+// Starts a program with its output discarded; the caller waits for it.
+pid_t SpawnQuiet(const std::string& program,
+                 const std::vector<std::string>& args);
 
 struct HttpResult {
   int status = 0;

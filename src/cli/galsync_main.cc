@@ -1,0 +1,836 @@
+// galsync: the command-line sync client. Keeps a local replica of one
+// domain of a galsync server and searches and exports it offline. Each
+// command is a short function over the client library (galsync/replica.h,
+// galsync/sync_client.h, galsync/replica_search.h, galsync/export.h).
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "galsync/contact.h"
+#include "galsync/export.h"
+#include "galsync/replica.h"
+#include "galsync/replica_search.h"
+#include "galsync/sync_client.h"
+
+namespace galsync {
+namespace {
+
+// Exit codes (documented in `galsync help` and docs/client.md).
+constexpr int kExitOk = 0;
+constexpr int kExitNothingFound = 1;  // search without match, show unknown id
+constexpr int kExitUsage = 2;
+constexpr int kExitReplica = 3;       // replica missing, corrupt, not set up
+constexpr int kExitUnavailable = 4;   // server unreachable, timeout, 5xx, 429
+constexpr int kExitRejected = 5;      // server refused, or sent garbage
+constexpr int kExitInterrupted = 130;
+
+constexpr const char* kVersion = "galsync 0.1.0";
+
+constexpr const char* kGeneralHelp = R"(galsync: keep a local copy of a galsync directory and search it offline
+
+Usage: galsync [--replica PATH] COMMAND [OPTIONS]
+
+Commands:
+  init      configure the replica: server URL, domain, key
+  sync      bring the replica up to date (once, periodically, or following)
+  search    search the replica: galsync search jo sm
+  show      print one contact
+  status    replica and server position, last sync, counts
+  export    write the replica as vCard, CSV or JSON lines
+  help      help on a command: galsync help sync
+
+Global options:
+  --replica PATH   the replica file (default: $GALSYNC_REPLICA, else
+                   $XDG_DATA_HOME/galsync/replica.db, else
+                   ~/.local/share/galsync/replica.db)
+  --version, --help
+
+Exit codes:
+  0    success
+  1    nothing found (search without a match, show of an unknown id)
+  2    usage error
+  3    the replica cannot be used (missing, corrupt, not initialized)
+  4    the server is unreachable or busy (timeout, 5xx, 429): try later
+  5    the server refused the request or sent an invalid answer
+  130  interrupted (SIGINT/SIGTERM during a one-off sync)
+)";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;  // --name -> value ("" for switches)
+};
+
+[[noreturn]] void Usage(const std::string& message) {
+  std::fprintf(stderr, "galsync: %s (see galsync help)\n", message.c_str());
+  std::exit(kExitUsage);
+}
+
+// Parses `--name value`, `--name=value` and switches. `with_value` lists
+// the flags that take a value; every other flag is a switch.
+Args ParseArgs(const std::vector<std::string>& argv,
+               const std::vector<std::string>& with_value,
+               const std::vector<std::string>& switches) {
+  Args a;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& s = argv[i];
+    if (s == "--") {
+      for (++i; i < argv.size(); ++i) a.positional.push_back(argv[i]);
+      break;
+    }
+    if (!s.starts_with("--")) {
+      a.positional.push_back(s);
+      continue;
+    }
+    std::string name = s.substr(2), value;
+    bool inline_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    bool takes = std::find(with_value.begin(), with_value.end(), name) !=
+                 with_value.end();
+    bool is_switch = std::find(switches.begin(), switches.end(), name) !=
+                     switches.end();
+    if (!takes && !is_switch) Usage("unknown option --" + name);
+    if (is_switch && inline_value) Usage("--" + name + " takes no value");
+    if (takes && !inline_value) {
+      if (i + 1 >= argv.size()) Usage("--" + name + " needs a value");
+      value = argv[++i];
+    }
+    a.flags[name] = value;
+  }
+  return a;
+}
+
+uint64_t ParseNumber(const std::string& flag, const std::string& text,
+                     uint64_t lo, uint64_t hi) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-' || v < lo ||
+      v > hi) {
+    Usage("--" + flag + " wants a number from " + std::to_string(lo) + " to " +
+          std::to_string(hi) + ", not \"" + text + "\"");
+  }
+  return v;
+}
+
+// "90", "90s", "5m", "2h", "1d" -> seconds.
+std::chrono::seconds ParseDuration(const std::string& flag,
+                                   const std::string& text) {
+  std::string digits = text;
+  uint64_t unit = 1;
+  if (!text.empty() && std::isalpha(static_cast<unsigned char>(text.back()))) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      default:
+        Usage("--" + flag + " wants a duration like 30s, 5m, 1h, not \"" +
+              text + "\"");
+    }
+    digits.pop_back();
+  }
+  uint64_t n = ParseNumber(flag, digits, 1, 366 * 86400);
+  if (n * unit > 366ull * 86400) Usage("--" + flag + " is longer than a year");
+  return std::chrono::seconds(n * unit);
+}
+
+std::string DefaultReplicaPath() {
+  if (const char* p = std::getenv("GALSYNC_REPLICA"); p && *p) return p;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) {
+    return std::string(x) + "/galsync/replica.db";
+  }
+  if (const char* h = std::getenv("HOME"); h && *h) {
+    return std::string(h) + "/.local/share/galsync/replica.db";
+  }
+  return "galsync-replica.db";
+}
+
+int ExitCodeFor(const Error& e) {
+  if (e.reason == "replica_corrupt" || e.reason == "replica_too_new" ||
+      e.reason == "not_configured") {
+    return kExitReplica;
+  }
+  if (e.reason == "cancelled") return kExitInterrupted;
+  if (e.kind == ErrorKind::kUnavailable || e.kind == ErrorKind::kRateLimited ||
+      e.kind == ErrorKind::kConflict) {
+    return kExitUnavailable;
+  }
+  return kExitRejected;
+}
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "galsync: %s\n", e.message.c_str());
+  return ExitCodeFor(e);
+}
+
+// Opens an existing replica (commands other than init never create one).
+std::unique_ptr<Replica> OpenReplica(const std::string& path) {
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr,
+                 "galsync: no replica at %s; create one with `galsync init "
+                 "--server URL --domain DOMAIN`\n",
+                 path.c_str());
+    std::exit(kExitReplica);
+  }
+  auto r = Replica::Open(path);
+  if (!r.ok()) std::exit(Fail(r.error()));
+  return std::move(*r);
+}
+
+std::string Thousands(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) {
+    s.insert(static_cast<size_t>(i), ",");
+  }
+  return s;
+}
+
+std::string Ago(int64_t then_us) {
+  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  int64_t s = std::max<int64_t>(0, (now_us - then_us) / 1000000);
+  if (s < 120) return std::to_string(s) + "s ago";
+  if (s < 7200) return std::to_string(s / 60) + "m ago";
+  if (s < 172800) return std::to_string(s / 3600) + "h ago";
+  return std::to_string(s / 86400) + "d ago";
+}
+
+// --- signals --------------------------------------------------------------
+
+// SIGINT and SIGTERM are blocked in every thread and taken by one thread
+// with sigwait, which calls `on_signal` (never from a signal handler).
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::function<void()> on_signal)
+      : on_signal_(std::move(on_signal)) {
+    sigset_t set = Set();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([this] {
+      sigset_t s = Set();
+      int sig = 0;
+      while (sigwait(&s, &sig) == 0) {
+        if (sig == SIGUSR1) return;  // the destructor's wake-up
+        signalled_ = true;
+        on_signal_();
+      }
+    });
+  }
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+  bool signalled() const { return signalled_; }
+
+ private:
+  static sigset_t Set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+  }
+  std::function<void()> on_signal_;
+  std::atomic<bool> signalled_{false};
+  std::thread thread_;
+};
+
+// --- init -----------------------------------------------------------------
+
+constexpr const char* kInitHelp = R"(Usage: galsync init --server URL --domain DOMAIN [--key KEY | --key-file FILE]
+
+Creates the replica file (and its directory) if needed and stores where to
+sync from. The key may also come from $GALSYNC_KEY. The replica file is
+readable by its owner only, since it holds the key. Running init again with
+another server or domain empties the replica (its contents belong to another
+directory); with the same ones it only updates the key.
+)";
+
+int Init(const std::string& path, const Args& a) {
+  if (!a.positional.empty()) Usage("init takes no arguments");
+  if (!a.flags.count("server")) Usage("init needs --server URL");
+  if (!a.flags.count("domain")) Usage("init needs --domain DOMAIN");
+  ReplicaConfig config;
+  config.server_url = a.flags.at("server");
+  config.domain = a.flags.at("domain");
+  if (config.domain.empty()) Usage("--domain is empty");
+  if (a.flags.count("key") && a.flags.count("key-file")) {
+    Usage("give --key or --key-file, not both");
+  }
+  if (a.flags.count("key")) {
+    config.api_key = a.flags.at("key");
+  } else if (a.flags.count("key-file")) {
+    std::ifstream in(a.flags.at("key-file"));
+    if (!in) Usage("cannot read --key-file " + a.flags.at("key-file"));
+    std::getline(in, config.api_key);
+  } else if (const char* k = std::getenv("GALSYNC_KEY")) {
+    config.api_key = k;
+  }
+  if (auto st = SyncClient::CheckServerUrl(config.server_url); !st.ok()) {
+    Usage(st.error().message);
+  }
+  std::filesystem::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  if (ec) {
+    std::fprintf(stderr, "galsync: cannot create %s: %s\n",
+                 p.parent_path().c_str(), ec.message().c_str());
+    return kExitReplica;
+  }
+  mode_t old_mask = umask(077);
+  auto replica = Replica::Open(path);
+  umask(old_mask);
+  if (!replica.ok()) return Fail(replica.error());
+  if (auto st = (*replica)->SetConfig(config); !st.ok()) return Fail(st.error());
+  std::printf("replica %s: domain %s at %s; run `galsync sync`\n",
+              path.c_str(), config.domain.c_str(), config.server_url.c_str());
+  return kExitOk;
+}
+
+// --- sync -----------------------------------------------------------------
+
+constexpr const char* kSyncHelp = R"(Usage: galsync sync [--full] [--limit N] [--every DURATION | --follow] [--quiet]
+
+Brings the replica up to date: the changes since the last sync, oldest
+first, a page at a time; each page is applied with its position in one
+transaction, so an interrupted sync resumes where it stopped. The first
+sync, and a sync the server cannot continue (the token expired or the
+server's store was restored), download everything into a fresh copy that
+replaces the old one at the end; search keeps using the old copy meanwhile.
+
+  --full            download everything again
+  --limit N         changes per page to ask for (1-100000; default 1000)
+  --every DURATION  keep syncing, every DURATION (30s, 5m, 1h) with 10%
+                    jitter; errors back off exponentially up to 5m
+  --follow          keep syncing by long-polling: changes arrive within a
+                    second of their commit
+  --wait SECONDS    long-poll length in --follow (1-120; default 30)
+  --quiet           no progress or summary output
+
+On a terminal a full sync shows a progress bar; otherwise sync prints one
+line per sync that changed something. SIGINT/SIGTERM stop --every and
+--follow cleanly (exit 0).
+)";
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  ~ProgressBar() { Done(); }
+  void Update(const SyncProgress& p) {
+    if (!enabled_ || !p.full_sync) return;
+    auto now = std::chrono::steady_clock::now();
+    if (shown_ && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    shown_ = true;
+    double rate = p.seconds > 0 ? static_cast<double>(p.changes) / p.seconds : 0;
+    std::string line;
+    if (p.expected > 0) {
+      double f = std::min(1.0, static_cast<double>(p.changes) /
+                                   static_cast<double>(p.expected));
+      int filled = static_cast<int>(f * 30);
+      line = "[" + std::string(static_cast<size_t>(filled), '#') +
+             std::string(static_cast<size_t>(30 - filled), ' ') + "] " +
+             Thousands(p.changes) + "/" + Thousands(p.expected);
+      if (rate > 0 && p.changes < p.expected) {
+        line += "  ETA " +
+                std::to_string(static_cast<int>(
+                    static_cast<double>(p.expected - p.changes) / rate)) +
+                "s";
+      }
+    } else {
+      line = Thousands(p.changes) + " contacts";
+    }
+    line += "  " + Thousands(static_cast<uint64_t>(rate)) + "/s  " +
+            std::to_string(p.bytes >> 20) + " MiB";
+    std::fprintf(stderr, "\r%-78s", line.c_str());
+    std::fflush(stderr);
+  }
+  void Done() {
+    if (shown_) std::fprintf(stderr, "\n");
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
+void PrintReport(const SyncReport& r) {
+  if (r.full_sync) {
+    std::printf("full sync%s: %s contacts in %.1f s (%s/s, %.1f MiB)\n",
+                r.resync_reason.empty()
+                    ? ""
+                    : (" (server: " + r.resync_reason + ")").c_str(),
+                Thousands(r.changes).c_str(), r.seconds,
+                Thousands(r.seconds > 0 ? static_cast<uint64_t>(
+                                              static_cast<double>(r.changes) /
+                                              r.seconds)
+                                        : r.changes)
+                    .c_str(),
+                static_cast<double>(r.bytes) / (1 << 20));
+  } else {
+    std::printf("synced: %s changes (%s upserts, %s deletes) in %.3f s\n",
+                Thousands(r.changes).c_str(), Thousands(r.upserts).c_str(),
+                Thousands(r.deletes).c_str(), r.seconds);
+  }
+  std::fflush(stdout);
+}
+
+int Sync(const std::string& path, const Args& a) {
+  if (!a.positional.empty()) Usage("sync takes no arguments");
+  SyncOptions options;
+  options.full = a.flags.count("full") > 0;
+  if (a.flags.count("limit")) {
+    options.page_limit =
+        static_cast<uint32_t>(ParseNumber("limit", a.flags.at("limit"), 1, 100000));
+  }
+  bool quiet = a.flags.count("quiet") > 0;
+  bool every = a.flags.count("every") > 0;
+  bool follow = a.flags.count("follow") > 0;
+  if (every && follow) Usage("give --every or --follow, not both");
+  RunOptions run;
+  run.follow = follow;
+  if (every) run.every = ParseDuration("every", a.flags.at("every"));
+  if (a.flags.count("wait")) {
+    if (!follow) Usage("--wait goes with --follow");
+    run.wait_seconds =
+        static_cast<uint32_t>(ParseNumber("wait", a.flags.at("wait"), 1, 120));
+  }
+  auto replica = OpenReplica(path);
+  auto client = SyncClient::Create(*replica);
+  if (!client.ok()) return Fail(client.error());
+  SyncClient& c = **client;
+  SignalWatcher signals([&c] { c.Stop(); });
+  ProgressBar bar(!quiet && isatty(STDERR_FILENO));
+  auto progress = [&](const SyncProgress& p) { bar.Update(p); };
+
+  if (!every && !follow) {
+    auto r = c.SyncOnce(options, progress);
+    bar.Done();
+    if (!r.ok()) return Fail(r.error());
+    if (!quiet) PrintReport(*r);
+    return kExitOk;
+  }
+  auto outcome = [&](const Result<SyncReport>& r,
+                     std::chrono::milliseconds next) {
+    bar.Done();
+    if (!r.ok()) {
+      std::fprintf(stderr, "galsync: %s; retrying in %.1f s\n",
+                   r.error().message.c_str(),
+                   static_cast<double>(next.count()) / 1000);
+    } else if (!quiet && r->changes > 0) {
+      PrintReport(*r);
+    }
+  };
+  auto st = c.Run(run, options, progress, outcome);
+  bar.Done();
+  if (!st.ok()) return Fail(st.error());
+  return kExitOk;
+}
+
+// --- search and show ------------------------------------------------------
+
+constexpr const char* kSearchHelp = R"(Usage: galsync search [--limit K] [--fields name,email,other] [--json] WORDS...
+
+Searches the replica, offline, as the server does: every word is a prefix of
+a different word of the contact's names, e-mail addresses, title,
+department or office, in any order, ignoring case and accents
+(`jo sm`, `jose`, `ali@`). Prints the best K (default 10, at most 100), one
+per line: name, first e-mail, title, id; --json prints each contact's JSON.
+)";
+
+struct ContactView {
+  boost::json::object obj;
+  std::string Str(std::string_view key) const {
+    if (auto* v = obj.if_contains(key); v && v->is_string()) {
+      return std::string(v->get_string());
+    }
+    return "";
+  }
+  std::string Name() const {
+    if (auto* n = obj.if_contains("name"); n && n->is_object()) {
+      if (auto* f = n->get_object().if_contains("full"); f && f->is_string()) {
+        return std::string(f->get_string());
+      }
+    }
+    return "";
+  }
+  std::string FirstEmail() const {
+    if (auto* e = obj.if_contains("emails"); e && e->is_array() &&
+                                             !e->get_array().empty()) {
+      const auto& first = e->get_array()[0];
+      if (first.is_object()) {
+        if (auto* a = first.get_object().if_contains("address");
+            a && a->is_string()) {
+          return std::string(a->get_string());
+        }
+      }
+    }
+    return "";
+  }
+};
+
+ContactView View(std::string_view json) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  ContactView view;
+  if (!ec && v.is_object()) view.obj = std::move(v.get_object());
+  return view;
+}
+
+int Search(const std::string& path, const Args& a) {
+  if (a.positional.empty()) Usage("search needs words to search for");
+  std::string text;
+  for (const auto& w : a.positional) text += (text.empty() ? "" : " ") + w;
+  size_t k = 10;
+  if (a.flags.count("limit")) {
+    k = ParseNumber("limit", a.flags.at("limit"), 1, QueryLimits::kMaxResults);
+  }
+  uint8_t fields = kAllFields;
+  if (a.flags.count("fields")) {
+    fields = 0;
+    std::string list = a.flags.at("fields") + ",";
+    for (size_t pos = 0, comma; (comma = list.find(',', pos)) != std::string::npos;
+         pos = comma + 1) {
+      std::string f = list.substr(pos, comma - pos);
+      if (f == "name") fields |= kFieldName;
+      else if (f == "email") fields |= kFieldEmail;
+      else if (f == "other") fields |= kFieldOther;
+      else Usage("--fields takes name, email and other, not \"" + f + "\"");
+    }
+  }
+  auto q = ParseQuery(text, fields);
+  if (!q.ok()) Usage(q.error().message);
+  auto replica = OpenReplica(path);
+  auto hits = ScanSearch(*replica, *q, k);
+  if (!hits.ok()) return Fail(hits.error());
+  bool as_json = a.flags.count("json") > 0;
+  for (const SearchHit& h : *hits) {
+    auto json = replica->Get(h.id);
+    if (!json.ok()) continue;  // deleted by a sync that ran meanwhile
+    if (as_json) {
+      std::printf("%s\n", json->c_str());
+      continue;
+    }
+    ContactView v = View(*json);
+    std::string line = v.Name();
+    if (auto e = v.FirstEmail(); !e.empty()) line += " <" + e + ">";
+    if (auto t = v.Str("title"); !t.empty()) line += ", " + t;
+    std::printf("%s  [%s]\n", line.c_str(), h.id.c_str());
+  }
+  if (hits->empty()) {
+    if (!as_json) std::fprintf(stderr, "galsync: no match for \"%s\"\n", text.c_str());
+    return kExitNothingFound;
+  }
+  return kExitOk;
+}
+
+constexpr const char* kShowHelp = R"(Usage: galsync show [--json] ID
+
+Prints the contact with this id from the replica: every field, one per line,
+or its JSON with --json. Exit code 1 if the replica has no such contact.
+)";
+
+int Show(const std::string& path, const Args& a) {
+  if (a.positional.size() != 1) Usage("show needs exactly one contact id");
+  auto replica = OpenReplica(path);
+  auto json = replica->Get(a.positional[0]);
+  if (!json.ok()) {
+    if (json.error().kind == ErrorKind::kNotFound) {
+      std::fprintf(stderr, "galsync: %s\n", json.error().message.c_str());
+      return kExitNothingFound;
+    }
+    return Fail(json.error());
+  }
+  if (a.flags.count("json")) {
+    std::printf("%s\n", json->c_str());
+    return kExitOk;
+  }
+  auto c = ParseContactJson(*json);
+  if (!c.ok()) return Fail(c.error());
+  auto line = [](const char* label, const std::string& value) {
+    if (!value.empty()) std::printf("%-12s %s\n", label, value.c_str());
+  };
+  line("id", c->id);
+  line("name", c->name.full);
+  line("given", c->name.given);
+  line("middle", c->name.middle);
+  line("family", c->name.family);
+  line("nickname", c->nickname);
+  for (const auto& e : c->emails) line(("email/" + e.type).c_str(), e.address);
+  for (const auto& p : c->phones) line(("phone/" + p.type).c_str(), p.number);
+  line("title", c->title);
+  line("department", c->department);
+  line("organization", c->organization);
+  line("manager", c->manager);
+  std::string office;
+  for (const std::string* part :
+       {&c->office.room, &c->office.street, &c->office.locality,
+        &c->office.region, &c->office.postcode, &c->office.country}) {
+    if (!part->empty()) office += (office.empty() ? "" : ", ") + *part;
+  }
+  line("office", office);
+  for (const auto& l : c->links) line(("link/" + l.type).c_str(), l.uri);
+  line("photo", c->photo);
+  for (const auto& [k, v] : c->extra) line(k.c_str(), v);
+  line("updated", FormatTime(c->updated_us));
+  line("version", c->version());
+  return kExitOk;
+}
+
+// --- status ---------------------------------------------------------------
+
+constexpr const char* kStatusHelp = R"(Usage: galsync status [--offline]
+
+Shows the replica: where it syncs from, how many contacts it holds, when it
+last synced (and the last error), and how far behind the server it is (the
+server is asked, with a short timeout, unless --offline).
+)";
+
+int StatusCmd(const std::string& path, const Args& a) {
+  if (!a.positional.empty()) Usage("status takes no arguments");
+  auto replica = OpenReplica(path);
+  auto config = replica->Config();
+  if (!config.ok()) return Fail(config.error());
+  auto state = replica->State();
+  if (!state.ok()) return Fail(state.error());
+  auto counts = replica->Counts();
+  if (!counts.ok()) return Fail(counts.error());
+  std::printf("replica      %s\n", path.c_str());
+  if (!config->has_value()) {
+    std::printf("server       not configured (galsync init)\n");
+    return kExitReplica;
+  }
+  std::printf("server       %s  domain %s\n", (*config)->server_url.c_str(),
+              (*config)->domain.c_str());
+  if (!state->incarnation.empty()) {
+    std::printf("store        incarnation %s\n", state->incarnation.c_str());
+  }
+  std::printf("contacts     %s (and %s tombstones)\n",
+              Thousands(counts->live).c_str(),
+              Thousands(counts->tombstones).c_str());
+  if (state->last_success_us) {
+    std::printf("last sync    %s (%s)\n",
+                FormatTime(state->last_success_us).c_str(),
+                Ago(state->last_success_us).c_str());
+  } else {
+    std::printf("last sync    never\n");
+  }
+  if (!state->last_error.empty()) {
+    std::printf("last error   %s (%s)\n", state->last_error.c_str(),
+                Ago(state->last_attempt_us).c_str());
+  }
+  if (state->resync_active) {
+    std::printf("full sync    in progress: %s contacts received\n",
+                Thousands(counts->resync_rows).c_str());
+  }
+  std::printf("position     seq %s\n", Thousands(counts->max_seq).c_str());
+  if (a.flags.count("offline")) return kExitOk;
+  auto client = SyncClient::Create(*replica);
+  if (!client.ok()) return Fail(client.error());
+  auto domain = (*client)->Domain();
+  if (!domain.ok()) {
+    std::printf("server at    unknown: %s\n", domain.error().message.c_str());
+    return ExitCodeFor(domain.error());
+  }
+  uint64_t behind =
+      domain->last_seq > counts->max_seq ? domain->last_seq - counts->max_seq : 0;
+  std::printf("server at    seq %s: %s\n", Thousands(domain->last_seq).c_str(),
+              behind == 0 ? "up to date"
+                          : ("behind by " + Thousands(behind) + " seq").c_str());
+  return kExitOk;
+}
+
+// --- export ---------------------------------------------------------------
+
+constexpr const char* kExportHelp = R"(Usage: galsync export [--format vcard|csv|json] [--vcard-version 4.0|3.0] [--output FILE]
+
+Writes every contact of the replica, in sync order:
+  vcard  vCard 4.0 (RFC 6350; 3.0, RFC 2426, with --vcard-version 3.0),
+         escaped and folded at 75 octets, CRLF line ends (the default)
+  csv    RFC 4180, with a header row
+  json   JSON lines: one contact per line, as the server serves it
+to FILE (replaced atomically when complete) or to standard output.
+)";
+
+int Export(const std::string& path, const Args& a) {
+  if (!a.positional.empty()) Usage("export takes no arguments");
+  std::string format = a.flags.count("format") ? a.flags.at("format") : "vcard";
+  if (format != "vcard" && format != "csv" && format != "json") {
+    Usage("--format is vcard, csv or json, not \"" + format + "\"");
+  }
+  VCardVersion version = VCardVersion::k40;
+  if (a.flags.count("vcard-version")) {
+    const std::string& v = a.flags.at("vcard-version");
+    if (format != "vcard") Usage("--vcard-version goes with --format vcard");
+    if (v == "3.0" || v == "3") version = VCardVersion::k30;
+    else if (v != "4.0" && v != "4") Usage("--vcard-version is 4.0 or 3.0");
+  }
+  auto replica = OpenReplica(path);
+  std::string out_path = a.flags.count("output") ? a.flags.at("output") : "";
+  std::string tmp_path;
+  std::FILE* out = stdout;
+  if (!out_path.empty()) {
+    tmp_path = out_path + ".tmp";
+    out = std::fopen(tmp_path.c_str(), "wb");
+    if (!out) {
+      std::fprintf(stderr, "galsync: cannot write %s: %s\n", tmp_path.c_str(),
+                   std::strerror(errno));
+      return kExitUsage;
+    }
+  }
+  std::optional<Error> failure;
+  uint64_t n = 0;
+  if (format == "csv") std::fputs(CsvHeader().c_str(), out);
+  auto st = replica->ForEach([&](std::string_view id, std::string_view json) {
+    auto c = ParseContactJson(json);
+    if (!c.ok()) {
+      failure = Error::InvalidArgument(
+          "replica_corrupt", "contact \"" + std::string(id) +
+                                 "\" in the replica cannot be read: " +
+                                 c.error().message);
+      return false;
+    }
+    std::string text = format == "vcard" ? ContactToVCard(*c, version)
+                       : format == "csv" ? ContactToCsvRow(*c)
+                                         : ContactToJsonLine(*c);
+    std::fwrite(text.data(), 1, text.size(), out);
+    ++n;
+    return true;
+  });
+  bool write_failed = std::ferror(out) != 0;
+  if (out != stdout) write_failed |= std::fclose(out) != 0;
+  else std::fflush(stdout);
+  if (!st.ok() || failure || write_failed) {
+    if (!tmp_path.empty()) std::remove(tmp_path.c_str());
+    if (!st.ok()) return Fail(st.error());
+    if (failure) return Fail(*failure);
+    std::fprintf(stderr, "galsync: writing the export failed: %s\n",
+                 std::strerror(errno));
+    return kExitUsage;
+  }
+  if (!tmp_path.empty()) {
+    if (std::rename(tmp_path.c_str(), out_path.c_str()) != 0) {
+      std::fprintf(stderr, "galsync: cannot rename %s to %s: %s\n",
+                   tmp_path.c_str(), out_path.c_str(), std::strerror(errno));
+      return kExitUsage;
+    }
+    std::fprintf(stderr, "galsync: %s contacts written to %s\n",
+                 Thousands(n).c_str(), out_path.c_str());
+  }
+  return kExitOk;
+}
+
+// --- dispatch -------------------------------------------------------------
+
+struct Command {
+  const char* name;
+  const char* help;
+  std::vector<std::string> with_value;
+  std::vector<std::string> switches;
+  int (*run)(const std::string& replica_path, const Args& args);
+};
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"init", kInitHelp, {"server", "domain", "key", "key-file"}, {}, Init},
+      {"sync", kSyncHelp, {"limit", "every", "wait"}, {"full", "follow", "quiet"},
+       Sync},
+      {"search", kSearchHelp, {"limit", "fields"}, {"json"}, Search},
+      {"show", kShowHelp, {}, {"json"}, Show},
+      {"status", kStatusHelp, {}, {"offline"}, StatusCmd},
+      {"export", kExportHelp, {"format", "vcard-version", "output"}, {}, Export},
+  };
+  return kCommands;
+}
+
+const Command* Find(std::string_view name) {
+  for (const Command& c : Commands()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string replica_path;
+  // Global options come before the command.
+  size_t i = 0;
+  for (; i < args.size() && args[i].starts_with("--"); ++i) {
+    const std::string& s = args[i];
+    if (s == "--help" || s == "-h") {
+      std::fputs(kGeneralHelp, stdout);
+      return kExitOk;
+    } else if (s == "--version") {
+      std::puts(kVersion);
+      return kExitOk;
+    } else if (s == "--replica") {
+      if (i + 1 >= args.size()) Usage("--replica needs a path");
+      replica_path = args[++i];
+    } else if (s.starts_with("--replica=")) {
+      replica_path = s.substr(10);
+    } else {
+      Usage("unknown option " + s + " before the command");
+    }
+  }
+  if (i >= args.size()) {
+    std::fputs(kGeneralHelp, stderr);
+    return kExitUsage;
+  }
+  std::string name = args[i++];
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i), args.end());
+  if (name == "help") {
+    if (rest.empty()) {
+      std::fputs(kGeneralHelp, stdout);
+      return kExitOk;
+    }
+    const Command* c = Find(rest[0]);
+    if (!c) Usage("no command \"" + rest[0] + "\"");
+    std::fputs(c->help, stdout);
+    return kExitOk;
+  }
+  const Command* c = Find(name);
+  if (!c) Usage("no command \"" + name + "\"");
+  for (const auto& r : rest) {
+    if (r == "--help" || r == "-h") {
+      std::fputs(c->help, stdout);
+      return kExitOk;
+    }
+  }
+  std::vector<std::string> with_value = c->with_value;
+  with_value.push_back("replica");  // also accepted after the command
+  Args parsed = ParseArgs(rest, with_value, c->switches);
+  if (parsed.flags.count("replica")) replica_path = parsed.flags.at("replica");
+  if (replica_path.empty()) replica_path = DefaultReplicaPath();
+  return c->run(replica_path, parsed);
+}
+
+}  // namespace
+}  // namespace galsync
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  return galsync::Main(argc, argv);
+}

@@ -1,0 +1,62 @@
+// A minimal HTTP/1.1 client for the sync client: one keep-alive connection
+// to one server, GET only, every request bounded by a deadline and a body
+// limit, and cancellable from another thread.
+//
+// Requests run Beast's asynchronous operations on a private io_context in
+// the calling thread, which is what gives sync-style calls a deadline
+// (tcp_stream timeouts apply to asynchronous operations only) and lets
+// Cancel() abort a long-poll at once.
+//
+// Thread-safety: one thread calls Get; Cancel may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "galsync/status.h"
+
+namespace galsync {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string retry_after;   // the Retry-After header, if any
+  std::string content_type;
+  uint64_t wire_bytes = 0;   // header and body bytes received
+};
+
+class HttpConnection {
+ public:
+  // `base_url`: http://host[:port][/path-prefix]. kInvalidArgument reason
+  // "invalid_server_url" if it is not such a URL (https is not supported
+  // by this client yet).
+  static Result<std::unique_ptr<HttpConnection>> Create(
+      std::string_view base_url, std::string api_key);
+  ~HttpConnection();
+
+  // Limits on what the server may send back.
+  static constexpr size_t kMaxHeaderBytes = 64 * 1024;
+  static constexpr size_t kMaxBodyBytes = 64 * 1024 * 1024;
+
+  // GET base_path + `target` (which starts with "/"). Errors: kUnavailable
+  // with reason "unreachable" (cannot connect, connection lost), "timeout",
+  // "cancelled"; kInvalidArgument "bad_response" (not HTTP, too large).
+  Result<HttpResponse> Get(std::string_view target,
+                           std::chrono::milliseconds timeout);
+
+  // Aborts the request in flight (it returns "cancelled") and every later
+  // one until Reset().
+  void Cancel();
+  void Reset();
+
+ private:
+  struct Impl;
+  explicit HttpConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace galsync

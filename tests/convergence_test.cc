@@ -1,0 +1,211 @@
+// The convergence test of the sync client (design invariants 1, 2, 3 and 6
+// end to end): a real galsyncd, writer threads doing random adds, updates
+// (with bursts on the same contacts), deletes and batches, and several
+// `galsync sync` processes per replica with random page sizes, some killed
+// with SIGKILL at random moments and restarted; halfway, every tombstone is
+// purged so that clients behind the horizon go through a 410 full resync.
+// At the end every replica must equal the server's live set exactly.
+//
+// Runs for ~8 s; GALSYNC_SOAK_SECONDS=N runs the chaos for N seconds.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "galsync/replica.h"
+#include "test_util.h"
+
+namespace galsync::testing {
+namespace {
+
+namespace json = boost::json;
+const std::string kD = "/v1/domains/example.com";
+constexpr int kIds = 300;
+
+json::object RandomPerson(std::mt19937_64& rng, const std::string& id) {
+  static const char* kGiven[] = {"Ann", "José", "Łukasz", "Пётр", "Zoë", "Li"};
+  static const char* kFamily[] = {"Smith", "Álvarez", "Øster", "O'Brien"};
+  json::object o;
+  o["id"] = id;
+  o["name"] = {{"given", kGiven[rng() % 6]}, {"family", kFamily[rng() % 4]}};
+  o["emails"] = json::array{json::object{
+      {"address", id + "." + std::to_string(rng() % 1000) + "@example.com"}}};
+  if (rng() % 2) o["title"] = "Title " + std::to_string(rng() % 100);
+  return o;
+}
+
+void Writer(uint16_t port, uint64_t seed, const std::atomic<bool>& stop,
+            std::atomic<uint64_t>& writes) {
+  HttpClient c(port);
+  std::mt19937_64 rng(seed);
+  auto id_of = [&] { return "p" + std::to_string(rng() % kIds); };
+  while (!stop) {
+    int dice = static_cast<int>(rng() % 100);
+    if (dice < 50) {
+      std::string id = id_of();
+      c.Put(kD + "/contacts/" + id, json::serialize(RandomPerson(rng, id)));
+    } else if (dice < 65) {
+      std::string id = id_of();  // a burst on one contact
+      for (int i = 0; i < 5; ++i) {
+        c.Put(kD + "/contacts/" + id, json::serialize(RandomPerson(rng, id)));
+      }
+    } else if (dice < 90) {
+      c.Delete(kD + "/contacts/" + id_of());
+    } else {
+      json::array changes;
+      for (int i = 0; i < 20; ++i) {
+        std::string id = id_of();
+        if (rng() % 3 == 0) {
+          changes.push_back({{"op", "delete"}, {"id", id}});
+        } else {
+          changes.push_back({{"op", "upsert"}, {"contact", RandomPerson(rng, id)}});
+        }
+      }
+      c.Post(kD + "/contacts:batch",
+             json::serialize(json::object{{"changes", changes}}));
+    }
+    ++writes;
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
+  }
+}
+
+struct ClientStats {
+  int runs = 0;
+  int killed = 0;
+  int failed = 0;  // runs that were not killed and did not exit 0
+};
+
+// Runs `galsync sync` on `replica` again and again until `stop`, killing a
+// share of the runs at a random moment.
+void Client(const std::string& replica, uint64_t seed,
+            const std::atomic<bool>& stop, ClientStats& stats) {
+  std::mt19937_64 rng(seed);
+  static const char* kLimits[] = {"1", "3", "17", "100", "1000"};
+  while (!stop) {
+    pid_t pid = SpawnQuiet(GALSYNC_CLI_PATH,
+                           {"--replica", replica, "sync", "--quiet", "--limit",
+                            kLimits[rng() % 5]});
+    bool kill_it = rng() % 10 < 4;
+    if (kill_it) {
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 150000));
+      kill(pid, SIGKILL);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ++stats.runs;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+      ++stats.killed;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++stats.failed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
+  }
+}
+
+std::map<std::string, std::string> ServerLive(HttpClient& c) {
+  PageReplica r;
+  for (int guard = 0; guard < 100000; ++guard) {
+    std::string t = kD + "/changes?limit=5000";
+    if (!r.token.empty()) t += "&token=" + r.token;
+    auto res = c.Get(t);
+    EXPECT_EQ(res.status, 200) << res.body;
+    if (res.status != 200 || !r.Apply(res.body)) break;
+  }
+  EXPECT_TRUE(r.ordered);
+  return r.contacts;
+}
+
+TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
+  int seconds = 8;
+  if (const char* soak = std::getenv("GALSYNC_SOAK_SECONDS")) {
+    seconds = std::max(1, std::atoi(soak));
+  }
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  TempDir server_dir, client_dir;
+  ServerProcess server(server_dir.path(), {"--durability", "normal"});
+  HttpClient admin(server.port());
+  ASSERT_EQ(admin.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
+
+  constexpr int kClients = 4;
+  std::vector<std::string> replicas;
+  for (int i = 0; i < kClients; ++i) {
+    replicas.push_back(client_dir.file("r" + std::to_string(i) + ".db"));
+    auto r = RunProgram(GALSYNC_CLI_PATH,
+                        {"--replica", replicas.back(), "init", "--server",
+                         "http://127.0.0.1:" + std::to_string(server.port()),
+                         "--domain", "example.com"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  std::atomic<bool> stop_writers{false}, stop_clients{false};
+  std::atomic<uint64_t> writes{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 3; ++w) {
+    threads.emplace_back(Writer, server.port(), seed + w, std::cref(stop_writers),
+                         std::ref(writes));
+  }
+  std::vector<ClientStats> stats(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back(Client, replicas[i], seed + 100 + i,
+                         std::cref(stop_clients), std::ref(stats[i]));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(seconds * 500));
+  // Every tombstone so far is purged: replicas whose token is older get
+  // 410 token_expired and must resync from scratch.
+  auto purge = admin.Post(kD + "/purge?older_than=0", "");
+  ASSERT_EQ(purge.status, 200) << purge.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(seconds * 500));
+  stop_writers = true;
+  for (auto& t : threads) t.join();
+  stop_clients = true;
+  for (auto& t : clients) t.join();
+
+  const auto expected = ServerLive(admin);
+  ASSERT_FALSE(expected.empty());
+  int resynced = 0;
+  for (int i = 0; i < kClients; ++i) {
+    SCOPED_TRACE(replicas[i]);
+    // One last, uninterrupted sync.
+    auto r = RunProgram(GALSYNC_CLI_PATH,
+                        {"--replica", replicas[i], "sync", "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto replica = Replica::Open(replicas[i]);
+    ASSERT_TRUE(replica.ok());
+    std::map<std::string, std::string> live;
+    ASSERT_TRUE((*replica)
+                    ->ForEach([&](std::string_view id, std::string_view j) {
+                      live.emplace(id, j);
+                      return true;
+                    })
+                    .ok());
+    EXPECT_EQ(live.size(), expected.size());
+    EXPECT_TRUE(live == expected) << "replica differs from the server";
+    if ((*replica)->State()->generation >= 2) ++resynced;
+    EXPECT_EQ(stats[i].failed, 0);
+    // A run with a small page size may chase the writers for the whole
+    // chaos phase (has_more stays true while they outpace it).
+    EXPECT_GE(stats[i].runs, 1);
+  }
+  int killed = 0, runs = 0;
+  for (auto& s : stats) {
+    killed += s.killed;
+    runs += s.runs;
+  }
+  EXPECT_GT(runs, 3 * kClients);
+  EXPECT_GT(killed, 0);
+  EXPECT_GE(resynced, 1) << "no client went through a 410 resync";
+  RecordProperty("writes", static_cast<int>(writes.load()));
+  RecordProperty("killed", killed);
+  std::printf("convergence: %llu writes, %d client runs killed, %d replicas "
+              "resynced after 410, %zu live contacts\n",
+              static_cast<unsigned long long>(writes.load()), killed, resynced,
+              expected.size());
+}
+
+}  // namespace
+}  // namespace galsync::testing
