@@ -12,7 +12,7 @@
 //             a ReplicaIndex (build time, then p50/p99 of each query)
 //
 //   client_bench --server URL --domain D --replica PATH [--limit N]
-//                [--delta N] [--noop N]
+//                [--delta N] [--noop N] [--search 0|1]
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   std::string server, domain, path;
   uint32_t limit = 1000;
   size_t delta = 100000, noop = 1000;
+  bool search = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--server") server = v;
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     else if (a == "--limit") limit = static_cast<uint32_t>(std::stoul(v));
     else if (a == "--delta") delta = std::stoul(v);
     else if (a == "--noop") noop = std::stoul(v);
+    else if (a == "--search") search = v != "0";
   }
   if (server.empty() || domain.empty() || path.empty()) {
     std::fprintf(stderr,
@@ -165,6 +167,7 @@ int main(int argc, char** argv) {
                 static_cast<double>(d->changes) / d->seconds);
   }
 
+  if (!search) return 0;
   // search
   const char* queries[] = {"j", "jo sm", "maria.g", "smith", "zz"};
   for (const char* text : queries) {

@@ -11,12 +11,12 @@ cd "$(dirname "$0")/.."
 people="${1:-10000}"
 
 scripts/install-deps.sh
-echo "demo: building galsyncd (Release; about 1.5 min the first time on 2 cores)" >&2
+echo "demo: building galsyncd and galsync (Release; about 2 min the first time on 2 cores)" >&2
 mkdir -p build/release
 log=build/release/build.log
 if ! { cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DGALSYNC_BUILD_TESTS=OFF -DGALSYNC_BUILD_BENCH=OFF &&
-       cmake --build build/release -j2 --target galsyncd; } >"$log" 2>&1; then
+       cmake --build build/release -j2 --target galsyncd galsync; } >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   echo "demo: build failed; the full log is $log" >&2
   exit 1

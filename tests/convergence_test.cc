@@ -105,18 +105,6 @@ void Client(const std::string& replica, uint64_t seed,
   }
 }
 
-std::map<std::string, std::string> ServerLive(HttpClient& c) {
-  PageReplica r;
-  for (int guard = 0; guard < 100000; ++guard) {
-    std::string t = kD + "/changes?limit=5000";
-    if (!r.token.empty()) t += "&token=" + r.token;
-    auto res = c.Get(t);
-    EXPECT_EQ(res.status, 200) << res.body;
-    if (res.status != 200 || !r.Apply(res.body)) break;
-  }
-  EXPECT_TRUE(r.ordered);
-  return r.contacts;
-}
 
 TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
   int seconds = 8;
@@ -165,7 +153,7 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
   stop_clients = true;
   for (auto& t : clients) t.join();
 
-  const auto expected = ServerLive(admin);
+  const auto expected = ServerLiveSet(admin, kD);
   ASSERT_FALSE(expected.empty());
   int resynced = 0;
   for (int i = 0; i < kClients; ++i) {

@@ -42,17 +42,6 @@ std::map<std::string, std::string> ReplicaLive(Replica& r) {
 }
 
 // The server's live set, read through a full sync of the feed.
-std::map<std::string, std::string> ServerLive(HttpClient& c) {
-  PageReplica r;
-  for (int guard = 0; guard < 100000; ++guard) {
-    std::string t = kD + "/changes?limit=5000";
-    if (!r.token.empty()) t += "&token=" + r.token;
-    auto res = c.Get(t);
-    EXPECT_EQ(res.status, 200) << res.body;
-    if (res.status != 200 || !r.Apply(res.body)) break;
-  }
-  return r.contacts;
-}
 
 class SyncClientTest : public ::testing::Test {
  protected:
@@ -117,7 +106,7 @@ TEST_F(SyncClientTest, FirstSyncThenDeltasWithDeletesAndPaging) {
   EXPECT_EQ(first.changes, 25u);
   EXPECT_EQ(first.pages, 4u);  // 7 + 7 + 7 + 4
   EXPECT_GT(first.bytes, 0u);
-  EXPECT_EQ(ReplicaLive(*replica_), ServerLive(*http_));
+  EXPECT_EQ(ReplicaLive(*replica_), ServerLiveSet(*http_, kD));
   EXPECT_FALSE(replica_->State()->incarnation.empty());
 
   // Nothing changed: one request, nothing applied.
@@ -137,7 +126,7 @@ TEST_F(SyncClientTest, FirstSyncThenDeltasWithDeletesAndPaging) {
   EXPECT_EQ(delta.deletes, 2u);
   EXPECT_EQ(delta.pages, 2u);
   auto live = ReplicaLive(*replica_);
-  EXPECT_EQ(live, ServerLive(*http_));
+  EXPECT_EQ(live, ServerLiveSet(*http_, kD));
   EXPECT_EQ(live.size(), 24u);
   EXPECT_NE(live["p3"].find("Cleo"), std::string::npos);
   EXPECT_EQ(live.count("p4"), 0u);
@@ -154,7 +143,7 @@ TEST_F(SyncClientTest, ExpiredTokenMeansAFullResync) {
   SyncReport r = Sync();
   EXPECT_TRUE(r.full_sync);
   EXPECT_EQ(r.resync_reason, "token_expired");
-  EXPECT_EQ(ReplicaLive(*replica_), ServerLive(*http_));
+  EXPECT_EQ(ReplicaLive(*replica_), ServerLiveSet(*http_, kD));
   EXPECT_EQ(replica_->State()->generation, 2u);
 }
 
@@ -169,7 +158,7 @@ TEST_F(SyncClientTest, RestoredStoreMeansAFullResync) {
   SyncReport r = Sync();
   EXPECT_TRUE(r.full_sync);
   EXPECT_EQ(r.resync_reason, "store_restored");
-  EXPECT_EQ(ReplicaLive(*replica_), ServerLive(*http_));
+  EXPECT_EQ(ReplicaLive(*replica_), ServerLiveSet(*http_, kD));
   EXPECT_NE(replica_->State()->incarnation, incarnation);
 }
 
@@ -192,7 +181,7 @@ TEST_F(SyncClientTest, ServerDownAndBack) {
   SyncReport back = Sync();
   EXPECT_FALSE(back.full_sync);
   EXPECT_EQ(back.changes, 1u);
-  EXPECT_EQ(ReplicaLive(*replica_), ServerLive(*http_));
+  EXPECT_EQ(ReplicaLive(*replica_), ServerLiveSet(*http_, kD));
   EXPECT_TRUE(replica_->State()->last_error.empty());
 }
 

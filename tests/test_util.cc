@@ -154,6 +154,20 @@ bool PageReplica::Apply(const std::string& page_body) {
   return o.at("has_more").as_bool();
 }
 
+std::map<std::string, std::string> ServerLiveSet(
+    HttpClient& c, const std::string& domain_path) {
+  PageReplica r;
+  for (int guard = 0; guard < 100000; ++guard) {
+    std::string t = domain_path + "/changes?limit=5000";
+    if (!r.token.empty()) t += "&token=" + r.token;
+    auto res = c.Get(t);
+    EXPECT_EQ(res.status, 200) << res.body;
+    if (res.status != 200 || !r.Apply(res.body)) break;
+  }
+  EXPECT_TRUE(r.ordered);
+  return r.contacts;
+}
+
 RunResult RunGalsyncd(const std::vector<std::string>& args) {
   return RunProgram(GALSYNCD_PATH, args);
 }

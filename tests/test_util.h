@@ -56,6 +56,14 @@ struct PageReplica {
   bool Apply(const std::string& page_body);
 };
 
+class HttpClient;
+
+// The live set of a domain (`domain_path` is "/v1/domains/NAME"), read by
+// a full sync of its change feed: id -> contact JSON as PageReplica keeps it.
+// Fails the test if a page is refused or out of order.
+std::map<std::string, std::string> ServerLiveSet(HttpClient& c,
+                                                 const std::string& domain_path);
+
 // Runs galsyncd with `args` to completion (for start-up failures); returns
 // its exit status and everything it printed.
 struct RunResult {

@@ -46,6 +46,7 @@ namespace galsync {
 
 namespace sqlite {
 class Db;
+class Stmt;
 }
 
 // One change of the feed, as received (docs/api.md, "Changes").
@@ -148,11 +149,15 @@ class Replica {
  private:
   Replica(std::string path, std::unique_ptr<sqlite::Db> db);
   Status Migrate();
+  // A prepared statement kept for the life of the connection.
+  Result<sqlite::Stmt*> Cached(const std::string& sql);
   Result<std::string> MetaGet(std::string_view key);
   Status MetaSet(std::string_view key, std::string_view value);
 
   std::string path_;
   std::unique_ptr<sqlite::Db> db_;
+  struct StmtCache;
+  std::unique_ptr<StmtCache> stmts_;  // destroyed before db_
 };
 
 }  // namespace galsync

@@ -3,6 +3,7 @@
 #include "galsync/replica.h"
 
 #include <string>
+#include <unordered_map>
 
 #include "store/sqlite.h"
 
@@ -29,8 +30,14 @@ Error BadResponse(std::string message) {
 
 }  // namespace
 
+struct Replica::StmtCache {
+  std::unordered_map<std::string, sqlite::Stmt> by_sql;
+};
+
 Replica::Replica(std::string path, std::unique_ptr<sqlite::Db> db)
-    : path_(std::move(path)), db_(std::move(db)) {}
+    : path_(std::move(path)),
+      db_(std::move(db)),
+      stmts_(std::make_unique<StmtCache>()) {}
 
 Replica::~Replica() = default;
 
@@ -100,24 +107,36 @@ Status Replica::Migrate() {
   return Ok{};
 }
 
+Result<sqlite::Stmt*> Replica::Cached(const std::string& sql) {
+  auto it = stmts_->by_sql.find(sql);
+  if (it == stmts_->by_sql.end()) {
+    auto st = db_->Prepare(sql);
+    if (!st.ok()) return std::move(st).error();
+    it = stmts_->by_sql.emplace(sql, std::move(*st)).first;
+  }
+  return &it->second;
+}
+
 Result<std::string> Replica::MetaGet(std::string_view key) {
-  auto st = db_->Prepare("SELECT value FROM meta WHERE key=?1");
+  auto st = Cached("SELECT value FROM meta WHERE key=?1");
   if (!st.ok()) return std::move(st).error();
-  st->Bind(1, key);
+  sqlite::Stmt& s = **st;
+  s.BindStatic(1, key);
   std::string value;
-  if (st->Step()) value = std::string(st->Text(0));
-  if (st->failed()) return st->error();
-  st->Reset();
+  if (s.Step()) value = std::string(s.Text(0));
+  Status out = s.failed() ? Status(s.error()) : Status(Ok{});
+  s.Reset();
+  if (!out.ok()) return std::move(out).error();
   return value;
 }
 
 Status Replica::MetaSet(std::string_view key, std::string_view value) {
-  auto st = db_->Prepare(
+  auto st = Cached(
       "INSERT INTO meta(key,value) VALUES(?1,?2)"
       " ON CONFLICT(key) DO UPDATE SET value=excluded.value");
   if (!st.ok()) return std::move(st).error();
-  st->Bind(1, key).Bind(2, value);
-  return st->Run();
+  (*st)->BindStatic(1, key).BindStatic(2, value);
+  return (*st)->Run();
 }
 
 Result<std::optional<ReplicaConfig>> Replica::Config() {
@@ -230,23 +249,23 @@ Status Replica::Apply(const FeedPage& page, std::string_view from_token) {
         "the server answered a delta request with a full-sync page");
   }
   const char* table = resync ? "contacts_next" : "contacts";
-  auto drop_older = db_->Prepare(std::string("DELETE FROM ") + table +
-                                 " WHERE id=?1 AND seq<?2");
-  auto insert = db_->Prepare(std::string("INSERT OR IGNORE INTO ") + table +
-                             "(seq,id,json) VALUES(?2,?1,?3)");
+  auto drop_older = Cached(std::string("DELETE FROM ") + table +
+                           " WHERE id=?1 AND seq<?2");
   if (!drop_older.ok()) return std::move(drop_older).error();
+  auto insert = Cached(std::string("INSERT OR IGNORE INTO ") + table +
+                       "(seq,id,json) VALUES(?2,?1,?3)");
   if (!insert.ok()) return std::move(insert).error();
   for (const FeedChange& c : page.changes) {
     const auto seq = static_cast<int64_t>(c.seq);
-    drop_older->BindStatic(1, c.id).Bind(2, seq);
-    if (auto st = drop_older->Run(); !st.ok()) return st;
-    insert->BindStatic(1, c.id).Bind(2, seq);
+    (*drop_older)->BindStatic(1, c.id).Bind(2, seq);
+    if (auto st = (*drop_older)->Run(); !st.ok()) return st;
+    (*insert)->BindStatic(1, c.id).Bind(2, seq);
     if (c.op == FeedChange::Op::kUpsert) {
-      insert->BindStatic(3, c.contact_json);
+      (*insert)->BindStatic(3, c.contact_json);
     } else {
-      insert->BindNull(3);
+      (*insert)->BindNull(3);
     }
-    if (auto st = insert->Run(); !st.ok()) return st;
+    if (auto st = (*insert)->Run(); !st.ok()) return st;
   }
   if (resync && !page.has_more) {
     // The full sync is complete: its copy becomes the searched one.
@@ -296,14 +315,16 @@ Status Replica::SetIncarnation(std::string_view incarnation) {
 }
 
 Result<std::string> Replica::Get(std::string_view id) {
-  auto st = db_->Prepare("SELECT json FROM contacts WHERE id=?1");
+  auto st = Cached("SELECT json FROM contacts WHERE id=?1");
   if (!st.ok()) return std::move(st).error();
-  st->Bind(1, id);
+  sqlite::Stmt& s = **st;
+  s.BindStatic(1, id);
   std::string json;
-  bool found = st->Step() && !st->IsNull(0);
-  if (found) json = std::string(st->Text(0));
-  if (st->failed()) return st->error();
-  st->Reset();
+  bool found = s.Step() && !s.IsNull(0);
+  if (found) json = std::string(s.Text(0));
+  Status out = s.failed() ? Status(s.error()) : Status(Ok{});
+  s.Reset();
+  if (!out.ok()) return std::move(out).error();
   if (!found) {
     return Error::NotFound("contact_not_found",
                            "no contact with id \"" + std::string(id) +

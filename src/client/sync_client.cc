@@ -409,8 +409,14 @@ Result<SyncReport> SyncClient::SyncOnce(const SyncOptions& options,
         prefetcher = std::make_unique<Prefetcher>(*this, options,
                                                   page.next_token, full);
       }
-      if (auto st = replica_.Apply(page, fetched->from); !st.ok()) {
-        return finish(std::move(st).error());
+      // An empty page that leaves the position where it was (an up-to-date
+      // poll) has nothing to commit.
+      const bool unchanged =
+          page.changes.empty() && page.next_token == fetched->from;
+      if (!unchanged) {
+        if (auto st = replica_.Apply(page, fetched->from); !st.ok()) {
+          return finish(std::move(st).error());
+        }
       }
       report.pages++;
       report.changes += page.changes.size();

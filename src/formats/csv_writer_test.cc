@@ -69,34 +69,6 @@ std::vector<std::string> ParseRecord(std::string_view text) {
   return fields;
 }
 
-const std::vector<std::string> kColumnNames = {
-    "id",
-    "full_name",
-    "name_prefix",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "name_suffix",
-    "nickname",
-    "email",
-    "emails",
-    "phone",
-    "phones",
-    "title",
-    "department",
-    "organization",
-    "manager",
-    "office_room",
-    "office_street",
-    "office_locality",
-    "office_region",
-    "office_postcode",
-    "office_country",
-    "links",
-    "photo",
-    "extra",
-    "updated",
-};
 
 TEST(CsvWriterTest, Header) {
   EXPECT_EQ(CsvHeader(),
@@ -105,7 +77,7 @@ TEST(CsvWriterTest, Header) {
             "organization,manager,office_room,office_street,office_locality,"
             "office_region,office_postcode,office_country,links,photo,extra,"
             "updated\r\n");
-  EXPECT_EQ(ParseRecord(CsvHeader()), kColumnNames);
+  EXPECT_EQ(ParseRecord(CsvHeader()), export_test::kCsvColumns);
 }
 
 TEST(CsvWriterTest, FullContactRow) {
@@ -140,7 +112,7 @@ TEST(CsvWriterTest, FullContactRow) {
 TEST(CsvWriterTest, FullContactRowParsesBack) {
   const std::vector<std::string> row =
       ParseRecord(ContactToCsvRow(FullContact()));
-  ASSERT_EQ(row.size(), kColumnNames.size());
+  ASSERT_EQ(row.size(), export_test::kCsvColumns.size());
   EXPECT_EQ(row[1], "Dr. José Álvarez, Jr.");
   EXPECT_EQ(row[9],
             "work: jose@example.com\nhome: pepe@home.example.org\n"

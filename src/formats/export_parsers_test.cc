@@ -364,32 +364,7 @@ TEST(CsvPythonTest, ReadsBackRows) {
   std::string file = CsvHeader();
   json::array expected;
   json::array header;
-  for (const char* name : {"id",
-                           "full_name",
-                           "name_prefix",
-                           "given_name",
-                           "middle_name",
-                           "family_name",
-                           "name_suffix",
-                           "nickname",
-                           "email",
-                           "emails",
-                           "phone",
-                           "phones",
-                           "title",
-                           "department",
-                           "organization",
-                           "manager",
-                           "office_room",
-                           "office_street",
-                           "office_locality",
-                           "office_region",
-                           "office_postcode",
-                           "office_country",
-                           "links",
-                           "photo",
-                           "extra",
-                           "updated"}) {
+  for (const std::string& name : export_test::kCsvColumns) {
     header.emplace_back(name);
   }
   expected.push_back(std::move(header));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "galsync/contact.h"
 
@@ -14,6 +15,36 @@ inline constexpr int64_t kUpdatedUs = 1'795'331'703'123'456;
 // Every field set, with the characters each format must escape: "," ";" "\"
 // '"' in text, ";" "," in a phone number and in a URI, ":" "." in extra keys.
 // The codec accepts it (vcard_writer_test checks that).
+// The CSV columns, in order (docs: galsync/export.h).
+inline const std::vector<std::string> kCsvColumns = {
+    "id",
+    "full_name",
+    "name_prefix",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "name_suffix",
+    "nickname",
+    "email",
+    "emails",
+    "phone",
+    "phones",
+    "title",
+    "department",
+    "organization",
+    "manager",
+    "office_room",
+    "office_street",
+    "office_locality",
+    "office_region",
+    "office_postcode",
+    "office_country",
+    "links",
+    "photo",
+    "extra",
+    "updated",
+};
+
 inline Contact FullContact() {
   Contact c;
   c.id = "jose.alvarez@example.com";

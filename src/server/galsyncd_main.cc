@@ -295,8 +295,14 @@ void PrintDemoHelp(const std::string& base, const std::string& domain) {
       "  # Now up to date, a long-poll waits until the next change commits (or\n"
       "  # 30 s): run it, then repeat the write above with another name from a\n"
       "  # second shell.\n"
-      "  curl -s \"$D/changes?token=$T&wait=30\"\n\n",
-      d.c_str(), token_of, domain.c_str(), token_of);
+      "  curl -s \"$D/changes?token=$T&wait=30\"\n\n"
+      "  # Or keep a local replica with the sync client, galsync (built next\n"
+      "  # to galsyncd; docs/client.md), and search it offline:\n"
+      "  G=\"build/release/galsync --replica galsync-demo-replica.db\"\n"
+      "  $G init --server %s --domain %s && $G sync && $G search jo sm\n"
+      "  $G sync --follow     # applies each change as it commits; Ctrl-C stops\n\n",
+      d.c_str(), token_of, domain.c_str(), token_of, base.c_str(),
+      domain.c_str());
   std::fflush(stdout);
 }
 
