@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -399,6 +400,37 @@ TEST(SyncClientGarbageTest, GarbageFromTheServerLeavesTheReplicaUntouched) {
   }
 }
 
+TEST(SyncClientGarbageTest, RunHonoursRetryAfter) {
+  FakeServer fake;
+  fake.Answer("HTTP/1.1 429 Too Many\r\nRetry-After: 3\r\n"
+              "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  TempDir dir;
+  auto replica = Replica::Open(dir.file("replica.db")).value();
+  ASSERT_TRUE(replica
+                  ->SetConfig({"http://127.0.0.1:" + std::to_string(fake.port()),
+                               "example.com", ""})
+                  .ok());
+  auto client = SyncClient::Create(*replica).value();
+  RunOptions run;
+  run.backoff_initial = std::chrono::seconds(1);
+  std::vector<std::chrono::milliseconds> delays;
+  std::vector<std::string> reasons;
+  std::thread t([&] {
+    (void)client->Run(run, {}, {},
+                      [&](const Result<SyncReport>& r,
+                          std::chrono::milliseconds next) {
+                        reasons.push_back(r.ok() ? "ok" : r.error().reason);
+                        delays.push_back(next);
+                        client->Stop();
+                      });
+  });
+  t.join();
+  ASSERT_EQ(delays.size(), 1u);
+  EXPECT_EQ(reasons[0], "http_429");
+  // The backoff alone would wait about 1 s; the server asked for 3.
+  EXPECT_EQ(delays[0], std::chrono::seconds(3));
+}
+
 TEST(SyncClientGarbageTest, SilentServerTimesOut) {
   FakeServer fake;  // accepts and never answers
   TempDir dir;
@@ -508,6 +540,35 @@ TEST_F(SyncClientTest, CliEndToEnd) {
   r = Cli({"--replica", replica, "sync"});
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_EQ(Cli({"--replica", replica, "search", "ann"}).exit_code, 0);
+
+  // On a terminal a full sync draws a progress bar (run under `script`,
+  // which gives the command a pseudo-terminal).
+  StartServer({}, 0);
+  std::string tty_replica = client_dir_.file("tty.db");
+  std::string tty_url = "http://127.0.0.1:" + std::to_string(server_->port());
+  ASSERT_EQ(Cli({"--replica", tty_replica, "init", "--server", tty_url,
+                 "--domain", "example.com"})
+                .exit_code,
+            0);
+  r = RunProgram("/usr/bin/script",
+                 {"-qec",
+                  std::string(GALSYNC_CLI_PATH) + " --replica " + tty_replica +
+                      " sync",
+                  "/dev/null"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\r["), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2/2"), std::string::npos) << r.output;
+
+  // `sync --follow` stops cleanly on SIGTERM, at once, with exit 0.
+  pid_t follower = SpawnQuiet(GALSYNC_CLI_PATH,
+                              {"--replica", tty_replica, "sync", "--follow"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto t_term = std::chrono::steady_clock::now();
+  kill(follower, SIGTERM);
+  int status = 0;
+  waitpid(follower, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - t_term, std::chrono::seconds(3));
 
   // A corrupt replica: a clear message and exit 3, no crash.
   std::string broken = client_dir_.file("broken.db");

@@ -54,6 +54,7 @@ namespace galsync {
 Result<FeedPage> ParseFeedPage(std::string_view body);
 
 class HttpConnection;
+struct HttpResponse;
 
 struct SyncOptions {
   uint32_t page_limit = 1000;  // changes per page asked for (server caps it)
@@ -149,6 +150,7 @@ class SyncClient {
   Result<std::string> GetJson(const std::string& target,
                               std::chrono::milliseconds timeout);
   Error ServerError(int status, std::string_view body);
+  void NoteRetryAfter(const HttpResponse& res);
 
   Replica& replica_;
   ReplicaConfig config_;

@@ -218,10 +218,19 @@ Error SyncClient::ServerError(int status, std::string_view body) {
   return {kind, std::move(code), std::move(message)};
 }
 
+void SyncClient::NoteRetryAfter(const HttpResponse& res) {
+  if (res.status == 429 || res.status == 503) {
+    // Seconds only; the HTTP-date form is rare for APIs and reads as 0.
+    retry_after_ = std::chrono::seconds(
+        std::strtoul(res.retry_after.c_str(), nullptr, 10));
+  }
+}
+
 Result<std::string> SyncClient::GetJson(const std::string& target,
                                         std::chrono::milliseconds timeout) {
   auto res = http_->Get(target, timeout);
   if (!res.ok()) return std::move(res).error();
+  NoteRetryAfter(*res);
   if (res->status != 200) return ServerError(res->status, res->body);
   return std::move(res->body);
 }
@@ -271,10 +280,7 @@ Result<SyncClient::Fetched> SyncClient::FetchPage(const SyncOptions& options,
   }
   auto res = http_->Get(target, timeout);
   if (!res.ok()) return std::move(res).error();
-  if (res->status == 429 || res->status == 503) {
-    retry_after_ = std::chrono::seconds(
-        std::strtoul(res->retry_after.c_str(), nullptr, 10));
-  }
+  NoteRetryAfter(*res);
   // A 410 comes back as a kGone error: the caller starts a full sync.
   if (res->status != 200) return ServerError(res->status, res->body);
   auto page = ParseFeedPage(res->body);
@@ -353,6 +359,7 @@ Result<SyncReport> SyncClient::SyncOnce(const SyncOptions& options,
                                         const ProgressFn& progress) {
   const auto t0 = SteadyClock::now();
   SyncReport report;
+  retry_after_ = std::chrono::seconds(0);
   auto finish = [&](Error e) -> Result<SyncReport> {
     (void)replica_.RecordAttempt(NowMicros(), e.message);
     return e;
