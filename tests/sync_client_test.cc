@@ -11,9 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "galsync/replica.h"
@@ -43,6 +45,10 @@ std::map<std::string, std::string> ReplicaLive(Replica& r) {
 }
 
 // The server's live set, read through a full sync of the feed.
+
+RunResult Cli(const std::vector<std::string>& args) {
+  return RunProgram(GALSYNC_CLI_PATH, args);
+}
 
 class SyncClientTest : public ::testing::Test {
  protected:
@@ -461,8 +467,42 @@ TEST(SyncClientConfigTest, BadServerUrlsAreRefused) {
 
 // --- the CLI -----------------------------------------------------------------
 
-RunResult Cli(const std::vector<std::string>& args) {
-  return RunProgram(GALSYNC_CLI_PATH, args);
+
+// Offline search answers exactly what the server's search answers: the
+// same people in the same order.
+TEST(SyncClientSearchTest, OfflineSearchEqualsServerSearch) {
+  TempDir server_dir, client_dir;
+  ServerProcess server(server_dir.path(),
+                       {"--durability", "normal", "--demo", "3000"});
+  HttpClient http(server.port());
+  std::string replica = client_dir.file("replica.db");
+  ASSERT_EQ(Cli({"--replica", replica, "init", "--server",
+                 "http://127.0.0.1:" + std::to_string(server.port()),
+                 "--domain", "demo.example"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Cli({"--replica", replica, "sync", "--quiet"}).exit_code, 0);
+  for (const char* q : {"jo sm", "j", "maria", "pyotr", "smith", "a b",
+                        "jose", "ali", "sales", "zzzz"}) {
+    std::string encoded = q;
+    std::replace(encoded.begin(), encoded.end(), ' ', '+');
+    auto res = http.Get("/v1/domains/demo.example/search?limit=20&q=" + encoded);
+    ASSERT_EQ(res.status, 200) << res.body;
+    std::vector<std::string> server_ids;
+    const json::value body = res.json();
+    for (const auto& hit : body.at("results").as_array()) {
+      server_ids.emplace_back(hit.at("id").as_string());
+    }
+    auto r = Cli({"--replica", replica, "search", "--limit", "20", "--json", q});
+    std::vector<std::string> cli_ids;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty()) continue;
+      cli_ids.emplace_back(json::parse(line).at("id").as_string());
+    }
+    EXPECT_EQ(cli_ids, server_ids) << q;
+    EXPECT_EQ(r.exit_code, server_ids.empty() ? 1 : 0) << q;
+  }
 }
 
 TEST_F(SyncClientTest, CliEndToEnd) {

@@ -718,11 +718,16 @@ int Export(const std::string& path, const Args& a) {
                                          : ContactToJsonLine(*c);
     std::fwrite(text.data(), 1, text.size(), out);
     ++n;
-    return true;
+    return std::ferror(out) == 0;
   });
   bool write_failed = std::ferror(out) != 0;
-  if (out != stdout) write_failed |= std::fclose(out) != 0;
-  else std::fflush(stdout);
+  if (out != stdout) {
+    write_failed |= std::fclose(out) != 0;
+  } else {
+    write_failed |= std::fflush(stdout) != 0;
+    // The reader went away (`galsync export | head`): nothing to report.
+    if (write_failed && errno == EPIPE) return kExitOk;
+  }
   if (!st.ok() || failure || write_failed) {
     if (!tmp_path.empty()) std::remove(tmp_path.c_str());
     if (!st.ok()) return Fail(st.error());
