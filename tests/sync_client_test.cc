@@ -406,16 +406,22 @@ TEST(SyncClientGarbageTest, GarbageFromTheServerLeavesTheReplicaUntouched) {
   }
 }
 
+// A fresh replica configured for the server on `port`.
+std::unique_ptr<Replica> ReplicaOf(const TempDir& dir, uint16_t port) {
+  auto replica = Replica::Open(dir.file("replica.db")).value();
+  EXPECT_TRUE(replica
+                  ->SetConfig({"http://127.0.0.1:" + std::to_string(port),
+                               "example.com", ""})
+                  .ok());
+  return replica;
+}
+
 TEST(SyncClientGarbageTest, RunHonoursRetryAfter) {
   FakeServer fake;
   fake.Answer("HTTP/1.1 429 Too Many\r\nRetry-After: 3\r\n"
               "Content-Length: 0\r\nConnection: close\r\n\r\n");
   TempDir dir;
-  auto replica = Replica::Open(dir.file("replica.db")).value();
-  ASSERT_TRUE(replica
-                  ->SetConfig({"http://127.0.0.1:" + std::to_string(fake.port()),
-                               "example.com", ""})
-                  .ok());
+  auto replica = ReplicaOf(dir, fake.port());
   auto client = SyncClient::Create(*replica).value();
   RunOptions run;
   run.backoff_initial = std::chrono::seconds(1);
@@ -440,11 +446,7 @@ TEST(SyncClientGarbageTest, RunHonoursRetryAfter) {
 TEST(SyncClientGarbageTest, SilentServerTimesOut) {
   FakeServer fake;  // accepts and never answers
   TempDir dir;
-  auto replica = Replica::Open(dir.file("replica.db")).value();
-  ASSERT_TRUE(replica
-                  ->SetConfig({"http://127.0.0.1:" + std::to_string(fake.port()),
-                               "example.com", ""})
-                  .ok());
+  auto replica = ReplicaOf(dir, fake.port());
   auto client = SyncClient::Create(*replica).value();
   SyncOptions o;
   o.timeout = std::chrono::milliseconds(300);
