@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -22,11 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "galsync/clock.h"
 #include "galsync/contact.h"
 #include "galsync/export.h"
 #include "galsync/replica.h"
 #include "galsync/replica_search.h"
 #include "galsync/sync_client.h"
+#include "util/flag_values.h"
 
 namespace galsync {
 namespace {
@@ -121,37 +122,17 @@ Args ParseArgs(const std::vector<std::string>& argv,
 
 uint64_t ParseNumber(const std::string& flag, const std::string& text,
                      uint64_t lo, uint64_t hi) {
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-' || v < lo ||
-      v > hi) {
-    Usage("--" + flag + " wants a number from " + std::to_string(lo) + " to " +
-          std::to_string(hi) + ", not \"" + text + "\"");
-  }
-  return v;
+  auto n = ParseCount("--" + flag, text, lo, hi);
+  if (!n.ok()) Usage(n.error().message);
+  return *n;
 }
 
-// "90", "90s", "5m", "2h", "1d" -> seconds.
+// "90", "90s", "5m", "2h", "1d": at least a second, at most a year.
 std::chrono::seconds ParseDuration(const std::string& flag,
                                    const std::string& text) {
-  std::string digits = text;
-  uint64_t unit = 1;
-  if (!text.empty() && std::isalpha(static_cast<unsigned char>(text.back()))) {
-    switch (text.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default:
-        Usage("--" + flag + " wants a duration like 30s, 5m, 1h, not \"" +
-              text + "\"");
-    }
-    digits.pop_back();
-  }
-  uint64_t n = ParseNumber(flag, digits, 1, 366 * 86400);
-  if (n * unit > 366ull * 86400) Usage("--" + flag + " is longer than a year");
-  return std::chrono::seconds(n * unit);
+  auto s = ParseDurationSeconds("--" + flag, text, 1, 366 * 86400);
+  if (!s.ok()) Usage(s.error().message);
+  return std::chrono::seconds(*s);
 }
 
 std::string DefaultReplicaPath() {
@@ -206,9 +187,7 @@ std::string Thousands(uint64_t n) {
 }
 
 std::string Ago(int64_t then_us) {
-  int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_us = Clock::System()->NowMicros();
   int64_t s = std::max<int64_t>(0, (now_us - then_us) / 1000000);
   if (s < 120) return std::to_string(s) + "s ago";
   if (s < 7200) return std::to_string(s / 60) + "m ago";
@@ -461,45 +440,6 @@ department or office, in any order, ignoring case and accents
 per line: name, first e-mail, title, id; --json prints each contact's JSON.
 )";
 
-struct ContactView {
-  boost::json::object obj;
-  std::string Str(std::string_view key) const {
-    if (auto* v = obj.if_contains(key); v && v->is_string()) {
-      return std::string(v->get_string());
-    }
-    return "";
-  }
-  std::string Name() const {
-    if (auto* n = obj.if_contains("name"); n && n->is_object()) {
-      if (auto* f = n->get_object().if_contains("full"); f && f->is_string()) {
-        return std::string(f->get_string());
-      }
-    }
-    return "";
-  }
-  std::string FirstEmail() const {
-    if (auto* e = obj.if_contains("emails"); e && e->is_array() &&
-                                             !e->get_array().empty()) {
-      const auto& first = e->get_array()[0];
-      if (first.is_object()) {
-        if (auto* a = first.get_object().if_contains("address");
-            a && a->is_string()) {
-          return std::string(a->get_string());
-        }
-      }
-    }
-    return "";
-  }
-};
-
-ContactView View(std::string_view json) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(json, ec);
-  ContactView view;
-  if (!ec && v.is_object()) view.obj = std::move(v.get_object());
-  return view;
-}
-
 int Search(const std::string& path, const Args& a) {
   if (a.positional.empty()) Usage("search needs words to search for");
   std::string text;
@@ -534,10 +474,11 @@ int Search(const std::string& path, const Args& a) {
       std::printf("%s\n", json->c_str());
       continue;
     }
-    ContactView v = View(*json);
-    std::string line = v.Name();
-    if (auto e = v.FirstEmail(); !e.empty()) line += " <" + e + ">";
-    if (auto t = v.Str("title"); !t.empty()) line += ", " + t;
+    auto c = ParseContactJson(*json);
+    if (!c.ok()) return Fail(c.error());
+    std::string line = c->name.full;
+    if (!c->emails.empty()) line += " <" + c->emails[0].address + ">";
+    if (!c->title.empty()) line += ", " + c->title;
     std::printf("%s  [%s]\n", line.c_str(), h.id.c_str());
   }
   if (hits->empty()) {

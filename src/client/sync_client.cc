@@ -3,6 +3,8 @@
 #include "galsync/sync_client.h"
 
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <deque>
 #include <random>
 #include <thread>
@@ -23,20 +25,10 @@ Error BadResponse(std::string message) {
                                     std::move(message));
 }
 
-// Percent-encodes everything but RFC 3986 unreserved characters.
+// The domain as one path segment: everything but RFC 3986 unreserved
+// characters percent-encoded.
 std::string PathSegment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
+  return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
 std::optional<uint64_t> AsSeq(const json::value& v) {
@@ -45,12 +37,6 @@ std::optional<uint64_t> AsSeq(const json::value& v) {
     return static_cast<uint64_t>(v.get_int64());
   }
   return std::nullopt;
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 double Since(SteadyClock::time_point t0) {
@@ -96,53 +82,54 @@ Result<FeedPage> ParseFeedPage(std::string_view body) {
   page.changes.reserve(arr.size());
   uint64_t last_seq = 0;
   for (size_t i = 0; i < arr.size(); ++i) {
-    std::string where = "changes[" + std::to_string(i) + "]";
+    // Built only for an error message: this loop runs for every change.
+    auto where = [i] { return "changes[" + std::to_string(i) + "]"; };
     const json::object* c = arr[i].if_object();
-    if (!c) return BadResponse(where + " is not an object");
+    if (!c) return BadResponse(where() + " is not an object");
     FeedChange change;
     const json::value* op = c->if_contains("op");
-    if (!op || !op->is_string()) return BadResponse(where + ".op is missing");
+    if (!op || !op->is_string()) return BadResponse(where() + ".op is missing");
     if (op->get_string() == "upsert") {
       change.op = FeedChange::Op::kUpsert;
     } else if (op->get_string() == "delete") {
       change.op = FeedChange::Op::kDelete;
     } else {
-      return BadResponse(where + ".op \"" + std::string(op->get_string()) +
+      return BadResponse(where() + ".op \"" + std::string(op->get_string()) +
                          "\" is neither upsert nor delete");
     }
     const json::value* id = c->if_contains("id");
     if (!id || !id->is_string() || !IsValidContactId(id->get_string())) {
-      return BadResponse(where + ".id is missing or not a valid contact id");
+      return BadResponse(where() + ".id is missing or not a valid contact id");
     }
     change.id = std::string(id->get_string());
     const json::value* seq = c->if_contains("seq");
     std::optional<uint64_t> s = seq ? AsSeq(*seq) : std::nullopt;
-    if (!s) return BadResponse(where + ".seq is missing or not a positive integer");
+    if (!s) return BadResponse(where() + ".seq is missing or not a positive integer");
     if (*s <= last_seq) {
-      return BadResponse(where + ".seq " + std::to_string(*s) +
+      return BadResponse(where() + ".seq " + std::to_string(*s) +
                          " does not follow " + std::to_string(last_seq));
     }
     change.seq = last_seq = *s;
     const json::value* time = c->if_contains("time");
     if (!time || !time->is_string()) {
-      return BadResponse(where + ".time is missing");
+      return BadResponse(where() + ".time is missing");
     }
     auto t = ParseTime(time->get_string());
-    if (!t.ok()) return BadResponse(where + ".time: " + t.error().message);
+    if (!t.ok()) return BadResponse(where() + ".time: " + t.error().message);
     change.time_us = *t;
     if (change.op == FeedChange::Op::kUpsert) {
       const json::value* contact = c->if_contains("contact");
       if (!contact || !contact->is_object()) {
-        return BadResponse(where + ".contact is missing or not an object");
+        return BadResponse(where() + ".contact is missing or not an object");
       }
       // Full validation by the same codec the server uses: what the replica
       // stores can always be read back, exported and indexed.
       auto decoded = ContactFromJson(*contact);
       if (!decoded.ok()) {
-        return BadResponse(where + ".contact: " + decoded.error().message);
+        return BadResponse(where() + ".contact: " + decoded.error().message);
       }
       if (decoded->id != change.id || decoded->seq != change.seq) {
-        return BadResponse(where + ".contact has another id or seq than " +
+        return BadResponse(where() + ".contact has another id or seq than " +
                            "its change");
       }
       change.contact_json = json::serialize(*contact);
@@ -361,7 +348,7 @@ Result<SyncReport> SyncClient::SyncOnce(const SyncOptions& options,
   SyncReport report;
   retry_after_ = std::chrono::seconds(0);
   auto finish = [&](Error e) -> Result<SyncReport> {
-    (void)replica_.RecordAttempt(NowMicros(), e.message);
+    (void)replica_.RecordAttempt(Clock::System()->NowMicros(), e.message);
     return e;
   };
 
@@ -448,8 +435,9 @@ Result<SyncReport> SyncClient::SyncOnce(const SyncOptions& options,
   }
   report.seconds = Since(t0);
   retry_after_ = std::chrono::seconds(0);
-  if (auto st = replica_.RecordAttempt(NowMicros(), ""); !st.ok()) {
-    return std::move(st).error();
+  auto recorded = replica_.RecordAttempt(Clock::System()->NowMicros(), "");
+  if (!recorded.ok()) {
+    return std::move(recorded).error();
   }
   return report;
 }

@@ -28,6 +28,7 @@
 #include "server/api.h"
 #include "server/http_server.h"
 #include "util/crypto.h"
+#include "util/flag_values.h"
 
 namespace {
 
@@ -88,32 +89,18 @@ struct Flags {
   std::exit(2);
 }
 
-uint64_t ParseCount(const std::string& flag, const std::string& v,
-                    uint64_t min, uint64_t max) {
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-    BadFlag(flag + " wants a number in " + std::to_string(min) + ".." +
-            std::to_string(max) + ", got \"" + v + "\"");
-  }
-  return n;
+uint64_t Count(const std::string& flag, const std::string& v, uint64_t min,
+               uint64_t max) {
+  auto n = ParseCount(flag, v, min, max);
+  if (!n.ok()) BadFlag(n.error().message);
+  return *n;
 }
 
-int64_t ParseDuration(const std::string& flag, const std::string& v) {
-  if (v.empty()) BadFlag(flag + " wants a duration like 30d, 12h, 90m, 10s");
-  int64_t unit = 1;
-  switch (v.back()) {
-    case 'd': unit = 86400; break;
-    case 'h': unit = 3600; break;
-    case 'm': unit = 60; break;
-    case 's': unit = 1; break;
-    default: BadFlag(flag + " wants a duration like 30d, 12h, 90m, 10s");
-  }
-  // At most 100 years, so that every duration fits the clocks' types.
-  const uint64_t max_seconds = uint64_t{100} * 365 * 86400;
-  uint64_t n = ParseCount(flag, v.substr(0, v.size() - 1), 0,
-                          max_seconds / static_cast<uint64_t>(unit));
-  return static_cast<int64_t>(n) * unit * 1000000;
+// In µs. At most 100 years, so that every duration fits the clocks' types.
+int64_t Duration(const std::string& flag, const std::string& v) {
+  auto s = ParseDurationSeconds(flag, v, 0, uint64_t{100} * 365 * 86400);
+  if (!s.ok()) BadFlag(s.error().message);
+  return static_cast<int64_t>(*s) * 1000000;
 }
 
 Flags ParseFlags(int argc, char** argv) {
@@ -148,9 +135,9 @@ Flags ParseFlags(int argc, char** argv) {
         f.host = f.host.substr(1, f.host.size() - 2);
       }
       f.port = static_cast<uint16_t>(
-          ParseCount("--listen port", v.substr(colon + 1), 0, 65535));
+          Count("--listen port", v.substr(colon + 1), 0, 65535));
     } else if (a == "--threads") {
-      f.threads = static_cast<unsigned>(ParseCount(a, next(), 1, 256));
+      f.threads = static_cast<unsigned>(Count(a, next(), 1, 256));
     } else if (a == "--durability") {
       std::string v = next();
       if (v != "full" && v != "normal") {
@@ -158,20 +145,20 @@ Flags ParseFlags(int argc, char** argv) {
       }
       f.durability_full = v == "full";
     } else if (a == "--retention") {
-      f.retention_us = ParseDuration(a, next());
+      f.retention_us = Duration(a, next());
     } else if (a == "--purge-interval") {
-      f.purge_interval_us = ParseDuration(a, next());
+      f.purge_interval_us = Duration(a, next());
       if (f.purge_interval_us == 0) BadFlag("--purge-interval must be > 0");
     } else if (a == "--page-max") {
-      f.page_max = ParseCount(a, next(), 1, 100000);
+      f.page_max = Count(a, next(), 1, 100000);
     } else if (a == "--page-bytes") {
-      f.page_bytes = ParseCount(a, next(), 4096, 256 << 20);
+      f.page_bytes = Count(a, next(), 4096, 256 << 20);
     } else if (a == "--max-connections") {
-      f.max_connections = ParseCount(a, next(), 1, 1000000);
+      f.max_connections = Count(a, next(), 1, 1000000);
     } else if (a == "--new-incarnation") {
       f.new_incarnation = true;
     } else if (a == "--demo") {
-      f.demo = ParseCount(a, next(), 0, 100000000);
+      f.demo = Count(a, next(), 0, 100000000);
     } else if (a == "--demo-domain") {
       f.demo_domain = next();
       if (!IsValidDomainName(f.demo_domain)) {
