@@ -238,6 +238,8 @@ TEST_F(SyncClientTest, FollowModeAppliesChangesPromptlyAndStopsCleanly) {
   EXPECT_TRUE(result.ok()) << result.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(5));
   EXPECT_GE(syncs.load(), 2);
+  // Stopping is not a failure.
+  EXPECT_EQ(replica_->State()->last_error, "");
 }
 
 // --- a hostile server --------------------------------------------------------

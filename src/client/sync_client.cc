@@ -348,7 +348,10 @@ Result<SyncReport> SyncClient::SyncOnce(const SyncOptions& options,
   SyncReport report;
   retry_after_ = std::chrono::seconds(0);
   auto finish = [&](Error e) -> Result<SyncReport> {
-    (void)replica_.RecordAttempt(Clock::System()->NowMicros(), e.message);
+    // A sync stopped on request did not fail: it is not recorded as an error.
+    if (e.reason != "cancelled") {
+      (void)replica_.RecordAttempt(Clock::System()->NowMicros(), e.message);
+    }
     return e;
   };
 
