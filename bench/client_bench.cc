@@ -11,8 +11,10 @@
 //   search    offline search of the replica: ScanSearch (the CLI's scan) and
 //             a ReplicaIndex (build time, then p50/p99 of each query)
 //
-//   client_bench --server URL --domain D --replica PATH [--limit N]
-//                [--delta N] [--noop N] [--search 0|1]
+//   client_bench --server URL --domain D --replica PATH --key KEY
+//                [--limit N] [--delta N] [--noop N] [--search 0|1]
+//
+// KEY needs the read and write scopes of D (the delta workload writes).
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -50,6 +52,7 @@ double Percentile(std::vector<double> v, double p) {
 
 // POSTs `body` to the server (the bench's only write path).
 int Post(const std::string& host, const std::string& port,
+         const std::string& key,
          const std::string& target, const std::string& body) {
   namespace beast = boost::beast;
   namespace http = beast::http;
@@ -59,6 +62,7 @@ int Post(const std::string& host, const std::string& port,
   http::request<http::string_body> req{http::verb::post, target, 11};
   req.set(http::field::host, host);
   req.set(http::field::content_type, "application/json");
+  req.set(http::field::authorization, "Bearer " + key);
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req);
@@ -71,7 +75,7 @@ int Post(const std::string& host, const std::string& port,
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server, domain, path;
+  std::string server, domain, path, key;
   uint32_t limit = 1000;
   size_t delta = 100000, noop = 1000;
   bool search = true;
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
     if (a == "--server") server = v;
     else if (a == "--domain") domain = v;
     else if (a == "--replica") path = v;
+    else if (a == "--key") key = v;
     else if (a == "--limit") limit = static_cast<uint32_t>(std::stoul(v));
     else if (a == "--delta") delta = std::stoul(v);
     else if (a == "--noop") noop = std::stoul(v);
@@ -97,7 +102,7 @@ int main(int argc, char** argv) {
   auto replica = Replica::Open(path);
   if (!replica.ok()) Die("open", replica.error());
   Replica& r = **replica;
-  if (auto st = r.SetConfig({server, domain, ""}); !st.ok()) Die("config", st.error());
+  if (auto st = r.SetConfig({server, domain, key}); !st.ok()) Die("config", st.error());
   auto made = SyncClient::Create(r);
   if (!made.ok()) Die("client", made.error());
   SyncClient& client = **made;
@@ -143,7 +148,7 @@ int main(int argc, char** argv) {
                 batch[i] + "}";
       }
       body += "]}";
-      int status = Post(host, port, "/v1/domains/" + domain + "/contacts:batch", body);
+      int status = Post(host, port, key, "/v1/domains/" + domain + "/contacts:batch", body);
       if (status != 200) {
         std::fprintf(stderr, "client_bench: batch answered %d\n", status);
         std::exit(1);

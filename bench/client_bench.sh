@@ -28,13 +28,14 @@ pid=$!
 until grep -q "listening on" "$work/out"; do sleep 0.5; done
 base=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$work/out" | head -1)
 echo "== galsyncd with $n demo people at $base"
+key=$(sed -n 's/^galsyncd admin key: //p' "$work/out")
 
 echo "== galsync sync: full sync into a fresh replica (CLI, end to end)"
-"$build/galsync" --replica "$work/cli.db" init --server "$base" --domain demo.example >/dev/null
+"$build/galsync" --replica "$work/cli.db" init --server "$base" --domain demo.example --key "$key" >/dev/null
 /usr/bin/time -f "wall %e s, CPU %P, max RSS %M KiB" \
   "$build/galsync" --replica "$work/cli.db" sync
 echo "replica file: $(du -m "$work/cli.db" | cut -f1) MiB"
 
 echo "== client_bench (in process)"
 "$build/client_bench" --server "$base" --domain demo.example \
-  --replica "$work/bench.db" --limit 1000 --delta 100000 --noop 1000
+  --replica "$work/bench.db" --key "$key" --limit 1000 --delta 100000 --noop 1000

@@ -31,21 +31,23 @@ until grep -q "listening on" "$out"; do sleep 0.1; done
 ready=$(date +%s.%N)
 base=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
 d="$base/v1/domains/demo.example"
+key=$(sed -n 's/^galsyncd admin key: //p' "$out")
+auth="Authorization: Bearer $key"
 rss() { awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/$pid/status"; }
 echo "== $n demo people: ready in $(echo "$ready - $start" | bc) s; RSS $(rss)"
 
 # A token for "now": since= a time in the future maps to last_seq.
-token=$(curl -s "$d/changes?since=2100-01-01T00:00:00Z" |
+token=$(curl -s -H "$auth" "$d/changes?since=2100-01-01T00:00:00Z" |
   sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
 echo "== no-change polls (wrk -t2 -c64 -d10s, keep-alive)"
-wrk -t2 -c64 -d10s "$d/changes?token=$token" | grep -E "Requests/sec|Latency|requests in"
+wrk -t2 -c64 -d10s -H "$auth" "$d/changes?token=$token" | grep -E "Requests/sec|Latency|requests in"
 
 for q in j jo+sm smith maria.g; do
   echo "== search q=$q, top 10 (wrk -t2 -c32 -d5s, keep-alive)"
-  wrk -t2 -c32 -d5s "$d/search?q=$q" | grep -E "Requests/sec|Latency"
+  wrk -t2 -c32 -d5s -H "$auth" "$d/search?q=$q" | grep -E "Requests/sec|Latency"
 done
 
 echo "== full sync over HTTP, pages of 1000, one keep-alive connection"
 port=${base##*:}
-"$build/http_full_sync" 127.0.0.1 "$port" demo.example 1000
+GALSYNC_KEY=$key "$build/http_full_sync" 127.0.0.1 "$port" demo.example 1000
 echo "== RSS after load: $(rss)"

@@ -1,13 +1,14 @@
 // Load tool: one full sync of a domain over HTTP with keep-alive, the way a
 // client would do it, reporting time, pages, bytes and contacts/s.
 //
-//   http_full_sync HOST PORT DOMAIN [LIMIT]
+//   GALSYNC_KEY=KEY http_full_sync HOST PORT DOMAIN [LIMIT]
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace asio = boost::asio;
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   }
   const std::string host = argv[1], port = argv[2], domain = argv[3];
   const std::string limit = argc > 4 ? argv[4] : "1000";
+  const char* key = std::getenv("GALSYNC_KEY");
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.connect(asio::ip::tcp::resolver(ioc).resolve(host, port));
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
     if (!token.empty()) target += "&token=" + token;
     http::request<http::empty_body> req{http::verb::get, target, 11};
     req.set(http::field::host, host);
+    if (key) req.set(http::field::authorization, std::string("Bearer ") + key);
     http::write(stream, req);
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ull << 30);

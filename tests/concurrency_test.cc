@@ -29,14 +29,14 @@ bool Step(HttpClient& c, PageReplica& r, int limit) {
 TEST(ConcurrencyTest, ConcurrentWritersAndPagedReadersConverge) {
   TempDir dir;
   ServerProcess server(dir.path(), {"--durability", "normal"});
-  HttpClient admin(server.port());
+  HttpClient admin(server);
   ASSERT_EQ(admin.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
 
   std::atomic<bool> writing{true};
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
-      HttpClient c(server.port());
+      HttpClient c(server);
       std::mt19937 rng(100 + w);
       for (int i = 0; i < 300; ++i) {
         std::string id = "c" + std::to_string(rng() % 80);  // shared ids
@@ -71,7 +71,7 @@ TEST(ConcurrencyTest, ConcurrentWritersAndPagedReadersConverge) {
   std::vector<std::thread> reader_threads;
   for (size_t k = 0; k < readers.size(); ++k) {
     reader_threads.emplace_back([&, k] {
-      HttpClient c(server.port());
+      HttpClient c(server);
       std::mt19937 rng(k);
       while (writing) Step(c, readers[k], 1 + rng() % 9);
       // Writers are done: catch up to the end.

@@ -37,9 +37,9 @@ json::object RandomPerson(std::mt19937_64& rng, const std::string& id) {
   return o;
 }
 
-void Writer(uint16_t port, uint64_t seed, const std::atomic<bool>& stop,
-            std::atomic<uint64_t>& writes) {
-  HttpClient c(port);
+void Writer(uint16_t port, std::string key, uint64_t seed,
+            const std::atomic<bool>& stop, std::atomic<uint64_t>& writes) {
+  HttpClient c(port, key);
   std::mt19937_64 rng(seed);
   auto id_of = [&] { return "p" + std::to_string(rng() % kIds); };
   while (!stop) {
@@ -115,8 +115,17 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   TempDir server_dir, client_dir;
   ServerProcess server(server_dir.path(), {"--durability", "normal"});
-  HttpClient admin(server.port());
+  HttpClient admin(server);
   ASSERT_EQ(admin.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
+  // Writers and clients use keys of the domain, as in production.
+  auto make_key = [&](const char* scopes) {
+    auto res = admin.Post("/v1/domains/example.com/keys",
+                          std::string(R"({"scopes":)") + scopes + "}");
+    EXPECT_EQ(res.status, 201) << res.body;
+    return std::string(res.json().at("key").as_string());
+  };
+  const std::string write_key = make_key(R"(["read","write"])");
+  const std::string read_key = make_key(R"(["read"])");
 
   constexpr int kClients = 4;
   std::vector<std::string> replicas;
@@ -125,7 +134,7 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
     auto r = RunProgram(GALSYNC_CLI_PATH,
                         {"--replica", replicas.back(), "init", "--server",
                          "http://127.0.0.1:" + std::to_string(server.port()),
-                         "--domain", "example.com"});
+                         "--domain", "example.com", "--key", read_key});
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
 
@@ -133,8 +142,8 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
   std::atomic<uint64_t> writes{0};
   std::vector<std::thread> threads;
   for (int w = 0; w < 3; ++w) {
-    threads.emplace_back(Writer, server.port(), seed + w, std::cref(stop_writers),
-                         std::ref(writes));
+    threads.emplace_back(Writer, server.port(), write_key, seed + w,
+                         std::cref(stop_writers), std::ref(writes));
   }
   std::vector<ClientStats> stats(kClients);
   std::vector<std::thread> clients;

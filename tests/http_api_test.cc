@@ -34,7 +34,7 @@ class HttpApiTest : public ::testing::Test {
     client_.reset();
     server_ = std::make_unique<ServerProcess>(dir_.path(), args);
     ASSERT_NE(server_->port(), 0);
-    client_ = std::make_unique<HttpClient>(server_->port());
+    client_ = std::make_unique<HttpClient>(*server_);
     if (client_->Get(kD).status == 404) {
       ASSERT_EQ(client_->Post("/v1/domains", R"({"name":"example.com"})").status,
                 201);
@@ -138,7 +138,10 @@ TEST_F(HttpApiTest, PutGetDeleteWithVersions) {
   EXPECT_TRUE(entries[0].at("before").is_null());
   EXPECT_EQ(entries[2].at("op").as_string(), "delete");
   EXPECT_TRUE(entries[2].at("after").is_null());
-  EXPECT_EQ(entries[2].at("actor").as_string(), "http:127.0.0.1");
+  // The audit names the key that made the change (its public id, the 16
+  // hex digits after "gsk_") and where the request came from.
+  EXPECT_EQ(entries[2].at("actor").as_string(),
+            "key:" + server_->admin_key().substr(4, 16) + "@127.0.0.1");
 }
 
 TEST_F(HttpApiTest, BatchIsAtomicAndTakesContiguousSeqs) {
@@ -204,7 +207,7 @@ TEST_F(HttpApiTest, LongPollWakesOnCommit) {
   auto start = std::chrono::steady_clock::now();
   std::thread writer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    HttpClient w(server_->port());
+    HttpClient w(*server_);
     EXPECT_EQ(w.Put(kD + "/contacts/late", PersonJson("late")).status, 201);
   });
   auto r = c().Get(kD + "/changes?wait=20&token=" + token);
@@ -234,6 +237,15 @@ TEST_F(HttpApiTest, BadRequestsGetPreciseErrorsAndChangeNothing) {
   std::string other_token(other.json().at("next_token").as_string());
   std::string forged = token;
   forged[20] = forged[20] == 'Q' ? 'R' : 'Q';
+  auto make_key = [&](const std::string& domain, const char* scopes) {
+    auto res = c().Post("/v1/domains/" + domain + "/keys",
+                        std::string(R"({"scopes":)") + scopes + "}");
+    EXPECT_EQ(res.status, 201) << res.body;
+    return "Bearer " + std::string(res.json().at("key").as_string());
+  };
+  const std::string reader = make_key("example.com", R"(["read"])");
+  const std::string other_writer =
+      make_key("other.example", R"(["read","write","admin"])");
   const auto before = c().Get(kD).body;
 
   struct Case {
@@ -320,9 +332,36 @@ TEST_F(HttpApiTest, BadRequestsGetPreciseErrorsAndChangeNothing) {
        431, "headers_too_large"},
       {"purge bad arg", "POST", kD + "/purge?older_than=soon", "", {}, 400,
        "invalid_older_than"},
+      {"no key", "PUT", kD + "/contacts/b", PersonJson("b"),
+       {{"Authorization", ""}}, 401, "missing_key"},
+      {"not a bearer key", "PUT", kD + "/contacts/b", PersonJson("b"),
+       {{"Authorization", "Basic YTpi"}}, 401, "invalid_key"},
+      {"made-up key", "DELETE", kD + "/contacts/a", "",
+       {{"Authorization", "Bearer gsk_0123456789abcdef_" + std::string(64, 'a')}},
+       401, "invalid_key"},
+      {"read key writes", "PUT", kD + "/contacts/b", PersonJson("b"),
+       {{"Authorization", reader}}, 403, "insufficient_scope"},
+      {"read key purges", "POST", kD + "/purge?older_than=0", "",
+       {{"Authorization", reader}}, 403, "insufficient_scope"},
+      {"other domain's key writes", "PUT", kD + "/contacts/b", PersonJson("b"),
+       {{"Authorization", other_writer}}, 403, "wrong_domain"},
+      {"other domain's key deletes", "DELETE", kD + "/contacts/a", "",
+       {{"Authorization", other_writer}}, 403, "wrong_domain"},
+      {"domain key makes a domain", "POST", "/v1/domains",
+       R"({"name":"x.example"})", {{"Authorization", other_writer}}, 403,
+       "wrong_domain"},
+      {"key with unknown scope", "POST", kD + "/keys", R"({"scopes":["root"]})",
+       {}, 400, "invalid_scopes"},
+      {"key without scopes", "POST", kD + "/keys", R"({"name":"x"})", {}, 400,
+       "invalid_scopes"},
+      {"key for no domain", "POST", "/v1/keys",
+       R"({"domain":"nope.example","scopes":["read"]})", {}, 404,
+       "domain_not_found"},
+      {"revoke unknown key", "DELETE", kD + "/keys/0123456789abcdef", "", {},
+       404, "key_not_found"},
   };
   for (const Case& tc : cases) {
-    HttpClient fresh(server_->port());
+    HttpClient fresh(*server_);
     auto r = fresh.Send(tc.method, tc.target, tc.body, tc.headers);
     EXPECT_EQ(r.status, tc.status) << tc.name << ": " << r.body.substr(0, 300);
     EXPECT_EQ(r.error_code(), tc.code) << tc.name << ": " << r.body.substr(0, 300);
@@ -454,7 +493,7 @@ TEST_F(HttpApiTest, AcknowledgedWritesSurviveKill9) {
   std::vector<std::string> acked;
   std::mutex mu;
   std::thread writer([&] {
-    HttpClient w(server_->port());
+    HttpClient w(*server_);
     for (int i = 0; !stop; ++i) {
       std::string id = "k" + std::to_string(i);
       try {
@@ -487,7 +526,7 @@ TEST_F(HttpApiTest, GracefulShutdownAnswersWaitingLongPolls) {
   std::string token = SyncAll(seen);
   HttpResult r;
   std::thread poller([&] {
-    HttpClient p(server_->port());
+    HttpClient p(*server_);
     r = p.Get(kD + "/changes?wait=60&token=" + token);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -507,16 +546,16 @@ TEST_F(HttpApiTest, ConnectionsBeyondTheLimitAreRefused) {
   Start({"--max-connections", "2", "--durability", "normal"});
   client_.reset();  // frees the fixture's connection
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  auto a = std::make_unique<HttpClient>(server_->port());
-  HttpClient b(server_->port());
+  auto a = std::make_unique<HttpClient>(*server_);
+  HttpClient b(*server_);
   ASSERT_EQ(a->Get("/v1/health").status, 200);  // two kept-alive connections
   ASSERT_EQ(b.Get("/v1/health").status, 200);
-  HttpClient third(server_->port());
+  HttpClient third(*server_);
   EXPECT_THROW(third.Get("/v1/health"), std::exception);
   // A freed slot is usable again.
   a.reset();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  HttpClient fourth(server_->port());
+  HttpClient fourth(*server_);
   EXPECT_EQ(fourth.Get("/v1/health").status, 200);
 }
 
@@ -553,7 +592,7 @@ TEST_F(HttpApiTest, DemoDataLoadsAndSyncs) {
   server_.reset();
   TempDir demo_dir;
   ServerProcess demo(demo_dir.path(), {"--demo", "500", "--durability", "normal"});
-  HttpClient h(demo.port());
+  HttpClient h(demo);
   auto d = h.Get("/v1/domains/demo.example");
   ASSERT_EQ(d.status, 200);
   EXPECT_EQ(d.json().at("contacts").as_int64(), 500);

@@ -67,7 +67,15 @@ class SyncClientTest : public ::testing::Test {
     }
     server_ = std::make_unique<ServerProcess>(server_dir_.path(), args);
     ASSERT_NE(server_->port(), 0);
-    http_ = std::make_unique<HttpClient>(server_->port());
+    http_ = std::make_unique<HttpClient>(*server_);
+  }
+  // A read-only key of `domain` made by the admin; the admin's own key for
+  // a domain that does not exist (which can have no keys).
+  std::string ReadKey(const std::string& domain = "example.com") {
+    auto res = http_->Post("/v1/domains/" + domain + "/keys",
+                           R"({"scopes":["read"],"name":"test client"})");
+    if (res.status != 201) return server_->admin_key();
+    return std::string(res.json().at("key").as_string());
   }
   void OpenReplica(const std::string& domain = "example.com") {
     client_.reset();
@@ -78,7 +86,7 @@ class SyncClientTest : public ::testing::Test {
     ASSERT_TRUE(replica_
                     ->SetConfig({"http://127.0.0.1:" +
                                      std::to_string(server_->port()),
-                                 domain, ""})
+                                 domain, ReadKey(domain)})
                     .ok());
     auto c = SyncClient::Create(*replica_);
     ASSERT_TRUE(c.ok()) << c.error().message;
@@ -318,7 +326,7 @@ TEST(SyncClientGarbageTest, GarbageFromTheServerLeavesTheReplicaUntouched) {
   // A replica synced from a real server first.
   TempDir server_dir, client_dir;
   ServerProcess server(server_dir.path(), {"--durability", "normal"});
-  HttpClient http(server.port());
+  HttpClient http(server);
   ASSERT_EQ(http.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(http.Put(kD + "/contacts/p" + std::to_string(i),
@@ -329,7 +337,7 @@ TEST(SyncClientGarbageTest, GarbageFromTheServerLeavesTheReplicaUntouched) {
   auto replica = Replica::Open(client_dir.file("replica.db")).value();
   ASSERT_TRUE(replica
                   ->SetConfig({"http://127.0.0.1:" + std::to_string(server.port()),
-                               "example.com", ""})
+                               "example.com", server.admin_key()})
                   .ok());
   {
     auto c = SyncClient::Create(*replica).value();
@@ -478,11 +486,11 @@ TEST(SyncClientSearchTest, OfflineSearchEqualsServerSearch) {
   TempDir server_dir, client_dir;
   ServerProcess server(server_dir.path(),
                        {"--durability", "normal", "--demo", "3000"});
-  HttpClient http(server.port());
+  HttpClient http(server);
   std::string replica = client_dir.file("replica.db");
   ASSERT_EQ(Cli({"--replica", replica, "init", "--server",
                  "http://127.0.0.1:" + std::to_string(server.port()),
-                 "--domain", "demo.example"})
+                 "--domain", "demo.example", "--key", server.admin_key()})
                 .exit_code,
             0);
   ASSERT_EQ(Cli({"--replica", replica, "sync", "--quiet"}).exit_code, 0);
@@ -524,8 +532,16 @@ TEST_F(SyncClientTest, CliEndToEnd) {
   EXPECT_EQ(r.exit_code, 3) << r.output;  // no replica yet
   EXPECT_NE(r.output.find("galsync init"), std::string::npos);
 
+  // Without a key the server refuses, and says why.
   r = Cli({"--replica", replica, "init", "--server", url, "--domain",
            "example.com"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = Cli({"--replica", replica, "sync"});
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("API key"), std::string::npos) << r.output;
+  // init again with a key: same server and domain, so only the key changes.
+  r = Cli({"--replica", replica, "init", "--server", url, "--domain",
+           "example.com", "--key", ReadKey()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   r = Cli({"--replica", replica, "sync"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -591,7 +607,7 @@ TEST_F(SyncClientTest, CliEndToEnd) {
   std::string tty_replica = client_dir_.file("tty.db");
   std::string tty_url = "http://127.0.0.1:" + std::to_string(server_->port());
   ASSERT_EQ(Cli({"--replica", tty_replica, "init", "--server", tty_url,
-                 "--domain", "example.com"})
+                 "--domain", "example.com", "--key", ReadKey()})
                 .exit_code,
             0);
   r = RunProgram("/usr/bin/script",

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace galsync::testing {
@@ -106,11 +108,33 @@ ServerProcess::ServerProcess(const std::string& data_dir,
                                    "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = SpawnGalsyncd(std::move(argv), /*with_stderr=*/false, out);
-  // Read the first line: "galsyncd listening on http://127.0.0.1:PORT".
+  // Read up to "galsyncd listening on http://127.0.0.1:PORT", keeping the
+  // admin key a first start prints before it.
+  static std::mutex mu;
+  static std::map<std::string, std::string> admin_keys;  // by data dir
+  constexpr std::string_view kKeyLine = "galsyncd admin key: ";
   std::string line;
-  char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  for (;;) {
+    line.clear();
+    char c;
+    bool eof = true;
+    while (read(out[0], &c, 1) == 1) {
+      eof = false;
+      if (c == '\n') break;
+      line += c;
+    }
+    if (line.starts_with(kKeyLine)) {
+      std::lock_guard lock(mu);
+      admin_keys[data_dir] = line.substr(kKeyLine.size());
+      continue;
+    }
+    if (eof || line.find("listening on") != std::string::npos) break;
+  }
   close(out[0]);  // the server ignores SIGPIPE; later output is dropped
+  {
+    std::lock_guard lock(mu);
+    admin_key_ = admin_keys[data_dir];
+  }
   auto colon = line.rfind(':');
   if (line.find("listening on") == std::string::npos ||
       colon == std::string::npos) {
@@ -192,6 +216,7 @@ std::string HttpResult::error_code() const {
 
 struct HttpClient::Impl {
   uint16_t port;
+  std::string key;
   asio::io_context ioc;
   std::unique_ptr<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -204,8 +229,10 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(uint16_t port) : impl_(std::make_unique<Impl>()) {
+HttpClient::HttpClient(uint16_t port, std::string key)
+    : impl_(std::make_unique<Impl>()) {
   impl_->port = port;
+  impl_->key = std::move(key);
 }
 HttpClient::~HttpClient() = default;
 
@@ -218,7 +245,16 @@ HttpResult HttpClient::Send(const std::string& method,
       http::request<http::string_body> req{http::string_to_verb(method),
                                            target, 11};
       req.set(http::field::host, "127.0.0.1");
-      for (auto& [k, v] : headers) req.set(k, v);
+      if (!impl_->key.empty()) {
+        req.set(http::field::authorization, "Bearer " + impl_->key);
+      }
+      for (auto& [k, v] : headers) {
+        if (v.empty() && beast::iequals(k, "Authorization")) {
+          req.erase(http::field::authorization);
+        } else {
+          req.set(k, v);
+        }
+      }
       if (!body.empty() || method == "PUT" || method == "POST") {
         if (!req.count(http::field::content_type)) {
           req.set(http::field::content_type, "application/json");

@@ -34,6 +34,9 @@ class ServerProcess {
   ~ServerProcess();  // SIGTERM and wait
 
   uint16_t port() const { return port_; }
+  // The server-wide admin key galsyncd printed when it first started on
+  // this data directory (remembered across restarts within the test).
+  const std::string& admin_key() const { return admin_key_; }
   pid_t pid() const { return pid_; }
   // Sends `sig` and waits for the process to exit; returns its wait status.
   int Kill(int sig);
@@ -41,6 +44,7 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  std::string admin_key_;
 };
 
 // A test client's replica: applies change-feed pages (docs/api.md) to a map
@@ -87,9 +91,14 @@ struct HttpResult {
 };
 
 // A keep-alive HTTP/1.1 client to 127.0.0.1:port; reconnects as needed.
+// With a key, every request carries "Authorization: Bearer <key>" unless its
+// headers set Authorization themselves ("" there sends none).
 class HttpClient {
  public:
-  explicit HttpClient(uint16_t port);
+  explicit HttpClient(uint16_t port, std::string key = "");
+  // A client of `server` with its admin key.
+  explicit HttpClient(const ServerProcess& server)
+      : HttpClient(server.port(), server.admin_key()) {}
   ~HttpClient();
   HttpResult Get(const std::string& target,
                  std::map<std::string, std::string> headers = {});

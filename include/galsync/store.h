@@ -135,6 +135,18 @@ struct PurgeResult {
   uint64_t horizon_seq = 0;
 };
 
+// An API key as stored (galsync/keys.h); the secret itself is never stored.
+struct StoredKey {
+  std::string id;          // public part of the key: 16 hex digits
+  std::string domain;      // empty: server-wide
+  uint32_t scopes = 0;     // ScopeBits
+  std::string name;        // what the key is for, chosen by its creator
+  std::string secret_sha256;  // 64 hex digits
+  int64_t created_us = 0;
+  std::string created_by;  // audit actor that made it
+  int64_t revoked_us = 0;  // 0: live
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -185,6 +197,14 @@ class Store {
   // Removes tombstones and history entries committed before cutoff_us and
   // raises the horizon to the highest purged tombstone seq.
   virtual Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) = 0;
+
+  // API keys. They are few (thousands at most) and the key ring keeps them
+  // all in memory, so the store only inserts, lists and revokes.
+  // kConflict "key_exists" if the id is taken.
+  virtual Status InsertKey(const StoredKey& key) = 0;
+  virtual Result<std::vector<StoredKey>> ListKeys() = 0;
+  // Sets revoked_us if the key is live; kNotFound "key_not_found" if no such id.
+  virtual Status RevokeKey(std::string_view id, int64_t now_us) = 0;
 };
 
 }  // namespace galsync

@@ -137,14 +137,37 @@ Error ContactTooLarge(size_t bytes) {
                    " bytes; got " + std::to_string(bytes)};
 }
 
+// The audit actor of a write: the key that made it and where it came from.
 std::string ActorOf(const Request& r) {
-  return "http:" + (r.peer.empty() ? std::string("unknown") : r.peer);
+  return r.principal.actor() + "@" +
+         (r.peer.empty() ? std::string("unknown") : r.peer);
+}
+
+std::string KeyJson(const StoredKey& k) {
+  json::object o;
+  o["id"] = k.id;
+  if (k.domain.empty()) {
+    o["domain"] = nullptr;
+  } else {
+    o["domain"] = k.domain;
+  }
+  json::array scopes;
+  for (uint32_t bit : {kScopeRead, kScopeWrite, kScopeAdmin}) {
+    if (k.scopes & bit) scopes.emplace_back(ScopesToString(bit));
+  }
+  o["scopes"] = std::move(scopes);
+  o["name"] = k.name;
+  o["created"] = FormatTime(k.created_us);
+  o["created_by"] = k.created_by;
+  if (k.revoked_us) o["revoked"] = FormatTime(k.revoked_us);
+  return json::serialize(o);
 }
 
 }  // namespace
 
-JsonApi::JsonApi(Directory& dir, SearchService* search, ApiLimits limits)
-    : dir_(dir), search_(search), limits_(limits) {
+JsonApi::JsonApi(Directory& dir, KeyRing& keys, SearchService* search,
+                 ApiLimits limits)
+    : dir_(dir), keys_(keys), search_(search), limits_(limits) {
   listener_ = dir_.AddCommitListener(
       [this](const std::string& domain, uint64_t) { waiters_.Notify(domain); });
 }
@@ -160,23 +183,31 @@ std::vector<Route> JsonApi::Routes() {
     return [this, m](Request& r) { return (this->*m)(r); };
   };
   const std::string d = "/v1/domains/{domain}";
+  using A = Access;
   return {
-      {V::get, "/v1/health", Scope::kPublic, h(&JsonApi::Health)},
-      {V::get, "/v1/domains", Scope::kAdmin, h(&JsonApi::ListDomains)},
-      {V::post, "/v1/domains", Scope::kAdmin, h(&JsonApi::CreateDomain)},
-      {V::get, d, Scope::kRead, h(&JsonApi::GetDomain)},
-      {V::get, d + "/changes", Scope::kRead, h(&JsonApi::Changes)},
-      {V::get, d + "/search", Scope::kRead, h(&JsonApi::Search)},
-      {V::post, d + "/contacts", Scope::kWrite, h(&JsonApi::PostContact)},
-      {V::post, d + "/contacts:batch", Scope::kWrite, h(&JsonApi::Batch)},
-      {V::get, d + "/contacts/{id}", Scope::kRead, h(&JsonApi::GetContact)},
-      {V::put, d + "/contacts/{id}", Scope::kWrite, h(&JsonApi::PutContact)},
-      {V::delete_, d + "/contacts/{id}", Scope::kWrite,
+      {V::get, "/v1/health", A::kPublic, h(&JsonApi::Health)},
+      {V::get, "/v1/key", A::kAnyKey, h(&JsonApi::WhoAmI)},
+      {V::get, "/v1/keys", A::kAdmin, h(&JsonApi::ListKeys)},
+      {V::post, "/v1/keys", A::kAdmin, h(&JsonApi::CreateKey)},
+      {V::delete_, "/v1/keys/{key}", A::kAdmin, h(&JsonApi::RevokeKey)},
+      {V::get, "/v1/domains", A::kAdmin, h(&JsonApi::ListDomains)},
+      {V::post, "/v1/domains", A::kAdmin, h(&JsonApi::CreateDomain)},
+      {V::get, d, A::kRead, h(&JsonApi::GetDomain)},
+      {V::get, d + "/changes", A::kRead, h(&JsonApi::Changes)},
+      {V::get, d + "/search", A::kRead, h(&JsonApi::Search)},
+      {V::post, d + "/contacts", A::kWrite, h(&JsonApi::PostContact)},
+      {V::post, d + "/contacts:batch", A::kWrite, h(&JsonApi::Batch)},
+      {V::get, d + "/contacts/{id}", A::kRead, h(&JsonApi::GetContact)},
+      {V::put, d + "/contacts/{id}", A::kWrite, h(&JsonApi::PutContact)},
+      {V::delete_, d + "/contacts/{id}", A::kWrite,
        h(&JsonApi::DeleteContact)},
-      {V::get, d + "/contacts/{id}/history", Scope::kAdmin,
+      {V::get, d + "/contacts/{id}/history", A::kAdmin,
        h(&JsonApi::ContactHistory)},
-      {V::get, d + "/history", Scope::kAdmin, h(&JsonApi::DomainHistory)},
-      {V::post, d + "/purge", Scope::kAdmin, h(&JsonApi::Purge)},
+      {V::get, d + "/history", A::kAdmin, h(&JsonApi::DomainHistory)},
+      {V::post, d + "/purge", A::kAdmin, h(&JsonApi::Purge)},
+      {V::get, d + "/keys", A::kAdmin, h(&JsonApi::ListKeys)},
+      {V::post, d + "/keys", A::kAdmin, h(&JsonApi::CreateKey)},
+      {V::delete_, d + "/keys/{key}", A::kAdmin, h(&JsonApi::RevokeKey)},
   };
 }
 
@@ -578,6 +609,88 @@ Awaitable JsonApi::Purge(Request& r) {
   o["history_removed"] = p->history_removed;
   o["horizon_seq"] = p->horizon_seq;
   co_return Ok(200, json::serialize(o));
+}
+
+// The key the request was made with.
+Awaitable JsonApi::WhoAmI(Request& r) {
+  auto k = keys_.Get(r.principal.key_id);
+  if (!k) co_return ErrorResponse(Error::NotFound("key_not_found", "no such key"));
+  co_return Ok(200, KeyJson(*k));
+}
+
+// POST /v1/keys (server-wide; "domain" in the body, absent or null for a
+// server-wide key) and POST /v1/domains/{domain}/keys.
+Awaitable JsonApi::CreateKey(Request& r) {
+  auto body = ParseBody(r, limits_.max_json_depth);
+  if (!body) co_return ErrorResponse(body.error());
+  const json::object* o = body->if_object();
+  auto bad = [](std::string msg) {
+    return ErrorResponse(Error::InvalidArgument("invalid_key_request", msg));
+  };
+  if (!o) co_return bad("expected {\"scopes\": [...], \"name\": \"...\"}");
+  const bool domain_route = !r.param("domain").empty();
+  std::string domain = r.param("domain");
+  std::string name;
+  uint32_t scopes = 0;
+  for (const auto& [k, v] : *o) {
+    if (k == "name" && v.is_string()) {
+      name = std::string(v.get_string());
+    } else if (k == "scopes" && v.is_array()) {
+      for (const json::value& s : v.get_array()) {
+        if (!s.is_string()) co_return bad("\"scopes\" is an array of strings");
+        auto bit = ParseScopes(s.get_string());
+        if (!bit) co_return ErrorResponse(bit.error());
+        scopes |= *bit;
+      }
+    } else if (k == "domain" && !domain_route &&
+               (v.is_string() || v.is_null())) {
+      domain = v.is_null() ? "" : std::string(v.get_string());
+    } else {
+      co_return bad("unknown or invalid member \"" + std::string(k) +
+                    "\"; a key takes \"scopes\", \"name\"" +
+                    (domain_route ? "" : " and \"domain\""));
+    }
+  }
+  if (scopes == 0) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "invalid_scopes", "give \"scopes\": a non-empty array of read, "
+                          "write, admin"));
+  }
+  std::string actor = ActorOf(r);
+  auto made = co_await OnPool(write_pool_, [&] {
+    return keys_.Create(domain, scopes, name, actor);
+  });
+  if (!made) co_return ErrorResponse(made.error());
+  std::string out = KeyJson(made->key);
+  out.pop_back();
+  out += ",\"key\":" + Quote(made->bearer) + "}";
+  Response res = Ok(201, std::move(out));
+  res.headers.emplace_back("Cache-Control", "no-store");
+  co_return res;
+}
+
+Awaitable JsonApi::ListKeys(Request& r) {
+  std::optional<std::string_view> domain;
+  if (!r.param("domain").empty()) domain = r.param("domain");
+  std::string body = "{\"keys\":[";
+  bool first = true;
+  for (const StoredKey& k : keys_.List(domain)) {
+    if (!first) body += ',';
+    first = false;
+    body += KeyJson(k);
+  }
+  body += "]}";
+  co_return Ok(200, std::move(body));
+}
+
+Awaitable JsonApi::RevokeKey(Request& r) {
+  std::optional<std::string_view> domain;
+  if (!r.param("domain").empty()) domain = r.param("domain");
+  const std::string& id = r.param("key");
+  auto k = co_await OnPool(write_pool_,
+                           [&] { return keys_.Revoke(id, domain); });
+  if (!k) co_return ErrorResponse(k.error());
+  co_return Ok(200, KeyJson(*k));
 }
 
 }  // namespace galsync::server

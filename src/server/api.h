@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "galsync/directory.h"
+#include "galsync/keys.h"
 #include "galsync/search.h"
 #include "server/change_waiters.h"
 #include "server/router.h"
@@ -26,7 +27,8 @@ struct ApiLimits {
 class JsonApi {
  public:
   // `search` may be null: the search endpoint then answers 503.
-  JsonApi(Directory& dir, SearchService* search, ApiLimits limits = {});
+  JsonApi(Directory& dir, KeyRing& keys, SearchService* search,
+          ApiLimits limits = {});
   ~JsonApi();
 
   // The route table; every endpoint of the API is declared here.
@@ -54,11 +56,16 @@ class JsonApi {
   Awaitable DomainHistory(Request& r);
   Awaitable Purge(Request& r);
   Awaitable Search(Request& r);
+  Awaitable WhoAmI(Request& r);
+  Awaitable CreateKey(Request& r);
+  Awaitable ListKeys(Request& r);
+  Awaitable RevokeKey(Request& r);
 
   Awaitable Put(Request& r, std::string id, bool created_by_post);
   Awaitable History(Request& r, std::string_view contact_id);
 
   Directory& dir_;
+  KeyRing& keys_;
   SearchService* const search_;
   const ApiLimits limits_;
   uint64_t listener_ = 0;

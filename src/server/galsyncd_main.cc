@@ -1,6 +1,7 @@
 // galsyncd: the galsync server binary. Parses flags, opens the data
-// directory (store + token secret), optionally loads demo data, and serves
-// the JSON API until SIGINT/SIGTERM.
+// directory (store + token secret + keys), optionally loads demo data, and
+// serves the JSON API until SIGINT/SIGTERM. `galsyncd keys ...` manages API
+// keys of a data directory while no server runs on it.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -23,6 +24,7 @@
 
 #include "demo/demo_people.h"
 #include "galsync/directory.h"
+#include "galsync/keys.h"
 #include "galsync/search.h"
 #include "galsync/sqlite_store.h"
 #include "server/api.h"
@@ -37,8 +39,12 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 constexpr char kUsage[] = R"(usage: galsyncd [flags]
+       galsyncd keys list|create|revoke ...   (galsyncd keys --help)
 
-Serves a galsync directory over the JSON HTTP API (docs/api.md).
+Serves a galsync directory over the JSON HTTP API (docs/api.md). Every
+endpoint but /v1/health needs an API key (docs/security.md). On its first
+start galsyncd creates a server-wide admin key and prints it once, as
+"galsyncd admin key: gsk_...", or writes it to --admin-key-file.
 
 Flags:
   --data-dir DIR         where the store (galsync.db) and the token secret
@@ -56,10 +62,13 @@ Flags:
   --page-max N           most changes in one sync page [default: 5000]
   --page-bytes N         byte budget of one sync page [default: 4194304]
   --max-connections N    concurrent connections [default: 10000]
+  --admin-key-file FILE  on first start, write the server admin key to FILE
+                         (mode 0600) instead of printing it
   --new-incarnation      give the store a new incarnation id, invalidating
                          every sync token (do this after restoring a backup)
   --demo N               create the domain "demo.example" (or --demo-domain)
-                         with N generated people, if it is empty
+                         with N generated people, if it is empty, and print a
+                         fresh read+write key for it (replacing the last one)
   --demo-domain NAME     domain for --demo [default: demo.example]
   --help                 print this help and exit
   --version              print the version and exit
@@ -80,6 +89,7 @@ struct Flags {
   size_t page_bytes = 4 << 20;
   size_t max_connections = 10000;
   bool new_incarnation = false;
+  std::string admin_key_file;
   size_t demo = 0;
   std::string demo_domain = "demo.example";
 };
@@ -155,6 +165,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.page_bytes = Count(a, next(), 4096, 256 << 20);
     } else if (a == "--max-connections") {
       f.max_connections = Count(a, next(), 1, 1000000);
+    } else if (a == "--admin-key-file") {
+      f.admin_key_file = next();
     } else if (a == "--new-incarnation") {
       f.new_incarnation = true;
     } else if (a == "--demo") {
@@ -188,6 +200,29 @@ Status LockDataDir(const fs::path& dir) {
   return Ok{};  // the descriptor stays open: the lock lasts until exit
 }
 
+// Writes `text` to a new file at `path` with mode 0600: to a temporary
+// file, fsynced, renamed, and the directory fsynced, so that after a crash
+// the file is either whole or absent.
+Status WritePrivateFile(const fs::path& path, std::string_view text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Internal("cannot create " + tmp.string());
+  bool ok = ::write(fd, text.data(), text.size()) ==
+                static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code ec;
+  if (ok) fs::rename(tmp, path, ec);
+  if (!ok || ec) return Error::Internal("cannot write " + path.string());
+  fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Ok{};
+}
+
 // Reads the token secret, creating it (mode 0600) on first start.
 Result<std::string> LoadSecret(const fs::path& path) {
   std::string secret;
@@ -203,25 +238,70 @@ Result<std::string> LoadSecret(const fs::path& path) {
   }
   secret.resize(TokenCodec::kSecretBytes);
   crypto::RandomBytes(secret.data(), secret.size());
-  fs::path tmp = path;
-  tmp += ".tmp";
-  // Written to a temporary file, fsynced, renamed, and the directory
-  // fsynced: after a crash the secret is either whole or absent.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::Internal("cannot create " + tmp.string());
-  bool ok = ::write(fd, secret.data(), secret.size()) ==
-                static_cast<ssize_t>(secret.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  std::error_code ec;
-  if (ok) fs::rename(tmp, path, ec);
-  if (!ok || ec) return Error::Internal("cannot create " + path.string());
-  if (int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-      dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (auto st = WritePrivateFile(path, secret); !st) return std::move(st).error();
   return secret;
+}
+
+// Creates the data directory if needed, locks it and opens its store.
+Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
+                                           const SqliteStoreOptions& so) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) {
+    return Error::Internal("cannot create data dir " + data_dir + ": " +
+                           ec.message());
+  }
+  if (auto st = LockDataDir(data_dir); !st) return std::move(st).error();
+  auto store = OpenSqliteStore((fs::path(data_dir) / "galsync.db").string(), so);
+  if (!store) {
+    return Error::Internal("cannot open store: " + store.error().message);
+  }
+  return std::move(store).value();
+}
+
+bool HasLiveKey(const KeyRing& keys) {
+  for (const StoredKey& k : keys.List(std::nullopt)) {
+    if (k.revoked_us == 0) return true;
+  }
+  return false;
+}
+
+// On the first start (no live key at all) makes the server-wide admin key
+// and shows it once: on stdout, or in `key_file`.
+Status CreateFirstAdminKey(KeyRing& keys, const std::string& key_file) {
+  if (HasLiveKey(keys)) return Ok{};
+  auto k = keys.Create("", kAllScopes, "server admin (first start)", "galsyncd");
+  if (!k) return std::move(k).error();
+  if (!key_file.empty()) {
+    if (auto st = WritePrivateFile(key_file, k->bearer + "\n"); !st) {
+      (void)keys.Revoke(k->key.id, std::nullopt);  // minted again next start
+      return st;
+    }
+    std::fprintf(stderr, "galsyncd: wrote the server admin key to %s\n",
+                 key_file.c_str());
+    return Ok{};
+  }
+  std::fprintf(stderr,
+               "galsyncd: created the server admin key; it is shown only this "
+               "once, keep it safe (docs/security.md):\n");
+  std::printf("galsyncd admin key: %s\n", k->bearer.c_str());
+  std::fflush(stdout);
+  return Ok{};
+}
+
+constexpr std::string_view kDemoKeyName = "demo";
+
+// A new read+write key for the demo domain; the previous one is revoked.
+Result<std::string> FreshDemoKey(KeyRing& keys, const std::string& domain) {
+  for (const StoredKey& k : keys.List(domain)) {
+    if (k.name == kDemoKeyName && k.revoked_us == 0) {
+      if (auto r = keys.Revoke(k.id, domain); !r) return std::move(r).error();
+    }
+  }
+  auto k = keys.Create(domain, kScopeRead | kScopeWrite, kDemoKeyName,
+                       "galsyncd --demo");
+  if (!k) return std::move(k).error();
+  return k->bearer;
 }
 
 Status LoadDemo(Directory& dir, const std::string& domain, size_t n) {
@@ -259,36 +339,42 @@ void RaiseFdLimit() {
   }
 }
 
-void PrintDemoHelp(const std::string& base, const std::string& domain) {
+void PrintDemoHelp(const std::string& base, const std::string& domain,
+                   const std::string& key) {
   const std::string d = base + "/v1/domains/" + domain;
   const char* token_of =
       "sed -n 's/.*\"next_token\":\"\\([^\"]*\\)\".*/\\1/p'";
   std::printf(
       "\nTry it (copy and paste into a shell):\n\n"
-      "  D=%s\n\n"
+      "  # A read+write key of the demo domain (a new one at every start).\n"
+      "  D=%s\n"
+      "  K=%s\n"
+      "  c() { curl -s -H \"Authorization: Bearer $K\" \"$@\"; echo; }\n\n"
       "  # A first sync is a full download, in pages: here 2 contacts a page.\n"
-      "  curl -s \"$D/changes?limit=2\"\n\n"
+      "  c \"$D/changes?limit=2\"\n\n"
       "  # Page through it all, as a client does, keeping the last token.\n"
-      "  T=; while :; do P=$(curl -s \"$D/changes?limit=5000${T:+&token=$T}\");"
+      "  T=; while :; do P=$(c \"$D/changes?limit=5000${T:+&token=$T}\");"
       " T=$(echo \"$P\" | %s);\n"
       "    echo \"$P\" | grep -q '\"has_more\":true' || break; done; echo \"$T\"\n\n"
       "  # A write.\n"
-      "  curl -s -X PUT \"$D/contacts/ada\" -d '{\"name\":{\"given\":\"Ada\","
+      "  c -X PUT \"$D/contacts/ada\" -d '{\"name\":{\"given\":\"Ada\","
       "\"family\":\"Lovelace\"},\"emails\":[{\"address\":\"ada@%s\"}]}'\n\n"
       "  # A delta sync: only what changed since the token (Ada).\n"
-      "  P=$(curl -s \"$D/changes?token=$T\"); echo \"$P\"; T=$(echo \"$P\" | %s)\n\n"
+      "  P=$(c \"$D/changes?token=$T\"); echo \"$P\"; T=$(echo \"$P\" | %s)\n\n"
       "  # Typeahead search: every term a prefix of a different word.\n"
-      "  curl -s \"$D/search?q=jo+sm\"\n\n"
+      "  c \"$D/search?q=jo+sm\"\n\n"
+      "  # Without the key: 401.\n"
+      "  curl -si \"$D/search?q=jo+sm\" | head -1\n\n"
       "  # Now up to date, a long-poll waits until the next change commits (or\n"
       "  # 30 s): run it, then repeat the write above with another name from a\n"
       "  # second shell.\n"
-      "  curl -s \"$D/changes?token=$T&wait=30\"\n\n"
+      "  c \"$D/changes?token=$T&wait=30\"\n\n"
       "  # Or keep a local replica with the sync client, galsync (built next\n"
       "  # to galsyncd; docs/client.md), and search it offline:\n"
       "  G=\"build/release/galsync --replica galsync-demo-replica.db\"\n"
-      "  $G init --server %s --domain %s && $G sync && $G search jo sm\n"
+      "  $G init --server %s --domain %s --key $K && $G sync && $G search jo sm\n"
       "  $G sync --follow     # applies each change as it commits; Ctrl-C stops\n\n",
-      d.c_str(), token_of, domain.c_str(), token_of, base.c_str(),
+      d.c_str(), key.c_str(), token_of, domain.c_str(), token_of, base.c_str(),
       domain.c_str());
   std::fflush(stdout);
 }
@@ -327,30 +413,17 @@ class PurgeJob {
 };
 
 int Run(const Flags& f) {
-  std::error_code ec;
-  fs::create_directories(f.data_dir, ec);
-  if (ec) {
-    std::cerr << "galsyncd: cannot create data dir " << f.data_dir << ": "
-              << ec.message() << "\n";
-    return 1;
-  }
-  if (auto st = LockDataDir(f.data_dir); !st) {
-    std::cerr << "galsyncd: " << st.error().message << "\n";
+  SqliteStoreOptions so;
+  so.synchronous_full = f.durability_full;
+  so.new_incarnation = f.new_incarnation;
+  auto store = OpenDataDir(f.data_dir, so);
+  if (!store) {
+    std::cerr << "galsyncd: " << store.error().message << "\n";
     return 1;
   }
   auto secret = LoadSecret(fs::path(f.data_dir) / "token.key");
   if (!secret) {
     std::cerr << "galsyncd: " << secret.error().message << "\n";
-    return 1;
-  }
-  SqliteStoreOptions so;
-  so.synchronous_full = f.durability_full;
-  so.new_incarnation = f.new_incarnation;
-  auto store = OpenSqliteStore((fs::path(f.data_dir) / "galsync.db").string(),
-                               so);
-  if (!store) {
-    std::cerr << "galsyncd: cannot open store: " << store.error().message
-              << "\n";
     return 1;
   }
   DirectoryOptions dopts;
@@ -363,11 +436,27 @@ int Run(const Flags& f) {
     std::cerr << "galsyncd: " << st.error().message << "\n";
     return 1;
   }
+  KeyRing keys(dir.store());
+  if (auto st = keys.Load(); !st) {
+    std::cerr << "galsyncd: keys: " << st.error().message << "\n";
+    return 1;
+  }
+  if (auto st = CreateFirstAdminKey(keys, f.admin_key_file); !st) {
+    std::cerr << "galsyncd: " << st.error().message << "\n";
+    return 1;
+  }
+  std::string demo_key;
   if (f.demo > 0) {
     if (auto st = LoadDemo(dir, f.demo_domain, f.demo); !st) {
       std::cerr << "galsyncd: demo: " << st.error().message << "\n";
       return 1;
     }
+    auto k = FreshDemoKey(keys, f.demo_domain);
+    if (!k) {
+      std::cerr << "galsyncd: demo key: " << k.error().message << "\n";
+      return 1;
+    }
+    demo_key = std::move(k).value();
   }
 
   RaiseFdLimit();
@@ -383,8 +472,8 @@ int Run(const Flags& f) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                              start).count());
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(f.threads));
-  server::JsonApi api(dir, &search);
-  server::Router router(api.Routes());
+  server::JsonApi api(dir, keys, &search);
+  server::Router router(api.Routes(), keys);
   server::HttpLimits limits;
   limits.max_connections = f.max_connections;
   server::HttpServer http(*ioc, router, limits);
@@ -398,7 +487,7 @@ int Run(const Flags& f) {
   std::string base = "http://" + host + ":" + std::to_string(http.port());
   std::printf("galsyncd listening on %s\n", base.c_str());
   std::fflush(stdout);
-  if (f.demo > 0) PrintDemoHelp(base, f.demo_domain);
+  if (f.demo > 0) PrintDemoHelp(base, f.demo_domain, demo_key);
 
   {
     PurgeJob purge(dir, f.purge_interval_us);
@@ -421,9 +510,127 @@ int Run(const Flags& f) {
   return 0;
 }
 
+constexpr char kKeysUsage[] = R"(usage: galsyncd keys list   [--data-dir DIR] [--domain D]
+       galsyncd keys create [--data-dir DIR] (--domain D | --server-wide)
+                            --scopes SCOPES [--name TEXT]
+       galsyncd keys revoke [--data-dir DIR] ID
+
+Manages the API keys of a data directory while no galsyncd runs on it; a
+running server manages them through its API (docs/security.md). SCOPES is a
+comma-separated list of read, write and admin. `create` prints the new key
+once, on stdout; only its hash is stored. `revoke` takes effect at the
+server's next start.
+
+Exit status: 0 on success, 1 on an error, 2 on bad flags.
+)";
+
+[[noreturn]] void BadKeysFlag(const std::string& msg) {
+  std::cerr << "galsyncd keys: " << msg << "\n(see galsyncd keys --help)\n";
+  std::exit(2);
+}
+
+int KeysMain(std::vector<std::string> args) {
+  std::string command, data_dir = "galsync-data", domain, name, scopes_text;
+  std::vector<std::string> positional;
+  bool server_wide = false, has_domain = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      args.insert(args.begin() + i + 1, a.substr(eq + 1));
+      a = a.substr(0, eq);
+    }
+    auto next = [&]() -> std::string {
+      if (i + 1 >= args.size()) BadKeysFlag(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kKeysUsage;
+      return 0;
+    } else if (a == "--data-dir") {
+      data_dir = next();
+    } else if (a == "--domain") {
+      domain = next();
+      has_domain = true;
+    } else if (a == "--server-wide") {
+      server_wide = true;
+    } else if (a == "--scopes") {
+      scopes_text = next();
+    } else if (a == "--name") {
+      name = next();
+    } else if (a.starts_with("-")) {
+      BadKeysFlag("unknown flag \"" + a + "\"");
+    } else if (command.empty()) {
+      command = a;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (command != "list" && command != "create" && command != "revoke") {
+    BadKeysFlag(command.empty() ? "give a command: list, create or revoke"
+                                : "unknown command \"" + command + "\"");
+  }
+  if (command == "revoke" ? positional.size() != 1 : !positional.empty()) {
+    BadKeysFlag(command == "revoke" ? "revoke takes one key id"
+                                    : command + " takes no arguments");
+  }
+  uint32_t scopes = 0;
+  if (command == "create") {
+    if (has_domain == server_wide) {
+      BadKeysFlag("create needs --domain D or --server-wide (one of them)");
+    }
+    auto s = ParseScopes(scopes_text);
+    if (!s) BadKeysFlag("--scopes: " + s.error().message);
+    scopes = *s;
+  }
+  auto store = OpenDataDir(data_dir, SqliteStoreOptions{});
+  if (!store) {
+    std::cerr << "galsyncd keys: " << store.error().message << "\n";
+    return 1;
+  }
+  KeyRing keys(**store);
+  if (auto st = keys.Load(); !st) {
+    std::cerr << "galsyncd keys: " << st.error().message << "\n";
+    return 1;
+  }
+  if (command == "create") {
+    auto k = keys.Create(domain, scopes, name, "galsyncd keys create");
+    if (!k) {
+      std::cerr << "galsyncd keys: " << k.error().message << "\n";
+      return 1;
+    }
+    std::printf("%s\n", k->bearer.c_str());
+    return 0;
+  }
+  if (command == "revoke") {
+    auto k = keys.Revoke(positional[0], std::nullopt);
+    if (!k) {
+      std::cerr << "galsyncd keys: " << k.error().message << "\n";
+      return 1;
+    }
+    std::printf("revoked %s\n", k->id.c_str());
+    return 0;
+  }
+  std::optional<std::string_view> filter;
+  if (has_domain) filter = domain;
+  std::printf("%-16s  %-20s  %-16s  %-20s  %s\n", "ID", "DOMAIN", "SCOPES",
+              "REVOKED", "NAME");
+  for (const StoredKey& k : keys.List(filter)) {
+    std::string revoked = k.revoked_us ? FormatTime(k.revoked_us).substr(0, 19)
+                                       : "-";
+    std::printf("%-16s  %-20s  %-16s  %-20s  %s\n", k.id.c_str(),
+                k.domain.empty() ? "*" : k.domain.c_str(),
+                ScopesToString(k.scopes).c_str(), revoked.c_str(),
+                k.name.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc >= 2 && std::string_view(argv[1]) == "keys") {
+    return KeysMain(std::vector<std::string>(argv + 2, argv + argc));
+  }
   return Run(ParseFlags(argc, argv));
 }

@@ -1,6 +1,7 @@
 // Route matching and dispatch; see router.h.
 #include "server/router.h"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 #include <boost/url.hpp>
 
@@ -26,12 +27,13 @@ bool IsCapture(const std::string& seg) {
 
 }  // namespace
 
-std::string_view ScopeName(Scope s) {
-  switch (s) {
-    case Scope::kPublic: return "public";
-    case Scope::kRead: return "read";
-    case Scope::kWrite: return "write";
-    case Scope::kAdmin: return "admin";
+std::string_view AccessName(Access a) {
+  switch (a) {
+    case Access::kPublic: return "public";
+    case Access::kAnyKey: return "any key";
+    case Access::kRead: return "read";
+    case Access::kWrite: return "write";
+    case Access::kAdmin: return "admin";
   }
   return "?";
 }
@@ -68,11 +70,23 @@ Response ErrorResponse(const Error& e) {
   if (e.kind == ErrorKind::kUnavailable || e.kind == ErrorKind::kRateLimited) {
     r.headers.emplace_back("Retry-After", "1");
   }
+  // RFC 6750 §3: how to authenticate, and why the key given was refused.
+  if (e.kind == ErrorKind::kUnauthenticated) {
+    r.headers.emplace_back("WWW-Authenticate",
+                           e.reason == "missing_key"
+                               ? "Bearer realm=\"galsync\""
+                               : "Bearer realm=\"galsync\", error=\"invalid_token\"");
+  } else if (e.reason == "insufficient_scope") {
+    r.headers.emplace_back(
+        "WWW-Authenticate",
+        "Bearer realm=\"galsync\", error=\"insufficient_scope\"");
+  }
   return r;
 }
 
-Router::Router(std::vector<Route> routes, RouterLimits limits)
-    : limits_(limits) {
+Router::Router(std::vector<Route> routes, const KeyRing& keys,
+               RouterLimits limits)
+    : keys_(keys), limits_(limits) {
   for (auto& r : routes) {
     auto segs = SplitPattern(r.pattern);
     routes_.push_back(Compiled{std::move(r), std::move(segs)});
@@ -121,6 +135,37 @@ std::optional<Router::Match> Router::Find(http::verb method,
   return std::nullopt;
 }
 
+Status Router::Admit(const HttpRequest& req, const Match& m,
+                     Principal* out) const {
+  const Access access = m.route->access;
+  if (access == Access::kPublic) return Ok{};
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) {
+    return Error{ErrorKind::kUnauthenticated, "missing_key",
+                 "this endpoint needs an API key: send the header "
+                 "\"Authorization: Bearer <key>\""};
+  }
+  std::string_view value = it->value();
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() < kBearer.size() ||
+      !boost::beast::iequals(value.substr(0, kBearer.size()), kBearer)) {
+    return Error{ErrorKind::kUnauthenticated, "invalid_key",
+                 "the Authorization header must be \"Bearer <key>\""};
+  }
+  auto p = keys_.Authenticate(value.substr(kBearer.size()));
+  if (!p) return std::move(p).error();
+  *out = std::move(p.value());
+  if (access == Access::kAnyKey) return Ok{};
+  const uint32_t scope = access == Access::kRead    ? kScopeRead
+                         : access == Access::kWrite ? kScopeWrite
+                                                    : kScopeAdmin;
+  std::string_view domain;
+  for (const auto& [name, v] : m.params) {
+    if (name == "domain") domain = v;
+  }
+  return Authorize(*out, scope, domain);
+}
+
 boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
                                                   std::string peer) const {
   std::string_view target = req.target();
@@ -152,7 +197,12 @@ boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
     co_return ErrorResponse(Error::NotFound(
         "no_such_endpoint", "no endpoint at " + std::string(url->path())));
   }
-  Request r{req, std::move(peer), std::move(match->params), {}};
+  Principal principal;
+  if (auto st = Admit(req, *match, &principal); !st) {
+    co_return ErrorResponse(st.error());
+  }
+  Request r{req, std::move(peer), std::move(principal),
+            std::move(match->params), {}};
   if (url->params().size() > limits_.max_query_params) {
     co_return ErrorResponse(Error::InvalidArgument(
         "too_many_query_params",

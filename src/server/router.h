@@ -1,9 +1,9 @@
 // The route table of an HTTP front end and the types handlers speak.
 //
-// Routes are declared once (method, path pattern, access scope, handler).
+// Routes are declared once (method, path pattern, access, handler).
 // Dispatch does the cross-cutting work once, before any handler runs: URL
-// length, path and method matching (404 / 405), scope bookkeeping, and
-// mapping of Errors to JSON error responses. Handlers never see a socket:
+// length, path and method matching (404 / 405), the caller's key (401 / 403),
+// and mapping of Errors to JSON error responses. Handlers never see a socket:
 // they take a Request and return a Response.
 //
 // Path patterns are literal segments and {name} captures, e.g.
@@ -23,22 +23,31 @@
 #include <utility>
 #include <vector>
 
+#include "galsync/keys.h"
 #include "galsync/status.h"
 
 namespace galsync::server {
 
 namespace http = boost::beast::http;
 
-// The access a route needs. Enforced by the security layer (keys); today
-// every route records its scope so that layer is a lookup, not a rewrite.
-enum class Scope { kPublic, kRead, kWrite, kAdmin };
-std::string_view ScopeName(Scope s);
+// What a route needs from the caller's key (galsync/keys.h). A route with a
+// {domain} capture admits keys of that domain and server-wide keys; a route
+// without one admits server-wide keys only.
+enum class Access {
+  kPublic,  // no key
+  kAnyKey,  // any valid key, whatever its scopes and domain
+  kRead,
+  kWrite,
+  kAdmin,
+};
+std::string_view AccessName(Access a);
 
 using HttpRequest = http::request<http::string_body>;
 
 struct Request {
   const HttpRequest& http;
   std::string peer;  // remote address, for logs and audit
+  Principal principal;  // the verified key; empty for public routes
   std::vector<std::pair<std::string_view, std::string>> path_params;
   std::vector<std::pair<std::string, std::string>> query;  // decoded
 
@@ -68,7 +77,7 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 struct Route {
   http::verb method;
   std::string pattern;
-  Scope scope;
+  Access access;
   Handler handler;
 };
 
@@ -79,7 +88,9 @@ struct RouterLimits {
 
 class Router {
  public:
-  explicit Router(std::vector<Route> routes, RouterLimits limits = {});
+  // `keys` verifies callers; it must outlive the router.
+  Router(std::vector<Route> routes, const KeyRing& keys,
+         RouterLimits limits = {});
 
   boost::asio::awaitable<Response> Dispatch(const HttpRequest& req,
                                             std::string peer) const;
@@ -100,7 +111,11 @@ class Router {
     Route route;
     std::vector<std::string> segments;  // "{x}" marks a capture
   };
+  // 401 / 403 unless the request's key grants `route`'s access.
+  Status Admit(const HttpRequest& req, const Match& m, Principal* out) const;
+
   std::vector<Compiled> routes_;
+  const KeyRing& keys_;
   RouterLimits limits_;
 };
 

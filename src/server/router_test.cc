@@ -1,5 +1,5 @@
 // Tests of route matching and dispatch: captures, percent-decoding, 404 vs
-// 405, target length and query limits, and error mapping.
+// 405, target length and query limits, keys (401 / 403), and error mapping.
 #include "server/router.h"
 
 #include <gtest/gtest.h>
@@ -7,10 +7,36 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
+#include "galsync/sqlite_store.h"
+#include "test_util.h"
+
 namespace galsync::server {
 namespace {
 
 namespace asio = boost::asio;
+
+// A key ring over a real store, with a server-wide key that may do anything
+// and a read-only key of domain "d".
+struct Keys {
+  testing::TempDir dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<KeyRing> ring;
+  std::string root, reader_d;
+
+  Keys() {
+    store = OpenSqliteStore(dir.file("s.db"), {}).value();
+    EXPECT_TRUE(store->CreateDomain("d", 1).ok());
+    ring = std::make_unique<KeyRing>(*store);
+    EXPECT_TRUE(ring->Load().ok());
+    root = ring->Create("", kAllScopes, "root", "test").value().bearer;
+    reader_d = ring->Create("d", kScopeRead, "reader", "test").value().bearer;
+  }
+};
+
+Keys& TestKeys() {
+  static Keys* k = new Keys;
+  return *k;
+}
 
 Router MakeRouter() {
   auto echo = [](std::string what) -> Handler {
@@ -25,21 +51,30 @@ Router MakeRouter() {
     throw std::runtime_error("boom");
     co_return Response{};
   };
-  return Router({
-      {http::verb::get, "/v1/domains/{domain}", Scope::kRead, echo("dom")},
-      {http::verb::get, "/v1/domains/{domain}/contacts/{id}", Scope::kRead,
-       echo("get")},
-      {http::verb::put, "/v1/domains/{domain}/contacts/{id}", Scope::kWrite,
-       echo("put")},
-      {http::verb::post, "/v1/domains/{domain}/contacts:batch", Scope::kWrite,
-       echo("batch")},
-      {http::verb::get, "/v1/fail", Scope::kPublic, fail},
-  });
+  return Router(
+      {
+          {http::verb::get, "/v1/domains/{domain}", Access::kRead, echo("dom")},
+          {http::verb::get, "/v1/domains/{domain}/contacts/{id}", Access::kRead,
+           echo("get")},
+          {http::verb::put, "/v1/domains/{domain}/contacts/{id}",
+           Access::kWrite, echo("put")},
+          {http::verb::post, "/v1/domains/{domain}/contacts:batch",
+           Access::kWrite, echo("batch")},
+          {http::verb::get, "/v1/domains", Access::kRead, echo("list")},
+          {http::verb::get, "/v1/key", Access::kAnyKey, echo("me")},
+          {http::verb::get, "/v1/fail", Access::kPublic, fail},
+      },
+      *TestKeys().ring);
 }
 
-Response Dispatch(const Router& router, http::verb m, std::string target) {
+// Dispatches with the server-wide key unless `authorization` says otherwise
+// ("" sends no Authorization header).
+Response Dispatch(const Router& router, http::verb m, std::string target,
+                  std::optional<std::string> authorization = std::nullopt) {
   asio::io_context ioc;
   HttpRequest req{m, target, 11};
+  if (!authorization) authorization = "Bearer " + TestKeys().root;
+  if (!authorization->empty()) req.set(http::field::authorization, *authorization);
   Response out;
   asio::co_spawn(ioc, router.Dispatch(req, "peer"),
                  [&](std::exception_ptr e, Response r) {
@@ -100,6 +135,58 @@ TEST(RouterTest, HandlerExceptionsBecome500) {
   auto res = Dispatch(r, http::verb::get, "/v1/fail");
   EXPECT_EQ(res.status, 500);
   EXPECT_EQ(Code(res), "internal");
+}
+
+std::string Header(const Response& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST(RouterTest, RoutesNeedAValidKey) {
+  Router r = MakeRouter();
+  auto none = Dispatch(r, http::verb::get, "/v1/domains/d", "");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(Code(none), "missing_key");
+  EXPECT_EQ(Header(none, "WWW-Authenticate"), "Bearer realm=\"galsync\"");
+  for (const std::string& bad : std::vector<std::string>{
+           "Basic dXNlcjpwdw==", "Bearer", "Bearer ", "Bearer gsk_nope",
+        "Bearer " + TestKeys().root + "x",
+        // Right id, wrong secret.
+        "Bearer " + TestKeys().root.substr(0, 21) + std::string(64, '0')}) {
+    auto res = Dispatch(r, http::verb::get, "/v1/domains/d", bad);
+    EXPECT_EQ(res.status, 401) << bad;
+    EXPECT_EQ(Code(res), "invalid_key") << bad;
+    EXPECT_EQ(Header(res, "WWW-Authenticate"),
+              "Bearer realm=\"galsync\", error=\"invalid_token\"");
+  }
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  EXPECT_EQ(Dispatch(r, http::verb::get, "/v1/domains/d",
+                     "bearer " + TestKeys().root).status, 200);
+  // Public routes need none.
+  EXPECT_EQ(Dispatch(r, http::verb::get, "/v1/fail", "").status, 500);
+}
+
+TEST(RouterTest, KeysAreBoundToTheirDomainAndScopes) {
+  Router r = MakeRouter();
+  const std::string reader = "Bearer " + TestKeys().reader_d;
+  EXPECT_EQ(Dispatch(r, http::verb::get, "/v1/domains/d", reader).status, 200);
+  EXPECT_EQ(Dispatch(r, http::verb::get, "/v1/domains/d/contacts/x", reader).status,
+            200);
+  auto other = Dispatch(r, http::verb::get, "/v1/domains/e", reader);
+  EXPECT_EQ(other.status, 403);
+  EXPECT_EQ(Code(other), "wrong_domain");
+  // A route without a domain needs a server-wide key.
+  EXPECT_EQ(Code(Dispatch(r, http::verb::get, "/v1/domains", reader)),
+            "wrong_domain");
+  auto write = Dispatch(r, http::verb::put, "/v1/domains/d/contacts/x", reader);
+  EXPECT_EQ(write.status, 403);
+  EXPECT_EQ(Code(write), "insufficient_scope");
+  EXPECT_EQ(Header(write, "WWW-Authenticate"),
+            "Bearer realm=\"galsync\", error=\"insufficient_scope\"");
+  // Any valid key, whatever its domain, may ask who it is.
+  EXPECT_EQ(Dispatch(r, http::verb::get, "/v1/key", reader).status, 200);
 }
 
 TEST(RouterTest, ErrorKindsMapToStatuses) {

@@ -1,6 +1,6 @@
 // The SQLite store. See include/galsync/sqlite_store.h.
 //
-// Schema (version 1; PRAGMA user_version holds the version, and Migrate()
+// Schema (version 2; PRAGMA user_version holds the version, and Migrate()
 // applies kMigrations[user_version..] in one transaction on open):
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT)       -- "incarnation"
@@ -12,6 +12,8 @@
 //   history(key INTEGER PRIMARY KEY, contact_id, time_us, actor, op,
 //           before_json)
 //       INDEX history_by_contact(contact_id, key)
+//   api_keys(id TEXT PRIMARY KEY, domain, scopes, name, secret_sha256,
+//            created_us, created_by, revoked_us)        -- since version 2
 //
 // History stores each change's *before* state only. Its after state is the
 // before state of the contact's next change, or, for its latest change, the
@@ -85,6 +87,18 @@ CREATE TABLE history(
   op TEXT NOT NULL,
   before_json TEXT);
 CREATE INDEX history_by_contact ON history(contact_id, key);
+)sql",
+    // 1 -> 2
+    R"sql(
+CREATE TABLE api_keys(
+  id TEXT PRIMARY KEY,
+  domain TEXT NOT NULL,
+  scopes INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_us INTEGER NOT NULL DEFAULT 0);
 )sql",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
@@ -290,6 +304,10 @@ class SqliteStore final : public Store {
                                             size_t limit) override;
 
   Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) override;
+
+  Status InsertKey(const StoredKey& k) override;
+  Result<std::vector<StoredKey>> ListKeys() override;
+  Status RevokeKey(std::string_view id, int64_t now_us) override;
 
  private:
   // A pooled reader connection, returned to the pool on destruction.
@@ -756,6 +774,67 @@ Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {
   }
   if (auto st = tx.Commit(); !st) return std::move(st).error();
   return out;
+}
+
+// Keys are written rarely: their statements are prepared per call rather
+// than kept on every connection.
+Status SqliteStore::InsertKey(const StoredKey& k) {
+  std::lock_guard lock(write_mu_);
+  Db* db = writer_->db.get();
+  auto s = db->Prepare(
+      "INSERT INTO api_keys(id, domain, scopes, name, secret_sha256, "
+      "created_us, created_by, revoked_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+      "?8) ON CONFLICT(id) DO NOTHING");
+  if (!s) return std::move(s).error();
+  s->Bind(1, k.id).Bind(2, k.domain).Bind(3, int64_t{k.scopes}).Bind(4, k.name);
+  s->Bind(5, k.secret_sha256).Bind(6, k.created_us).Bind(7, k.created_by);
+  s->Bind(8, k.revoked_us);
+  if (auto st = s->Run(); !st) return st;
+  if (db->Changes() == 0) {
+    return Error{ErrorKind::kConflict, "key_exists",
+                 "a key with id " + k.id + " already exists"};
+  }
+  return Ok{};
+}
+
+Result<std::vector<StoredKey>> SqliteStore::ListKeys() {
+  auto c = Acquire();
+  if (!c) return std::move(c).error();
+  auto s = (*c)->db->Prepare(
+      "SELECT id, domain, scopes, name, secret_sha256, created_us, "
+      "created_by, revoked_us FROM api_keys ORDER BY created_us, id");
+  if (!s) return std::move(s).error();
+  std::vector<StoredKey> out;
+  while (s->Step()) {
+    StoredKey k;
+    k.id = std::string(s->Text(0));
+    k.domain = std::string(s->Text(1));
+    k.scopes = static_cast<uint32_t>(s->Int(2));
+    k.name = std::string(s->Text(3));
+    k.secret_sha256 = std::string(s->Text(4));
+    k.created_us = s->Int(5);
+    k.created_by = std::string(s->Text(6));
+    k.revoked_us = s->Int(7);
+    out.push_back(std::move(k));
+  }
+  if (s->failed()) return s->error();
+  return out;
+}
+
+Status SqliteStore::RevokeKey(std::string_view id, int64_t now_us) {
+  std::lock_guard lock(write_mu_);
+  Db* db = writer_->db.get();
+  auto s = db->Prepare(
+      "UPDATE api_keys SET revoked_us = CASE WHEN revoked_us = 0 THEN ?2 "
+      "ELSE revoked_us END WHERE id = ?1");
+  if (!s) return std::move(s).error();
+  s->Bind(1, id).Bind(2, now_us);
+  if (auto st = s->Run(); !st) return st;
+  if (db->Changes() == 0) {
+    return Error::NotFound("key_not_found",
+                           "no key with id \"" + std::string(id) + "\"");
+  }
+  return Ok{};
 }
 
 }  // namespace

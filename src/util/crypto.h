@@ -20,6 +20,14 @@ std::string RandomHex128();
 
 using Sha256Digest = std::array<uint8_t, 32>;
 Sha256Digest HmacSha256(std::string_view key, std::string_view data);
+Sha256Digest Sha256(std::string_view data);
+
+// Lowercase hex of `bytes`.
+std::string Hex(std::string_view bytes);
+template <size_t N>
+std::string Hex(const std::array<uint8_t, N>& b) {
+  return Hex(std::string_view(reinterpret_cast<const char*>(b.data()), N));
+}
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
