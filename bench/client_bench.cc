@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   auto replica = Replica::Open(path);
   if (!replica.ok()) Die("open", replica.error());
   Replica& r = **replica;
-  if (auto st = r.SetConfig({server, domain, key}); !st.ok()) Die("config", st.error());
+  if (auto st = r.SetConfig({server, domain, key, ""}); !st.ok()) Die("config", st.error());
   auto made = SyncClient::Create(r);
   if (!made.ok()) Die("client", made.error());
   SyncClient& client = **made;

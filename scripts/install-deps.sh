@@ -14,6 +14,8 @@ packages=(
   libsqlite3-dev sqlite3
   libicu-dev
   libssl-dev
+  # The TLS tests make throwaway certificates with the openssl command.
+  openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   # The export tests read vCards back with vobject (khard's and vdirsyncer's
   # parser) and CSV with Python's csv module, using /usr/bin/python3.

@@ -467,7 +467,7 @@ TEST(SyncClientGarbageTest, SilentServerTimesOut) {
 }
 
 TEST(SyncClientConfigTest, BadServerUrlsAreRefused) {
-  for (const char* url : {"ftp://x", "https://x", "x", "http://", "http://h/?q=1",
+  for (const char* url : {"ftp://x", "x", "http://", "https://", "http://h/?q=1",
                           "http://u:p@h"}) {
     auto st = SyncClient::CheckServerUrl(url);
     ASSERT_FALSE(st.ok()) << url;
@@ -475,6 +475,7 @@ TEST(SyncClientConfigTest, BadServerUrlsAreRefused) {
   }
   EXPECT_TRUE(SyncClient::CheckServerUrl("http://127.0.0.1:8080").ok());
   EXPECT_TRUE(SyncClient::CheckServerUrl("http://[::1]:8080/gal/").ok());
+  EXPECT_TRUE(SyncClient::CheckServerUrl("https://gal.example.com/").ok());
 }
 
 // --- the CLI -----------------------------------------------------------------

@@ -10,7 +10,7 @@
 // Schema (version 1):
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)     configuration and
-//        sync state: server_url, domain, api_key, token, resync_token,
+//        sync state: server_url, domain, api_key, ca_file, token, resync_token,
 //        resync_active, last_success_us, last_attempt_us, last_error,
 //        incarnation, generation (bumped whenever a full sync replaces the
 //        searched copy), schema_version
@@ -72,6 +72,9 @@ struct ReplicaConfig {
   std::string server_url;  // e.g. http://127.0.0.1:8080
   std::string domain;
   std::string api_key;     // may be empty
+  // For an https server: a PEM file of the certificate authorities to trust
+  // instead of the system's (e.g. a private CA or a self-signed server).
+  std::string ca_file;     // may be empty
 };
 
 // The sync position and bookkeeping, as stored.

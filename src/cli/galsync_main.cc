@@ -238,12 +238,17 @@ class SignalWatcher {
 // --- init -----------------------------------------------------------------
 
 constexpr const char* kInitHelp = R"(Usage: galsync init --server URL --domain DOMAIN [--key KEY | --key-file FILE]
+                    [--ca-file FILE]
 
 Creates the replica file (and its directory) if needed and stores where to
-sync from. The key may also come from $GALSYNC_KEY. The replica file is
-readable by its owner only, since it holds the key. Running init again with
-another server or domain empties the replica (its contents belong to another
-directory); with the same ones it only updates the key.
+sync from. URL is http://HOST:PORT or https://HOST:PORT. The key (a read key
+of the domain) may also come from $GALSYNC_KEY. The replica file is readable
+by its owner only, since it holds the key. Running init again with another
+server or domain empties the replica (its contents belong to another
+directory); with the same ones it only updates the key and CA file.
+
+--ca-file FILE   for https: trust the certificate authorities in this PEM
+                 file (e.g. a private CA) instead of the system's
 )";
 
 int Init(const std::string& path, const Args& a) {
@@ -265,6 +270,13 @@ int Init(const std::string& path, const Args& a) {
     std::getline(in, config.api_key);
   } else if (const char* k = std::getenv("GALSYNC_KEY")) {
     config.api_key = k;
+  }
+  if (a.flags.count("ca-file")) {
+    std::error_code ec;
+    config.ca_file = std::filesystem::absolute(a.flags.at("ca-file"), ec).string();
+    if (ec || !std::filesystem::is_regular_file(config.ca_file)) {
+      Usage("--ca-file " + a.flags.at("ca-file") + " is not a readable file");
+    }
   }
   if (auto st = SyncClient::CheckServerUrl(config.server_url); !st.ok()) {
     Usage(st.error().message);
@@ -701,7 +713,8 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
-      {"init", kInitHelp, {"server", "domain", "key", "key-file"}, {}, Init},
+      {"init", kInitHelp, {"server", "domain", "key", "key-file", "ca-file"}, {},
+       Init},
       {"sync", kSyncHelp, {"limit", "every", "wait"}, {"full", "follow", "quiet"},
        Sync},
       {"search", kSearchHelp, {"limit", "fields"}, {"json"}, Search},

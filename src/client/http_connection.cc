@@ -2,12 +2,17 @@
 // completion in the calling thread under one deadline per request.
 #include "client/http_connection.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <optional>
 
@@ -33,19 +38,37 @@ struct HttpConnection::Impl {
   std::string host_header;  // host[:port] as written in the URL
   std::string base_path;    // without a trailing "/"
   std::string api_key;
+  std::unique_ptr<asio::ssl::context> tls;  // set for https
 
   asio::io_context ioc;
+  // The open connection, if any: `stream` for http, `tls_stream` for https.
   std::optional<beast::tcp_stream> stream;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream;
   beast::flat_buffer buffer;
   std::atomic<bool> cancelled{false};
 
+  bool open() const { return stream || tls_stream; }
+  beast::tcp_stream& tcp() {
+    return tls_stream ? beast::get_lowest_layer(*tls_stream) : *stream;
+  }
+  // Calls `f` with the open stream, whichever it is.
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_stream) {
+      f(*tls_stream);
+    } else {
+      f(*stream);
+    }
+  }
+
   void Close() {
-    if (stream) {
+    if (open()) {
       beast::error_code ignored;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream->close();
+      tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp().close();
     }
     stream.reset();
+    tls_stream.reset();
     buffer.clear();
   }
 
@@ -63,19 +86,19 @@ HttpConnection::~HttpConnection() {
 }
 
 Result<std::unique_ptr<HttpConnection>> HttpConnection::Create(
-    std::string_view base_url, std::string api_key) {
+    std::string_view base_url, std::string api_key, const std::string& ca_file) {
   auto bad = [&](std::string why) {
     return Error::InvalidArgument(
         "invalid_server_url",
         "server URL \"" + std::string(base_url) + "\" " + why +
-            " (expected http://host[:port][/path])");
+            " (expected http(s)://host[:port][/path])");
   };
   auto url = boost::urls::parse_uri(base_url);
   if (!url) return bad("is not a URL");
-  if (url->scheme() == "https") {
-    return bad("uses https, which this client does not support yet");
+  const bool https = url->scheme() == "https";
+  if (url->scheme() != "http" && !https) {
+    return bad("does not start with http:// or https://");
   }
-  if (url->scheme() != "http") return bad("does not start with http://");
   if (!url->has_authority() || url->host().empty()) return bad("has no host");
   if (url->has_query() || url->has_fragment()) {
     return bad("has a query or fragment");
@@ -87,7 +110,31 @@ Result<std::unique_ptr<HttpConnection>> HttpConnection::Create(
   } else {
     impl->host = url->host();
   }
-  impl->port = url->has_port() ? std::string(url->port()) : "80";
+  impl->port = url->has_port() ? std::string(url->port()) : https ? "443" : "80";
+  if (https) {
+    impl->tls =
+        std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    impl->tls->set_options(asio::ssl::context::default_workarounds |
+                           asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 |
+                           asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1);
+    impl->tls->set_verify_mode(asio::ssl::verify_peer);
+    beast::error_code ec;
+    if (ca_file.empty()) {
+      impl->tls->set_default_verify_paths(ec);
+    } else {
+      impl->tls->load_verify_file(ca_file, ec);
+    }
+    if (ec) {
+      return Error::InvalidArgument(
+          "invalid_ca_file",
+          ca_file.empty()
+              ? "cannot load the system's certificate authorities: " + ec.message()
+              : "cannot load certificate authorities from " + ca_file + ": " +
+                    ec.message());
+    }
+  }
   impl->host_header = url->encoded_host_and_port();
   impl->base_path = url->encoded_path();
   while (!impl->base_path.empty() && impl->base_path.back() == '/') {
@@ -102,7 +149,7 @@ void HttpConnection::Cancel() {
   // Runs in the thread that runs the io_context, so it never races with the
   // operations it aborts.
   asio::post(impl_->ioc, [impl = impl_.get()] {
-    if (impl->stream) impl->stream->cancel();
+    if (impl->open()) impl->tcp().cancel();
   });
 }
 
@@ -133,9 +180,13 @@ Result<HttpResponse> HttpConnection::Impl::Once(
     std::string_view target, std::chrono::milliseconds timeout, bool& reused) {
   ioc.restart();
   if (cancelled) return Unavailable("cancelled", "the sync was stopped");
-  reused = stream.has_value();
-  if (!stream) {
-    stream.emplace(ioc);
+  reused = open();
+  if (!reused) {
+    if (tls) {
+      tls_stream.emplace(ioc, *tls);
+    } else {
+      stream.emplace(ioc);
+    }
     // Reads take up to 64 KiB at a time (Beast's cap) when the buffer has
     // room; with its default growth a 4 MiB page arrived in ~1,400 reads.
     buffer.reserve(kReadBufferBytes);
@@ -188,21 +239,53 @@ Result<HttpResponse> HttpConnection::Impl::Once(
   };
 
   auto read_response = [&] {
-    http::async_read(*stream, buffer, parser,
-                     [&](beast::error_code ec, size_t n) {
-                       received += n;
-                       if (ec) fail(ec, "read from");
-                     });
-  };
-  auto write_request = [&] {
-    http::async_write(*stream, req, [&](beast::error_code ec, size_t) {
-      if (ec) return fail(ec, "send to");
-      if (cancelled) return fail(asio::error::operation_aborted, "send to");
-      read_response();
+    WithStream([&](auto& s) {
+      http::async_read(s, buffer, parser, [&](beast::error_code ec, size_t n) {
+        received += n;
+        if (ec) fail(ec, "read from");
+      });
     });
   };
+  auto write_request = [&] {
+    WithStream([&](auto& s) {
+      http::async_write(s, req, [&](beast::error_code ec, size_t) {
+        if (ec) return fail(ec, "send to");
+        if (cancelled) return fail(asio::error::operation_aborted, "send to");
+        read_response();
+      });
+    });
+  };
+  // For https: name the host (SNI, for a DNS name only: RFC 6066 §3),
+  // check that the certificate is for it, then handshake.
+  auto handshake = [&] {
+    SSL* ssl = tls_stream->native_handle();
+    boost::system::error_code not_ip;
+    asio::ip::make_address(host, not_ip);
+    // OpenSSL checks the name itself, so a mismatch is reported as such.
+    if (not_ip) {
+      SSL_set_tlsext_host_name(ssl, host.c_str());
+      SSL_set1_host(ssl, host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+    }
+    tls_stream->async_handshake(
+        asio::ssl::stream_base::client, [&, ssl](beast::error_code ec) {
+          if (!ec) return write_request();
+          if (cancelled || ec == asio::error::operation_aborted ||
+              ec == beast::error::timeout) {
+            return fail(ec, "connect to");
+          }
+          std::string why = ec.message();
+          if (long v = SSL_get_verify_result(ssl); v != X509_V_OK) {
+            why = std::string("certificate not trusted: ") +
+                  X509_verify_cert_error_string(v);
+          }
+          failure = Unavailable("tls_error", "TLS handshake with " + where +
+                                                 " failed: " + why);
+        });
+  };
 
-  stream->expires_after(timeout);
+  tcp().expires_after(timeout);
   tcp::resolver resolver(ioc);
   if (reused) {
     write_request();
@@ -211,9 +294,10 @@ Result<HttpResponse> HttpConnection::Impl::Once(
         host, port, [&](beast::error_code ec, tcp::resolver::results_type eps) {
           if (ec) return fail(ec, "resolve");
           if (cancelled) return fail(asio::error::operation_aborted, "connect");
-          stream->async_connect(
+          tcp().async_connect(
               eps, [&](beast::error_code ec2, const tcp::endpoint&) {
                 if (ec2) return fail(ec2, "connect");
+                if (tls_stream) return handshake();
                 write_request();
               });
         });

@@ -1,6 +1,6 @@
 // A minimal HTTP/1.1 client for the sync client: one keep-alive connection
-// to one server, GET only, every request bounded by a deadline and a body
-// limit, and cancellable from another thread.
+// (plain or TLS) to one server, GET only, every request bounded by a
+// deadline and a body limit, and cancellable from another thread.
 //
 // Requests run Beast's asynchronous operations on a private io_context in
 // the calling thread, which is what gives sync-style calls a deadline
@@ -31,11 +31,14 @@ struct HttpResponse {
 
 class HttpConnection {
  public:
-  // `base_url`: http://host[:port][/path-prefix]. kInvalidArgument reason
-  // "invalid_server_url" if it is not such a URL (https is not supported
-  // by this client yet).
+  // `base_url`: http(s)://host[:port][/path-prefix]. kInvalidArgument
+  // reason "invalid_server_url" if it is not such a URL. For https the
+  // server's certificate must chain to a CA in `ca_file` (PEM) or, when it
+  // is empty, in the system's store, and must name the URL's host;
+  // "invalid_ca_file" if `ca_file` cannot be loaded.
   static Result<std::unique_ptr<HttpConnection>> Create(
-      std::string_view base_url, std::string api_key);
+      std::string_view base_url, std::string api_key,
+      const std::string& ca_file = "");
   ~HttpConnection();
 
   // Limits on what the server may send back.
@@ -44,7 +47,9 @@ class HttpConnection {
 
   // GET base_path + `target` (which starts with "/"). Errors: kUnavailable
   // with reason "unreachable" (cannot connect, connection lost), "timeout",
-  // "cancelled"; kInvalidArgument "bad_response" (not HTTP, too large).
+  // "cancelled", "tls_error" (handshake failed: e.g. an untrusted
+  // certificate, or one for another host); kInvalidArgument "bad_response"
+  // (not HTTP, too large).
   Result<HttpResponse> Get(std::string_view target,
                            std::chrono::milliseconds timeout);
 

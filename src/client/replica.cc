@@ -143,7 +143,8 @@ Result<std::optional<ReplicaConfig>> Replica::Config() {
   ReplicaConfig c;
   for (auto [key, out] : {std::pair{"server_url", &c.server_url},
                           std::pair{"domain", &c.domain},
-                          std::pair{"api_key", &c.api_key}}) {
+                          std::pair{"api_key", &c.api_key},
+                          std::pair{"ca_file", &c.ca_file}}) {
     auto v = MetaGet(key);
     if (!v.ok()) return std::move(v).error();
     *out = std::move(*v);
@@ -174,7 +175,8 @@ Status Replica::SetConfig(const ReplicaConfig& config) {
   }
   for (auto [key, value] : {std::pair{"server_url", &config.server_url},
                             std::pair{"domain", &config.domain},
-                            std::pair{"api_key", &config.api_key}}) {
+                            std::pair{"api_key", &config.api_key},
+                            std::pair{"ca_file", &config.ca_file}}) {
     if (auto st = MetaSet(key, *value); !st.ok()) return st;
   }
   return tx.Commit();

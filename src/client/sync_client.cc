@@ -153,7 +153,8 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Create(Replica& replica) {
         "not_configured", "the replica " + replica.path() +
                               " has no server configured; run `galsync init`");
   }
-  auto http = HttpConnection::Create((*config)->server_url, (*config)->api_key);
+  auto http = HttpConnection::Create((*config)->server_url, (*config)->api_key,
+                                     (*config)->ca_file);
   if (!http.ok()) return std::move(http).error();
   return std::unique_ptr<SyncClient>(
       new SyncClient(replica, std::move(**config), std::move(*http)));

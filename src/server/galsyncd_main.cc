@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <charconv>
 #include <condition_variable>
 #include <csignal>
@@ -52,6 +53,11 @@ Flags:
                          at a time [default: ./galsync-data]
   --listen HOST:PORT     address to serve on; port 0 picks a free port
                          [default: 127.0.0.1:8080]
+  --tls-cert FILE        serve HTTPS with this PEM certificate chain ...
+  --tls-key FILE         ... and this PEM private key (both or neither)
+  --allow-plain-http     serve plain HTTP on an address other than loopback
+                         (refused otherwise: keys would cross the network in
+                         clear; use TLS, or a TLS-terminating proxy)
   --threads N            network threads [default: number of cores]
   --durability MODE      full: fsync every commit (survives power loss);
                          normal: survives kill -9 but maybe not power loss
@@ -73,7 +79,7 @@ Flags:
   --help                 print this help and exit
   --version              print the version and exit
 
-On start galsyncd prints "galsyncd listening on http://HOST:PORT" on stdout.
+On start galsyncd prints "galsyncd listening on http(s)://HOST:PORT" on stdout.
 Exit status: 0 after a clean shutdown, 1 on a startup error, 2 on bad flags.
 )";
 
@@ -90,6 +96,8 @@ struct Flags {
   size_t max_connections = 10000;
   bool new_incarnation = false;
   std::string admin_key_file;
+  std::string tls_cert, tls_key;
+  bool allow_plain_http = false;
   size_t demo = 0;
   std::string demo_domain = "demo.example";
 };
@@ -165,6 +173,12 @@ Flags ParseFlags(int argc, char** argv) {
       f.page_bytes = Count(a, next(), 4096, 256 << 20);
     } else if (a == "--max-connections") {
       f.max_connections = Count(a, next(), 1, 1000000);
+    } else if (a == "--tls-cert") {
+      f.tls_cert = next();
+    } else if (a == "--tls-key") {
+      f.tls_key = next();
+    } else if (a == "--allow-plain-http") {
+      f.allow_plain_http = true;
     } else if (a == "--admin-key-file") {
       f.admin_key_file = next();
     } else if (a == "--new-incarnation") {
@@ -178,6 +192,19 @@ Flags ParseFlags(int argc, char** argv) {
       }
     } else {
       BadFlag("unknown flag \"" + a + "\"");
+    }
+  }
+  if (f.tls_cert.empty() != f.tls_key.empty()) {
+    BadFlag("--tls-cert and --tls-key go together");
+  }
+  if (f.tls_cert.empty() && !f.allow_plain_http) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(f.host, ec);
+    if (!ec && !addr.is_loopback()) {
+      BadFlag("refusing plain HTTP on " + f.host +
+              ", which is not a loopback address: API keys would cross the "
+              "network in clear. Give --tls-cert and --tls-key, or "
+              "--allow-plain-http behind a TLS-terminating proxy");
     }
   }
   return f;
@@ -413,6 +440,16 @@ class PurgeJob {
 };
 
 int Run(const Flags& f) {
+  // TLS files first: a typo there should not wait for a demo load.
+  std::unique_ptr<asio::ssl::context> tls;
+  if (!f.tls_cert.empty()) {
+    auto ctx = server::MakeServerTlsContext(f.tls_cert, f.tls_key);
+    if (!ctx) {
+      std::cerr << "galsyncd: " << ctx.error().message << "\n";
+      return 1;
+    }
+    tls = std::move(ctx).value();
+  }
   SqliteStoreOptions so;
   so.synchronous_full = f.durability_full;
   so.new_incarnation = f.new_incarnation;
@@ -476,7 +513,7 @@ int Run(const Flags& f) {
   server::Router router(api.Routes(), keys);
   server::HttpLimits limits;
   limits.max_connections = f.max_connections;
-  server::HttpServer http(*ioc, router, limits);
+  server::HttpServer http(*ioc, router, limits, tls.get());
   if (auto st = http.Listen(f.host, f.port); !st) {
     std::cerr << "galsyncd: " << st.error().message << "\n";
     return 1;
@@ -484,7 +521,8 @@ int Run(const Flags& f) {
   std::string host = f.host.find(':') != std::string::npos
                          ? "[" + f.host + "]"
                          : f.host;
-  std::string base = "http://" + host + ":" + std::to_string(http.port());
+  std::string base = (tls ? "https://" : "http://") + host + ":" +
+                     std::to_string(http.port());
   std::printf("galsyncd listening on %s\n", base.c_str());
   std::fflush(stdout);
   if (f.demo > 0) PrintDemoHelp(base, f.demo_domain, demo_key);

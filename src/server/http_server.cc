@@ -1,9 +1,14 @@
 // Listener and sessions of the HTTP front end; see http_server.h.
 #include "server/http_server.h"
 
+#include <openssl/err.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 #include <iostream>
 
@@ -37,11 +42,69 @@ struct Counter {
   ~Counter() { --n; }
 };
 
+std::string OpenSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+// Ends a connection: TLS says close_notify first (bounded by a short
+// deadline: a peer that does not answer must not hold the session), then the
+// sending side of TCP closes.
+asio::awaitable<void> Close(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_return;
+}
+asio::awaitable<void> Close(beast::ssl_stream<beast::tcp_stream>& stream) {
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  co_await stream.async_shutdown(kUseAwaitable);
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send,
+                                                   ignored);
+}
+
 }  // namespace
 
+Result<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(
+    const std::string& cert_file, const std::string& key_file) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds |
+                   asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                   asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                   asio::ssl::context::single_dh_use);
+  // The key first: loaded after the certificate, a key that does not match
+  // fails with no reason; this way the check below names the mismatch.
+  ERR_clear_error();
+  beast::error_code ec;
+  ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return Error::InvalidArgument(
+        "bad_tls_files",
+        "cannot load the private key " + key_file + ": " + OpenSslErrors());
+  }
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    return Error::InvalidArgument(
+        "bad_tls_files",
+        "cannot load the certificate chain " + cert_file + ": " + OpenSslErrors());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Error::InvalidArgument(
+        "bad_tls_files", "the private key " + key_file +
+                             " does not match the certificate " + cert_file);
+  }
+  return ctx;
+}
+
 HttpServer::HttpServer(asio::io_context& ioc, const Router& router,
-                       HttpLimits limits)
-    : ioc_(ioc), router_(router), limits_(limits), acceptor_(ioc) {}
+                       HttpLimits limits, asio::ssl::context* tls)
+    : ioc_(ioc), router_(router), limits_(limits), tls_(tls), acceptor_(ioc) {}
 
 Status HttpServer::Listen(const std::string& host, uint16_t port) {
   beast::error_code ec;
@@ -97,11 +160,47 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
     auto ep = socket.remote_endpoint(ec);
     if (!ec) peer = ep.address().to_string();
   }
-  beast::tcp_stream stream(std::move(socket));
+  if (tls_ == nullptr) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await Serve(stream, peer);
+    co_return;
+  }
+  // A client that speaks plain HTTP to the TLS port is told so, in plain
+  // HTTP, rather than left with a closed connection. The detection and the
+  // handshake are bounded like a request's headers.
+  beast::tcp_stream tcp_stream(std::move(socket));
+  beast::flat_buffer buffer;
+  tcp_stream.expires_after(limits_.idle_timeout);
+  auto [dec, is_tls] =
+      co_await beast::async_detect_ssl(tcp_stream, buffer, kUseAwaitable);
+  if (dec) co_return;
+  if (!is_tls) {
+    Response r = ErrorResponse(Error::InvalidArgument(
+        "tls_required", "this server speaks HTTPS only; use an https:// URL"));
+    http::response<http::string_body> res{http::status::bad_request, 11};
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::connection, "close");
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    tcp_stream.expires_after(limits_.write_timeout);
+    co_await http::async_write(tcp_stream, res, kUseAwaitable);
+    co_await Close(tcp_stream);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
+  auto [ec, used] = co_await stream.async_handshake(
+      asio::ssl::stream_base::server, buffer.data(), kUseAwaitable);
+  if (ec) co_return;  // no common ground: nothing to answer
+  co_await Serve(stream, peer);
+}
+
+template <typename Stream>
+asio::awaitable<void> HttpServer::Serve(Stream& stream, const std::string& peer) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
     // Idle wait for the next request, then a bound on reading all of it.
-    stream.expires_after(limits_.idle_timeout);
+    tcp_layer.expires_after(limits_.idle_timeout);
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
@@ -109,14 +208,15 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
         co_await http::async_read_header(stream, buffer, parser, kUseAwaitable);
     beast::error_code ec = hec;
     if (!ec) {
-      stream.expires_after(limits_.read_timeout);
+      tcp_layer.expires_after(limits_.read_timeout);
       auto [bec, bn] =
           co_await http::async_read(stream, buffer, parser, kUseAwaitable);
       ec = bec;
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
+        ec == asio::error::operation_aborted ||
+        ec == asio::ssl::error::stream_truncated) {
       break;
     }
     if (ec) {
@@ -135,7 +235,7 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
       res.set(http::field::connection, "close");
       res.body() = std::move(r.body);
       res.prepare_payload();
-      stream.expires_after(limits_.write_timeout);
+      tcp_layer.expires_after(limits_.write_timeout);
       co_await http::async_write(stream, res, kUseAwaitable);
       break;
     }
@@ -158,12 +258,11 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
       res.body() = std::move(r.body);
       res.prepare_payload();
     }
-    stream.expires_after(limits_.write_timeout);
+    tcp_layer.expires_after(limits_.write_timeout);
     auto [wec, wn] = co_await http::async_write(stream, res, kUseAwaitable);
     if (wec || !keep_alive) break;
   }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await Close(stream);
 }
 
 void HttpServer::Stop(std::function<void()> on_stop) {

@@ -4,6 +4,7 @@
 // nothing above them sees a socket.
 //
 //   listener ──accept──► session (coroutine on its own strand)
+//                          [TLS handshake, when the server has a context]
 //                          loop: read (header/body limits, timeout)
 //                                └─► Router::Dispatch ─► write ─► keep-alive?
 //
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -38,10 +40,18 @@ struct HttpLimits {
   std::chrono::seconds shutdown_grace{10};    // for in-flight requests
 };
 
+// Loads a PEM certificate chain and private key into a server-side TLS
+// context (TLS 1.2 and 1.3 only). kInvalidArgument "bad_tls_files" with
+// OpenSSL's reason if they cannot be read or do not match.
+Result<std::unique_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
+    const std::string& cert_file, const std::string& key_file);
+
 class HttpServer {
  public:
+  // With `tls` (which must outlive the server) every connection is TLS;
+  // without, plain HTTP.
   HttpServer(boost::asio::io_context& ioc, const Router& router,
-             HttpLimits limits);
+             HttpLimits limits, boost::asio::ssl::context* tls = nullptr);
 
   // Binds and listens. "host:port"; port 0 picks a free one.
   Status Listen(const std::string& host, uint16_t port);
@@ -57,10 +67,14 @@ class HttpServer {
  private:
   boost::asio::awaitable<void> AcceptLoop();
   boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket);
+  // The request loop of one connection, plain or TLS.
+  template <typename Stream>
+  boost::asio::awaitable<void> Serve(Stream& stream, const std::string& peer);
 
   boost::asio::io_context& ioc_;
   const Router& router_;
   const HttpLimits limits_;
+  boost::asio::ssl::context* const tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
