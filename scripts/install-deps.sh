@@ -22,6 +22,10 @@ packages=(
   python3 python3-vobject
   curl wrk bc
 )
+# scripts/fuzz.sh builds with clang and libFuzzer (libclang-rt-14-dev).
+if [ -n "${GALSYNC_WITH_CLANG:-}" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -68,6 +68,16 @@ Flags:
   --page-max N           most changes in one sync page [default: 5000]
   --page-bytes N         byte budget of one sync page [default: 4194304]
   --max-connections N    concurrent connections [default: 10000]
+  --max-connections-per-client N
+                         concurrent connections from one client address
+                         [default: 1000]
+  --key-rate N           requests per second per API key, in bursts of up
+                         to 2N; beyond, 429 with Retry-After [default: 0,
+                         no limit: keys are often shared by many clients]
+  --idle-timeout DUR     close a connection whose next request's headers
+                         have not all arrived within DUR [default: 75s]
+  --read-timeout DUR     ... or whose body has not arrived within DUR once
+                         its headers are in [default: 30s]
   --admin-key-file FILE  on first start, write the server admin key to FILE
                          (mode 0600) instead of printing it
   --new-incarnation      give the store a new incarnation id, invalidating
@@ -94,6 +104,10 @@ struct Flags {
   size_t page_max = 5000;
   size_t page_bytes = 4 << 20;
   size_t max_connections = 10000;
+  size_t max_connections_per_client = 1000;
+  size_t key_rate = 0;
+  int64_t idle_timeout_us = int64_t{75} * 1000000;
+  int64_t read_timeout_us = int64_t{30} * 1000000;
   bool new_incarnation = false;
   std::string admin_key_file;
   std::string tls_cert, tls_key;
@@ -173,6 +187,14 @@ Flags ParseFlags(int argc, char** argv) {
       f.page_bytes = Count(a, next(), 4096, 256 << 20);
     } else if (a == "--max-connections") {
       f.max_connections = Count(a, next(), 1, 1000000);
+    } else if (a == "--max-connections-per-client") {
+      f.max_connections_per_client = Count(a, next(), 1, 1000000);
+    } else if (a == "--key-rate") {
+      f.key_rate = Count(a, next(), 0, 10000000);
+    } else if (a == "--idle-timeout" || a == "--read-timeout") {
+      int64_t& t = a == "--idle-timeout" ? f.idle_timeout_us : f.read_timeout_us;
+      t = Duration(a, next());
+      if (t < 1000000) BadFlag(a + " must be at least 1s");
     } else if (a == "--tls-cert") {
       f.tls_cert = next();
     } else if (a == "--tls-key") {
@@ -510,9 +532,14 @@ int Run(const Flags& f) {
                                              start).count());
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(f.threads));
   server::JsonApi api(dir, keys, &search);
-  server::Router router(api.Routes(), keys);
+  server::RouterLimits router_limits;
+  router_limits.key_rate = static_cast<double>(f.key_rate);
+  server::Router router(api.Routes(), keys, router_limits);
   server::HttpLimits limits;
   limits.max_connections = f.max_connections;
+  limits.max_connections_per_client = f.max_connections_per_client;
+  limits.idle_timeout = std::chrono::seconds(f.idle_timeout_us / 1000000);
+  limits.read_timeout = std::chrono::seconds(f.read_timeout_us / 1000000);
   server::HttpServer http(*ioc, router, limits, tls.get());
   if (auto st = http.Listen(f.host, f.port); !st) {
     std::cerr << "galsyncd: " << st.error().message << "\n";

@@ -147,19 +147,41 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       socket.close(ignored);  // over the connection limit: refuse
       continue;
     }
+    std::string peer;
+    {
+      beast::error_code ec2;
+      auto ep = socket.remote_endpoint(ec2);
+      if (!ec2) peer = ep.address().to_string();
+    }
+    {
+      std::lock_guard lock(peers_mu_);
+      size_t& n = peers_[peer];
+      if (n >= limits_.max_connections_per_client) {
+        beast::error_code ignored;
+        socket.close(ignored);  // over this client's limit: refuse
+        continue;
+      }
+      ++n;
+    }
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
+    asio::co_spawn(ex, Session(std::move(socket), std::move(peer)),
+                   asio::detached);
   }
 }
 
-asio::awaitable<void> HttpServer::Session(tcp::socket socket) {
+asio::awaitable<void> HttpServer::Session(tcp::socket socket,
+                                          std::string peer) {
   Counter conn(connections_);
-  std::string peer;
-  {
-    beast::error_code ec;
-    auto ep = socket.remote_endpoint(ec);
-    if (!ec) peer = ep.address().to_string();
-  }
+  // Gives the client's connection slot back, however the session ends.
+  struct PeerSlot {
+    HttpServer* s;
+    const std::string& peer;
+    ~PeerSlot() {
+      std::lock_guard lock(s->peers_mu_);
+      auto it = s->peers_.find(peer);
+      if (it != s->peers_.end() && --it->second == 0) s->peers_.erase(it);
+    }
+  } slot{this, peer};
   if (tls_ == nullptr) {
     beast::tcp_stream stream(std::move(socket));
     co_await Serve(stream, peer);

@@ -19,7 +19,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "galsync/status.h"
 #include "server/router.h"
@@ -37,6 +39,9 @@ struct HttpLimits {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};     // sending one response
   size_t max_connections = 10000;             // further accepts are refused
+  // From one client address: one host cannot take every connection. Clients
+  // behind one NAT share an address, and each long-poll holds a connection.
+  size_t max_connections_per_client = 1000;
   std::chrono::seconds shutdown_grace{10};    // for in-flight requests
 };
 
@@ -66,7 +71,8 @@ class HttpServer {
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
-  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket,
+                                       std::string peer);
   // The request loop of one connection, plain or TLS.
   template <typename Stream>
   boost::asio::awaitable<void> Serve(Stream& stream, const std::string& peer);
@@ -80,6 +86,8 @@ class HttpServer {
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> connections_{0};
   std::atomic<size_t> in_flight_{0};
+  std::mutex peers_mu_;
+  std::unordered_map<std::string, size_t> peers_;  // GUARDED_BY(peers_mu_)
 };
 
 }  // namespace galsync::server

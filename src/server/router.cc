@@ -86,7 +86,10 @@ Response ErrorResponse(const Error& e) {
 
 Router::Router(std::vector<Route> routes, const KeyRing& keys,
                RouterLimits limits)
-    : keys_(keys), limits_(limits) {
+    : keys_(keys),
+      limits_(limits),
+      rate_(limits.key_rate,
+            limits.key_burst > 0 ? limits.key_burst : 2 * limits.key_rate) {
   for (auto& r : routes) {
     auto segs = SplitPattern(r.pattern);
     routes_.push_back(Compiled{std::move(r), std::move(segs)});
@@ -155,6 +158,13 @@ Status Router::Admit(const HttpRequest& req, const Match& m,
   auto p = keys_.Authenticate(value.substr(kBearer.size()));
   if (!p) return std::move(p).error();
   *out = std::move(p.value());
+  if (auto wait = rate_.Take(out->key_id, RateLimiter::Clock::now())) {
+    return Error{ErrorKind::kRateLimited, "rate_limited",
+                 "this key made more than " +
+                     std::to_string(static_cast<int64_t>(rate_.rate())) +
+                     " requests a second; retry in " + std::to_string(*wait) +
+                     " s"};
+  }
   if (access == Access::kAnyKey) return Ok{};
   const uint32_t scope = access == Access::kRead    ? kScopeRead
                          : access == Access::kWrite ? kScopeWrite

@@ -25,6 +25,7 @@
 
 #include "galsync/keys.h"
 #include "galsync/status.h"
+#include "server/rate_limiter.h"
 
 namespace galsync::server {
 
@@ -84,6 +85,9 @@ struct Route {
 struct RouterLimits {
   size_t max_target_bytes = 8 * 1024;  // request-target (URL) length; 414
   size_t max_query_params = 32;        // 400 beyond
+  // Requests per second per API key (token bucket; 429 beyond); 0: no limit.
+  double key_rate = 0;
+  double key_burst = 0;                // bucket size; default: 2 s of rate
 };
 
 class Router {
@@ -117,6 +121,7 @@ class Router {
   std::vector<Compiled> routes_;
   const KeyRing& keys_;
   RouterLimits limits_;
+  mutable RateLimiter rate_;
 };
 
 }  // namespace galsync::server
