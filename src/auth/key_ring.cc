@@ -140,8 +140,10 @@ Result<NewKey> KeyRing::Create(std::string_view domain, uint32_t scopes,
   out.key.created_us = clock_->NowMicros();
   out.key.created_by = std::string(created_by);
   out.bearer = std::string(kPrefix) + id + "_" + secret;
-  std::unique_lock lock(mu_);
+  // The durable write happens outside the lock, so verification of other
+  // keys never waits for an fsync; the new key is usable once it returns.
   if (auto st = store_.InsertKey(out.key); !st) return std::move(st).error();
+  std::unique_lock lock(mu_);
   keys_.emplace(id, out.key);
   return out;
 }
@@ -170,19 +172,22 @@ std::vector<StoredKey> KeyRing::List(
 
 Result<StoredKey> KeyRing::Revoke(std::string_view id,
                                   std::optional<std::string_view> domain) {
-  std::unique_lock lock(mu_);
-  auto it = keys_.find(std::string(id));
-  if (it == keys_.end() || (domain && it->second.domain != *domain)) {
+  auto k = Get(id);
+  if (!k || (domain && k->domain != *domain)) {
     return Error::NotFound("key_not_found",
                            "no key with id \"" +
                                std::string(id.substr(0, kIdHex + 8)) + "\"");
   }
-  if (it->second.revoked_us == 0) {
-    const int64_t now = clock_->NowMicros();
-    if (auto st = store_.RevokeKey(id, now); !st) return std::move(st).error();
-    it->second.revoked_us = now;
-  }
-  return it->second;
+  if (k->revoked_us != 0) return *k;
+  // Durable first, outside the lock (see Create). Should two revocations
+  // race, memory and store may keep different ones of their two times
+  // until the next start; either is a moment the key was revoked.
+  const int64_t now = clock_->NowMicros();
+  if (auto st = store_.RevokeKey(id, now); !st) return std::move(st).error();
+  std::unique_lock lock(mu_);
+  StoredKey& stored = keys_.at(std::string(id));
+  if (stored.revoked_us == 0) stored.revoked_us = now;
+  return stored;
 }
 
 Result<Principal> KeyRing::Authenticate(std::string_view bearer) const {

@@ -35,6 +35,17 @@ std::string_view ReasonFor(const beast::error_code& ec, int* status) {
   return "bad_http_request";
 }
 
+// An error answer after which the connection closes (what follows on it
+// cannot be trusted to be a request).
+http::response<http::string_body> LastResponse(int status, Response r) {
+  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, r.content_type);
+  res.set(http::field::connection, "close");
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  return res;
+}
+
 // Counts something for as long as it lives.
 struct Counter {
   std::atomic<size_t>& n;
@@ -197,13 +208,8 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket,
       co_await beast::async_detect_ssl(tcp_stream, buffer, kUseAwaitable);
   if (dec) co_return;
   if (!is_tls) {
-    Response r = ErrorResponse(Error::InvalidArgument(
-        "tls_required", "this server speaks HTTPS only; use an https:// URL"));
-    http::response<http::string_body> res{http::status::bad_request, 11};
-    res.set(http::field::content_type, r.content_type);
-    res.set(http::field::connection, "close");
-    res.body() = std::move(r.body);
-    res.prepare_payload();
+    auto res = LastResponse(400, ErrorResponse(Error::InvalidArgument(
+        "tls_required", "this server speaks HTTPS only; use an https:// URL")));
     tcp_stream.expires_after(limits_.write_timeout);
     co_await http::async_write(tcp_stream, res, kUseAwaitable);
     co_await Close(tcp_stream);
@@ -246,17 +252,11 @@ asio::awaitable<void> HttpServer::Serve(Stream& stream, const std::string& peer)
       // (the rest of the stream cannot be trusted to be framed).
       int status = 400;
       std::string_view reason = ReasonFor(ec, &status);
-      Response r = ErrorResponse(
-          {status == 413   ? ErrorKind::kPayloadTooLarge
-           : status == 431 ? ErrorKind::kInvalidArgument
-                           : ErrorKind::kInvalidArgument,
-           std::string(reason), "cannot read request: " + ec.message()});
-      http::response<http::string_body> res{static_cast<http::status>(status),
-                                            11};
-      res.set(http::field::content_type, r.content_type);
-      res.set(http::field::connection, "close");
-      res.body() = std::move(r.body);
-      res.prepare_payload();
+      auto res = LastResponse(
+          status, ErrorResponse({status == 413 ? ErrorKind::kPayloadTooLarge
+                                               : ErrorKind::kInvalidArgument,
+                                 std::string(reason),
+                                 "cannot read request: " + ec.message()}));
       tcp_layer.expires_after(limits_.write_timeout);
       co_await http::async_write(stream, res, kUseAwaitable);
       break;
