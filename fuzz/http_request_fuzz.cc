@@ -12,6 +12,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -66,7 +67,16 @@ struct Harness {
 };
 
 Harness& TheHarness() {
-  static Harness* h = new Harness;  // lives for the process
+  static Harness* h = [] {
+    auto* made = new Harness;  // lives for the process
+    // The store's directory goes when the process exits normally.
+    static std::string dir = made->dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    });
+    return made;
+  }();
   return *h;
 }
 
