@@ -86,7 +86,7 @@ class SyncClientTest : public ::testing::Test {
     ASSERT_TRUE(replica_
                     ->SetConfig({"http://127.0.0.1:" +
                                      std::to_string(server_->port()),
-                                 domain, ReadKey(domain)})
+                                 domain, ReadKey(domain), ""})
                     .ok());
     auto c = SyncClient::Create(*replica_);
     ASSERT_TRUE(c.ok()) << c.error().message;
@@ -337,7 +337,7 @@ TEST(SyncClientGarbageTest, GarbageFromTheServerLeavesTheReplicaUntouched) {
   auto replica = Replica::Open(client_dir.file("replica.db")).value();
   ASSERT_TRUE(replica
                   ->SetConfig({"http://127.0.0.1:" + std::to_string(server.port()),
-                               "example.com", server.admin_key()})
+                               "example.com", server.admin_key(), ""})
                   .ok());
   {
     auto c = SyncClient::Create(*replica).value();
@@ -389,7 +389,7 @@ TEST(SyncClientGarbageTest, GarbageFromTheServerLeavesTheReplicaUntouched) {
     // SetConfig with another URL would empty the replica (another feed), so
     // the copy's URL is changed behind its back.
     ReplicaConfig cfg{"http://127.0.0.1:" + std::to_string(fake.port()),
-                      "example.com", ""};
+                      "example.com", "", ""};
     std::string copy = client_dir.file("copy.db");
     std::filesystem::remove(copy);
     std::filesystem::remove(copy + "-wal");
@@ -421,7 +421,7 @@ std::unique_ptr<Replica> ReplicaOf(const TempDir& dir, uint16_t port) {
   auto replica = Replica::Open(dir.file("replica.db")).value();
   EXPECT_TRUE(replica
                   ->SetConfig({"http://127.0.0.1:" + std::to_string(port),
-                               "example.com", ""})
+                               "example.com", "", ""})
                   .ok());
   return replica;
 }

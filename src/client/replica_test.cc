@@ -53,7 +53,7 @@ class ReplicaTest : public ::testing::Test {
     auto r = Replica::Open(dir_.file("replica.db"));
     ASSERT_TRUE(r.ok()) << r.error().message;
     r_ = std::move(*r);
-    ASSERT_TRUE(r_->SetConfig({"http://127.0.0.1:1", "example.com", ""}).ok());
+    ASSERT_TRUE(r_->SetConfig({"http://127.0.0.1:1", "example.com", "", ""}).ok());
   }
   // A completed full sync holding a (seq 1) and b (seq 2), token "T2".
   void FullSync() {
@@ -162,9 +162,12 @@ TEST_F(ReplicaTest, PageOfTheWrongKindIsRefusedAndChangesNothing) {
 
 TEST_F(ReplicaTest, AnotherServerOrDomainEmptiesTheReplica) {
   FullSync();
-  ASSERT_TRUE(r_->SetConfig({"http://127.0.0.1:1", "example.com", "k2"}).ok());
+  ASSERT_TRUE(
+      r_->SetConfig({"http://127.0.0.1:1", "example.com", "k2", "/ca.pem"}).ok());
   EXPECT_EQ(Live(*r_).size(), 2u);  // same feed, new key: kept
-  ASSERT_TRUE(r_->SetConfig({"http://127.0.0.1:1", "other.org", ""}).ok());
+  EXPECT_EQ((*r_->Config())->api_key, "k2");
+  EXPECT_EQ((*r_->Config())->ca_file, "/ca.pem");
+  ASSERT_TRUE(r_->SetConfig({"http://127.0.0.1:1", "other.org", "", ""}).ok());
   EXPECT_TRUE(Live(*r_).empty());
   EXPECT_TRUE(r_->State()->token.empty());
 }
@@ -241,7 +244,7 @@ TEST(ReplicaFileTest, DamagedPagesAreAClearErrorNotACrash) {
   {
     auto r = Replica::Open(path);
     ASSERT_TRUE(r.ok());
-    ASSERT_TRUE((*r)->SetConfig({"http://127.0.0.1:1", "example.com", ""}).ok());
+    ASSERT_TRUE((*r)->SetConfig({"http://127.0.0.1:1", "example.com", "", ""}).ok());
     ASSERT_TRUE((*r)->BeginResync().ok());
     std::vector<FeedChange> many;
     for (int i = 1; i <= 2000; ++i) many.push_back(Up("p" + std::to_string(i), i));
