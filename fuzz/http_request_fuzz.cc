@@ -42,8 +42,11 @@ struct Harness {
   server::HttpLimits limits;
 
   Harness() {
-    char tmpl[] = "/tmp/galsync-fuzz-XXXXXX";
-    dir = mkdtemp(tmpl);
+    const char* base = getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") +
+                       "/galsync-fuzz-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) abort();
+    dir = tmpl;
     SqliteStoreOptions so;
     so.synchronous_full = false;
     auto store = OpenSqliteStore(dir + "/galsync.db", so);
