@@ -129,7 +129,9 @@ TEST(LimitsTest, SlowClientsAreCutOffWithoutStallingOthers) {
   for (int i = 0; i < 60 && !closed; ++i) {
     loris.Send("X");
     // Others are served meanwhile, at once.
-    if (i % 10 == 0) EXPECT_EQ(fast.Get("/v1/health").status, 200);
+    if (i % 10 == 0) {
+      EXPECT_EQ(fast.Get("/v1/health").status, 200);
+    }
     closed = loris.ClosedWithin(std::chrono::milliseconds(100));
   }
   const double took =
