@@ -102,8 +102,8 @@ class KeyRing {
   // "key_revoked".
   Result<Principal> Authenticate(std::string_view bearer) const;
 
-  // Live (not revoked) server-wide keys with the admin scope.
-  size_t ServerAdminCount() const;
+  // Keys not revoked (galsyncd makes the first admin key when there are none).
+  size_t LiveCount() const;
 
  private:
   Store& store_;

@@ -215,12 +215,10 @@ Result<Principal> KeyRing::Authenticate(std::string_view bearer) const {
   return Principal{k.id, k.domain, k.scopes, k.name};
 }
 
-size_t KeyRing::ServerAdminCount() const {
+size_t KeyRing::LiveCount() const {
   std::shared_lock lock(mu_);
-  return std::count_if(keys_.begin(), keys_.end(), [](const auto& e) {
-    const StoredKey& k = e.second;
-    return k.domain.empty() && (k.scopes & kScopeAdmin) && k.revoked_us == 0;
-  });
+  return std::count_if(keys_.begin(), keys_.end(),
+                       [](const auto& e) { return e.second.revoked_us == 0; });
 }
 
 }  // namespace galsync

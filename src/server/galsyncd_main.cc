@@ -135,17 +135,26 @@ int64_t Duration(const std::string& flag, const std::string& v) {
   return static_cast<int64_t>(*s) * 1000000;
 }
 
+// The arguments with every "--flag=value" split into "--flag", "value".
+std::vector<std::string> SplitArgs(char** begin, char** end) {
+  std::vector<std::string> out;
+  for (char** p = begin; p != end; ++p) {
+    std::string a = *p;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      out.push_back(a.substr(0, eq));
+      out.push_back(a.substr(eq + 1));
+    } else {
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
-  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::vector<std::string> args = SplitArgs(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::string value;
-    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      args.insert(args.begin() + i + 1, value);
-    }
+    const std::string& a = args[i];
     auto next = [&]() -> std::string {
       if (i + 1 >= args.size()) BadFlag(a + " needs a value");
       return args[++i];
@@ -308,17 +317,10 @@ Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
   return std::move(store).value();
 }
 
-bool HasLiveKey(const KeyRing& keys) {
-  for (const StoredKey& k : keys.List(std::nullopt)) {
-    if (k.revoked_us == 0) return true;
-  }
-  return false;
-}
-
 // On the first start (no live key at all) makes the server-wide admin key
 // and shows it once: on stdout, or in `key_file`.
 Status CreateFirstAdminKey(KeyRing& keys, const std::string& key_file) {
-  if (HasLiveKey(keys)) return Ok{};
+  if (keys.LiveCount() > 0) return Ok{};
   auto k = keys.Create("", kAllScopes, "server admin (first start)", "galsyncd");
   if (!k) return std::move(k).error();
   if (!key_file.empty()) {
@@ -594,16 +596,12 @@ Exit status: 0 on success, 1 on an error, 2 on bad flags.
   std::exit(2);
 }
 
-int KeysMain(std::vector<std::string> args) {
+int KeysMain(const std::vector<std::string>& args) {
   std::string command, data_dir = "galsync-data", domain, name, scopes_text;
   std::vector<std::string> positional;
   bool server_wide = false, has_domain = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
-      args.insert(args.begin() + i + 1, a.substr(eq + 1));
-      a = a.substr(0, eq);
-    }
+    const std::string& a = args[i];
     auto next = [&]() -> std::string {
       if (i + 1 >= args.size()) BadKeysFlag(a + " needs a value");
       return args[++i];
@@ -695,7 +693,7 @@ int KeysMain(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && std::string_view(argv[1]) == "keys") {
-    return KeysMain(std::vector<std::string>(argv + 2, argv + argc));
+    return KeysMain(SplitArgs(argv + 2, argv + argc));
   }
   return Run(ParseFlags(argc, argv));
 }
