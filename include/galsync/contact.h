@@ -79,6 +79,9 @@ struct Contact {
   std::string photo;  // URI
   // Free-form attributes, sorted by key, keys unique.
   std::vector<std::pair<std::string, std::string>> extra;
+  // Hidden from the directory (e.g. a service account): withheld from keys
+  // without the private scope (galsync/visibility.h).
+  bool hidden = false;
 
   // Server-maintained; ignored on writes, filled when decoding stored JSON.
   std::string domain;

@@ -27,6 +27,7 @@
 #include "galsync/status.h"
 #include "galsync/store.h"
 #include "galsync/sync_token.h"
+#include "galsync/visibility.h"
 
 namespace galsync {
 
@@ -44,6 +45,9 @@ struct ChangesRequest {
   std::optional<std::string> token;  // absent: full sync
   std::optional<int64_t> since_us;   // alternative to token
   size_t limit = 0;                  // 0: default_page_changes
+  // What the caller may see. A token continues only in the view it was
+  // issued for (410 view_changed otherwise).
+  View view = View::kFull;
 };
 
 // One page of the change feed, already serialized:
@@ -88,9 +92,20 @@ class Directory {
   Result<std::vector<DomainInfo>> ListDomains();
   Result<DomainInfo> GetDomain(std::string_view name);
 
-  // Contacts. `contact.id` must be set. The result's json is the stored form.
+  // Visibility policy (galsync/visibility.h). Setting it re-stamps every
+  // contact whose public view changes, so public replicas receive the
+  // change on their next sync; the result says which seqs that took.
+  Result<VisibilityPolicy> GetPolicy(std::string_view domain);
+  Result<WriteResult> SetPolicy(std::string_view domain,
+                                const VisibilityPolicy& policy,
+                                std::string_view actor);
+
+  // Contacts. `contact.id` must be set. The result's json is the stored form
+  // (in the public view: without private attributes; a hidden contact is
+  // kNotFound there, exactly as if it did not exist).
   Result<StoredContact> GetContact(std::string_view domain,
-                                   std::string_view id);
+                                   std::string_view id,
+                                   View view = View::kFull);
   Result<PutResult> PutContact(std::string_view domain, const Contact& contact,
                                std::optional<std::string> if_match,
                                bool if_none_match, std::string_view actor);
@@ -106,6 +121,15 @@ class Directory {
   // The change feed (full sync when no token and no since).
   Result<ChangesPage> Changes(std::string_view domain,
                               const ChangesRequest& req);
+
+  // Like Store::ScanChanges, in `view`: in the public view a hidden
+  // contact's row comes as a delete (deleted, empty json) and other rows
+  // without private attributes. The policy and the rows are consistent: a
+  // policy change waits for scans in progress.
+  Result<ScanResult> ScanChanges(std::string_view domain, View view,
+                                 uint64_t after_seq,
+                                 uint64_t skip_tombstones_upto,
+                                 size_t max_rows, const ChangeVisitor& visit);
 
   // Current last_seq of a domain, from memory; nullopt if unknown domain.
   std::optional<uint64_t> LastSeq(std::string_view domain) const;
@@ -128,6 +152,14 @@ class Directory {
  private:
   struct DomainState;
   Result<std::shared_ptr<DomainState>> Find(std::string_view domain) const;
+  Result<ScanResult> Scan(DomainState& d, View view, uint64_t after_seq,
+                          uint64_t skip_tombstones_upto, size_t max_rows,
+                          const ChangeVisitor& visit);
+  // Whether a public-view reader at `after_seq` may hold the contact of
+  // `row` (which is hidden now).
+  bool HadPublicly(DomainState& d, const PublicProjection& projection,
+                   const ChangeRow& row, uint64_t after_seq,
+                   uint64_t skip_tombstones_upto);
   void Committed(DomainState& d, const WriteResult& w);
 
   std::unique_ptr<Store> store_;

@@ -4,8 +4,10 @@
 // scopes:
 //   read   sync, search and read contacts
 //   write  change contacts (single writes, batches, imports)
-//   admin  the domain's keys, history and purge; with a server-wide key also
-//          domains and every key
+//   admin  the domain's keys, policy, history and purge; with a server-wide
+//          key also domains and every key
+//   private  with read: see hidden contacts and private attributes (the full
+//          view, galsync/visibility.h); without it reads get the public view
 // Scopes do not imply each other: a writer that also syncs holds both.
 //
 // The bearer form of a key is "gsk_" + 16 hex digits (the key's public id) +
@@ -31,6 +33,7 @@
 #include "galsync/clock.h"
 #include "galsync/status.h"
 #include "galsync/store.h"
+#include "galsync/visibility.h"
 
 namespace galsync {
 
@@ -38,7 +41,8 @@ enum ScopeBits : uint32_t {
   kScopeRead = 1,
   kScopeWrite = 2,
   kScopeAdmin = 4,
-  kAllScopes = kScopeRead | kScopeWrite | kScopeAdmin,
+  kScopePrivate = 8,
+  kAllScopes = kScopeRead | kScopeWrite | kScopeAdmin | kScopePrivate,
 };
 
 // "read,write" for kScopeRead | kScopeWrite; "" for none.
@@ -55,6 +59,10 @@ struct Principal {
   std::string name;
 
   bool server_wide() const { return domain.empty(); }
+  // What this principal's reads may see.
+  View view() const {
+    return (scopes & kScopePrivate) != 0 ? View::kFull : View::kPublic;
+  }
   // The audit actor of the changes this principal makes: "key:<id>".
   std::string actor() const { return "key:" + key_id; }
 };

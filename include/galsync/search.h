@@ -37,7 +37,9 @@ class Directory;
 
 IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank = 0);
 
-// Keeps one LiveIndex per domain current with the store: built from a full
+// Keeps one LiveIndex per domain current with the store: it indexes the
+// public view (galsync/visibility.h), so hidden contacts and private
+// attributes are never matched, whatever the key searching. Built from a full
 // scan on Start(), then advanced by scanning each domain's changes after
 // the position it has applied, as soon as the directory reports a commit
 // (the same way a client tails the server). A commit is searchable a few

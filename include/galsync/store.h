@@ -44,6 +44,7 @@ struct DomainInfo {
   int64_t last_time_us = 0;   // commit time of last_seq
   uint64_t horizon_seq = 0;
   uint64_t live_count = 0;    // live (not deleted) contacts
+  std::string policy_json;    // visibility policy (PolicyJson); "" for none
 };
 
 // Domain names: 1..253 bytes of [a-z0-9.-], starting with a letter or digit.
@@ -64,6 +65,9 @@ struct ChangeRequest {
   std::optional<std::string> if_match;
   // If true, an upsert applies only if no live contact has this id (412).
   bool if_none_match = false;
+  // Store-internal: an upsert that re-stamps a live contact with a new seq
+  // and its content unchanged (content_json is ignored); see SetPolicy.
+  bool touch = false;
 };
 
 enum class ChangeResult {
@@ -107,6 +111,9 @@ struct ChangeRow {
   bool deleted;
   std::string_view id;
   std::string_view json;  // empty for tombstones
+  // Set by a view (Directory::ScanChanges), never by a store: the reader may
+  // not see this row at all; it only moves the reader's position past it.
+  bool withheld = false;
 };
 // Return false to stop the scan after this row.
 using ChangeVisitor = std::function<bool(const ChangeRow&)>;
@@ -188,11 +195,30 @@ class Store {
   virtual Result<uint64_t> SeqBeforeTime(int64_t domain_id,
                                          int64_t time_us) = 0;
 
+  // Visits, oldest first, the stored JSON of each live version of the
+  // contact that was current at some seq <= through_seq (what a reader at
+  // that position may hold of it). Returns false if the contact's older
+  // history has been purged, so that earlier versions may be missing.
+  // The visitor returns false to stop.
+  virtual Result<bool> ContactVersions(
+      int64_t domain_id, std::string_view id, uint64_t through_seq,
+      const std::function<bool(std::string_view json)>& visit) = 0;
+
   // Audit history, oldest first, seq > after_seq. Empty contact_id: all.
   virtual Result<std::vector<HistoryEntry>> History(int64_t domain_id,
                                                     std::string_view contact_id,
                                                     uint64_t after_seq,
                                                     size_t limit) = 0;
+
+  // Replaces the domain's visibility policy with `policy_json` and, in the
+  // same transaction, re-stamps each live contact whose stored JSON
+  // `affected` accepts: it takes a new seq (in the usual commit order, with
+  // an audit entry by `actor`) and keeps its content, so every reader whose
+  // view of it changed gets it again as an ordinary change.
+  virtual Result<WriteResult> SetPolicy(
+      int64_t domain_id, std::string_view policy_json,
+      const std::function<bool(std::string_view stored_json)>& affected,
+      std::string_view actor, int64_t now_us) = 0;
 
   // Removes tombstones and history entries committed before cutoff_us and
   // raises the horizon to the highest purged tombstone seq.

@@ -17,7 +17,10 @@ constexpr size_t kBearerBytes = kPrefix.size() + kIdHex + 1 + kSecretHex;
 constexpr size_t kMaxNameBytes = 200;
 
 constexpr std::pair<uint32_t, std::string_view> kScopeNames[] = {
-    {kScopeRead, "read"}, {kScopeWrite, "write"}, {kScopeAdmin, "admin"}};
+    {kScopeRead, "read"},
+    {kScopeWrite, "write"},
+    {kScopeAdmin, "admin"},
+    {kScopePrivate, "private"}};
 
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -57,7 +60,8 @@ Result<uint32_t> ParseScopes(std::string_view list) {
   if (list.empty()) {
     return Error::InvalidArgument(
         "invalid_scopes",
-        "give at least one scope: a comma-separated list of read, write, admin");
+        "give at least one scope: a comma-separated list of read, write, "
+        "admin, private");
   }
   uint32_t scopes = 0;
   for (size_t start = 0;;) {
@@ -68,7 +72,7 @@ Result<uint32_t> ParseScopes(std::string_view list) {
     if (it == std::end(kScopeNames)) {
       return Error::InvalidArgument(
           "invalid_scopes", "unknown scope \"" + std::string(word.substr(0, 32)) +
-                                "\"; scopes are read, write and admin");
+                                "\"; scopes are read, write, admin and private");
     }
     scopes |= it->first;
     if (comma == std::string_view::npos) return scopes;

@@ -33,6 +33,7 @@ Result<std::vector<SearchHit>> ScanSearch(Replica& replica, const Query& q,
       failure = Unreadable(id, contact.error());
       return false;
     }
+    if (contact->hidden) return true;  // as on the server: never found
     IndexDoc doc = IndexDocFromContact(*contact);
     auto score = MatchScore(doc, q);
     if (!score) return true;
@@ -74,6 +75,10 @@ Status ReplicaIndex::Refresh(Replica& replica) {
         auto contact = ParseContactJson(json);
         if (!contact.ok()) {
           failure = Unreadable(id, contact.error());
+          return;
+        }
+        if (contact->hidden) {  // as on the server: never found
+          if (!rebuild) removals.emplace_back(id);
           return;
         }
         upserts.push_back(IndexDocFromContact(*contact));

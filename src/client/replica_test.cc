@@ -215,6 +215,31 @@ TEST_F(ReplicaTest, ReplicaIndexFollowsDeltasAndFullSyncs) {
   EXPECT_EQ(hits[0].id, "z");
 }
 
+// A replica of the full view holds hidden contacts; its search, like the
+// server's, never finds them.
+TEST_F(ReplicaTest, SearchSkipsHiddenContacts) {
+  FullSync();
+  ReplicaIndex index;
+  ASSERT_TRUE(index.Refresh(*r_).ok());
+  auto q = ParseQuery("ann");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(index.Search(*q, 10).size(), 2u);
+  std::string hidden = ContactJson("b", 3);
+  hidden.insert(hidden.find(",\"name\""), ",\"hidden\":true");
+  ASSERT_TRUE(r_->Apply(Page({{FeedChange::Op::kUpsert, "b", 3, 0, hidden}},
+                             "T3", false, false),
+                        "T2")
+                  .ok());
+  ASSERT_TRUE(index.Refresh(*r_).ok());
+  auto hits = index.Search(*q, 10);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].id, "a");
+  auto scanned = ScanSearch(*r_, *q, 10);
+  ASSERT_TRUE(scanned.ok());
+  ASSERT_EQ(scanned->size(), 1u);
+  EXPECT_EQ((*scanned)[0].id, "a");
+}
+
 TEST(ReplicaFileTest, GarbageFileIsAClearError) {
   TempDir dir;
   std::string path = dir.file("replica.db");

@@ -867,6 +867,12 @@ bool Decoder::Decode(const json::value& json, Contact& c) {
       }
     } else if (key == "extra") {
       ok = DecodeExtra(v, c.extra);
+    } else if (key == "hidden") {
+      if (const bool* b = v.if_bool()) {
+        c.hidden = *b;
+      } else {
+        ok = WrongType(path, "true or false", v);
+      }
     } else if (key == "domain") {
       ok = Text(v, path, kText, c.domain);
     } else if (key == "seq") {
@@ -976,7 +982,7 @@ bool Contact::SameContent(const Contact& o) const {
          emails == o.emails && phones == o.phones && title == o.title &&
          department == o.department && organization == o.organization &&
          manager == o.manager && office == o.office && links == o.links &&
-         photo == o.photo && extra == o.extra;
+         photo == o.photo && extra == o.extra && hidden == o.hidden;
 }
 
 bool IsValidContactId(std::string_view id) {
@@ -1038,6 +1044,7 @@ std::string CanonicalContentJson(const Contact& c) {
   out.push_back('{');
   bool first = true;
   AppendMember(out, first, "\"id\"", c.id);
+  if (c.hidden) out.append(",\"hidden\":true");
   if (!IsEmpty(c.name)) {
     OpenMember(out, first, "\"name\"", '{');
     bool f = true;

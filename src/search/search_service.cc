@@ -110,9 +110,13 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
     std::vector<IndexDoc> upserts;
     std::vector<std::string> removals;
     uint64_t last = after;
-    auto scan = dir_.store().ScanChanges(
-        info->id, after, floor, kScanPage, [&](const ChangeRow& row) {
+    // The index holds the public view, so that no search, whoever makes
+    // it, matches a hidden contact or a private attribute.
+    auto scan = dir_.ScanChanges(
+        domain, View::kPublic, after, floor, kScanPage,
+        [&](const ChangeRow& row) {
           last = row.seq;
+          if (row.withheld) return true;
           if (row.deleted) {
             if (initial) {
               initial_docs.erase(std::string(row.id));

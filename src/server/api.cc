@@ -205,6 +205,8 @@ std::vector<Route> JsonApi::Routes() {
        h(&JsonApi::ContactHistory)},
       {V::get, d + "/history", A::kAdmin, h(&JsonApi::DomainHistory)},
       {V::post, d + "/purge", A::kAdmin, h(&JsonApi::Purge)},
+      {V::get, d + "/policy", A::kAdmin, h(&JsonApi::GetPolicy)},
+      {V::put, d + "/policy", A::kAdmin, h(&JsonApi::PutPolicy)},
       {V::get, d + "/keys", A::kAdmin, h(&JsonApi::ListKeys)},
       {V::post, d + "/keys", A::kAdmin, h(&JsonApi::CreateKey)},
       {V::delete_, d + "/keys/{key}", A::kAdmin, h(&JsonApi::RevokeKey)},
@@ -255,7 +257,8 @@ Awaitable JsonApi::GetDomain(Request& r) {
 }
 
 Awaitable JsonApi::GetContact(Request& r) {
-  auto c = dir_.GetContact(r.param("domain"), r.param("id"));
+  auto c = dir_.GetContact(r.param("domain"), r.param("id"),
+                           r.principal.view());
   if (!c) co_return ErrorResponse(c.error());
   Response res = Ok(200, std::move(c->json));
   res.headers.emplace_back("ETag", ETag(c->seq));
@@ -450,6 +453,7 @@ Awaitable JsonApi::Batch(Request& r) {
 Awaitable JsonApi::Changes(Request& r) {
   const std::string& domain = r.param("domain");
   ChangesRequest req;
+  req.view = r.principal.view();
   auto limit = UintParam(r, "limit", 0, 1, limits_.max_limit_param);
   if (!limit) co_return ErrorResponse(limit.error());
   req.limit = *limit;
@@ -546,7 +550,7 @@ Awaitable JsonApi::Search(Request& r) {
   std::string body = "{\"results\":[";
   size_t n = 0;
   for (const SearchHit& h : *hits) {
-    auto c = dir_.GetContact(domain, h.id);
+    auto c = dir_.GetContact(domain, h.id, r.principal.view());
     if (!c) {
       // Deleted since the index saw it: skip. Anything else is an error.
       if (c.error().kind == ErrorKind::kNotFound) continue;
@@ -590,6 +594,32 @@ Awaitable JsonApi::ContactHistory(Request& r) {
 
 Awaitable JsonApi::DomainHistory(Request& r) {
   co_return co_await History(r, "");
+}
+
+Awaitable JsonApi::GetPolicy(Request& r) {
+  auto p = dir_.GetPolicy(r.param("domain"));
+  if (!p) co_return ErrorResponse(p.error());
+  co_return Ok(200, PolicyJson(*p));
+}
+
+Awaitable JsonApi::PutPolicy(Request& r) {
+  auto body = ParseBody(r, limits_.max_json_depth);
+  if (!body) co_return ErrorResponse(body.error());
+  auto policy = PolicyFromJson(*body);
+  if (!policy) co_return ErrorResponse(policy.error());
+  const std::string& domain = r.param("domain");
+  std::string actor = ActorOf(r);
+  auto w = co_await OnPool(write_pool_, [&] {
+    return dir_.SetPolicy(domain, *policy, actor);
+  });
+  if (!w) co_return ErrorResponse(w.error());
+  // The policy, and which changes it took to reach the public replicas.
+  std::string body_out = PolicyJson(*policy);
+  body_out.pop_back();
+  body_out += ",\"contacts_changed\":" +
+              std::to_string(w->last_seq ? w->last_seq - w->first_seq + 1 : 0) +
+              ",\"last_seq\":" + std::to_string(w->domain_last_seq) + "}";
+  co_return Ok(200, std::move(body_out));
 }
 
 Awaitable JsonApi::Purge(Request& r) {

@@ -55,6 +55,8 @@ class JsonApi {
   Awaitable ContactHistory(Request& r);
   Awaitable DomainHistory(Request& r);
   Awaitable Purge(Request& r);
+  Awaitable GetPolicy(Request& r);
+  Awaitable PutPolicy(Request& r);
   Awaitable Search(Request& r);
   Awaitable WhoAmI(Request& r);
   Awaitable CreateKey(Request& r);

@@ -1,11 +1,12 @@
 // The SQLite store. See include/galsync/sqlite_store.h.
 //
-// Schema (version 2; PRAGMA user_version holds the version, and Migrate()
+// Schema (version 3; PRAGMA user_version holds the version, and Migrate()
 // applies kMigrations[user_version..] in one transaction on open):
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT)       -- "incarnation"
 //   domains(id INTEGER PRIMARY KEY, name TEXT UNIQUE, uid, created_us,
-//           last_seq, last_time_us, horizon_seq, live_count)
+//           last_seq, last_time_us, horizon_seq, live_count,
+//           policy)                                 -- policy since version 3
 //   contacts(key INTEGER PRIMARY KEY, domain_id, contact_id, time_us,
 //            deleted, json)
 //       UNIQUE INDEX contacts_by_id(domain_id, contact_id)
@@ -100,12 +101,16 @@ CREATE TABLE api_keys(
   created_by TEXT NOT NULL,
   revoked_us INTEGER NOT NULL DEFAULT 0);
 )sql",
+    // 2 -> 3
+    R"sql(
+ALTER TABLE domains ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
 
 constexpr char kDomainColumns[] =
     "id, name, uid, created_us, last_seq, last_time_us, horizon_seq, "
-    "live_count";
+    "live_count, policy";
 
 DomainInfo ReadDomain(const Stmt& s) {
   DomainInfo d;
@@ -117,6 +122,7 @@ DomainInfo ReadDomain(const Stmt& s) {
   d.last_time_us = s.Int(5);
   d.horizon_seq = static_cast<uint64_t>(s.Int(6));
   d.live_count = static_cast<uint64_t>(s.Int(7));
+  d.policy_json = std::string(s.Text(8));
   return d;
 }
 
@@ -126,7 +132,7 @@ struct Conn {
   Stmt domain_by_name, domain_by_id, domains_all;
   Stmt contact_by_id;
   Stmt scan, scan_skip, seq_at_time, seq_before;
-  Stmt history_all, history_contact, history_next_before;
+  Stmt history_all, history_contact, history_next_before, contact_history;
 
   static Result<std::unique_ptr<Conn>> Open(const std::string& path,
                                             const SqliteStoreOptions& o);
@@ -189,6 +195,9 @@ Status PrepareReader(Conn* c) {
   GALSYNC_PREPARE(history_next_before,
                   "SELECT before_json FROM history WHERE contact_id = ?1 AND "
                   "key > ?2 AND key <= ?3 ORDER BY key LIMIT 1");
+  GALSYNC_PREPARE(contact_history,
+                  "SELECT key, before_json FROM history WHERE contact_id = ?1 "
+                  "AND key > ?2 AND key <= ?3 ORDER BY key");
   return Ok{};
 }
 
@@ -196,7 +205,7 @@ Status PrepareReader(Conn* c) {
 struct WriterStmts {
   Stmt get_seq, insert_contact, move_contact, insert_history, update_domain,
       insert_domain, purge_tombstones_max, purge_tombstones, purge_history,
-      set_horizon;
+      set_horizon, set_policy, scan_live;
 };
 
 struct StmtGuard {  // resets a statement when the scope ends
@@ -291,6 +300,11 @@ class SqliteStore final : public Store {
                             std::span<const ChangeRequest> changes,
                             std::string_view actor, int64_t now_us) override;
 
+  Result<WriteResult> SetPolicy(
+      int64_t domain_id, std::string_view policy_json,
+      const std::function<bool(std::string_view)>& affected,
+      std::string_view actor, int64_t now_us) override;
+
   Result<ScanResult> ScanChanges(int64_t domain_id, uint64_t after_seq,
                                  uint64_t skip_tombstones_upto,
                                  size_t max_rows,
@@ -302,6 +316,10 @@ class SqliteStore final : public Store {
                                             std::string_view contact_id,
                                             uint64_t after_seq,
                                             size_t limit) override;
+
+  Result<bool> ContactVersions(
+      int64_t domain_id, std::string_view id, uint64_t through_seq,
+      const std::function<bool(std::string_view)>& visit) override;
 
   Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) override;
 
@@ -374,6 +392,11 @@ class SqliteStore final : public Store {
                            "no contact with id \"" + std::string(id) + "\"");
   }
 
+  // Write's body, inside the caller's write transaction (write_mu_ held).
+  Result<WriteResult> WriteLocked(int64_t domain_id,
+                                  std::span<const ChangeRequest> changes,
+                                  std::string_view actor, int64_t now_us);
+
   Status Migrate();
   Status PrepareWriter();
   Status LoadIncarnation();
@@ -437,6 +460,10 @@ Status SqliteStore::PrepareWriter() {
       {&w_.update_domain,
        "UPDATE domains SET last_seq = ?2, last_time_us = ?3, live_count = ?4 "
        "WHERE id = ?1"},
+      {&w_.set_policy, "UPDATE domains SET policy = ?2 WHERE id = ?1"},
+      {&w_.scan_live,
+       "SELECT contact_id, json FROM contacts WHERE key > ?1 AND key <= ?2 "
+       "AND deleted = 0"},
       {&w_.insert_domain,
        "INSERT INTO domains(name, uid, created_us) VALUES (?1, ?2, ?3)"},
       {&w_.purge_tombstones_max,
@@ -479,10 +506,54 @@ Result<WriteResult> SqliteStore::Write(int64_t domain_id,
                                        std::string_view actor,
                                        int64_t now_us) {
   std::lock_guard lock(write_mu_);
-  Conn& c = *writer_;
-  Transaction tx(c.db.get(), "BEGIN IMMEDIATE");
+  Transaction tx(writer_->db.get(), "BEGIN IMMEDIATE");
   if (!tx.status()) return tx.status().error();
+  auto out = WriteLocked(domain_id, changes, actor, now_us);
+  if (!out) return out;
+  if (auto st = tx.Commit(); !st) return std::move(st).error();
+  return out;
+}
 
+Result<WriteResult> SqliteStore::SetPolicy(
+    int64_t domain_id, std::string_view policy_json,
+    const std::function<bool(std::string_view)>& affected,
+    std::string_view actor, int64_t now_us) {
+  std::lock_guard lock(write_mu_);
+  Transaction tx(writer_->db.get(), "BEGIN IMMEDIATE");
+  if (!tx.status()) return tx.status().error();
+  {
+    auto& s = w_.set_policy;
+    s.Bind(1, domain_id).BindStatic(2, policy_json);
+    if (auto st = s.Run(); !st) return std::move(st).error();
+    if (writer_->db->Changes() == 0) {
+      return Error::NotFound("domain_not_found", "domain no longer exists");
+    }
+  }
+  // Collect first, write after: a re-stamped row moves to a higher key, so
+  // writing during the scan would meet it again.
+  std::vector<ChangeRequest> touches;
+  {
+    auto& s = w_.scan_live;
+    StmtGuard g{s};
+    s.Bind(1, Key(domain_id, 0)).Bind(2, Key(domain_id, kMaxSeq));
+    while (s.Step()) {
+      if (!affected(s.Text(1))) continue;
+      ChangeRequest& t = touches.emplace_back();
+      t.id = std::string(s.Text(0));
+      t.touch = true;
+    }
+    if (s.failed()) return s.error();
+  }
+  auto out = WriteLocked(domain_id, touches, actor, now_us);
+  if (!out) return out;
+  if (auto st = tx.Commit(); !st) return std::move(st).error();
+  return out;
+}
+
+Result<WriteResult> SqliteStore::WriteLocked(
+    int64_t domain_id, std::span<const ChangeRequest> changes,
+    std::string_view actor, int64_t now_us) {
+  Conn& c = *writer_;
   WriteResult out;
   uint64_t seq;
   uint64_t live;
@@ -530,12 +601,15 @@ Result<WriteResult> SqliteStore::Write(int64_t domain_id,
       return mismatch("already exists (If-None-Match: *)");
     }
 
-    if (ch.op == ChangeOp::kDelete && !live_now) {
+    if ((ch.op == ChangeOp::kDelete || ch.touch) && !live_now) {
       out.outcomes.push_back({ChangeResult::kNotFound, 0, false, {}});
       continue;
     }
-    if (ch.op == ChangeOp::kUpsert && live_now &&
-        ContentOfStoredJson(cur->json) == ch.content_json) {
+    const std::string touched =
+        ch.touch ? ContentOfStoredJson(cur->json) : std::string();
+    const std::string& content = ch.touch ? touched : ch.content_json;
+    if (ch.op == ChangeOp::kUpsert && live_now && !ch.touch &&
+        ContentOfStoredJson(cur->json) == content) {
       out.outcomes.push_back(
           {ChangeResult::kUnchanged, cur->seq, false, std::move(cur->json)});
       continue;
@@ -547,7 +621,7 @@ Result<WriteResult> SqliteStore::Write(int64_t domain_id,
     // The served form: content plus the server-maintained members.
     std::string after;
     if (!is_delete) {
-      after = StoredContactJson(ch.content_json, domain_name, seq, out.time_us);
+      after = StoredContactJson(content, domain_name, seq, out.time_us);
     }
     if (exists) {
       auto& s = w_.move_contact;
@@ -588,7 +662,6 @@ Result<WriteResult> SqliteStore::Write(int64_t domain_id,
     out.first_seq = first;
     out.last_seq = seq;
   }
-  if (auto st = tx.Commit(); !st) return std::move(st).error();
   out.domain_last_seq = seq;
   out.live_count = live;
   return out;
@@ -734,6 +807,43 @@ Result<std::vector<HistoryEntry>> SqliteStore::History(
     if (cur && cur->seq == h.seq) h.after_json = std::move(cur->json);
   }
   return out;
+}
+
+Result<bool> SqliteStore::ContactVersions(
+    int64_t domain_id, std::string_view id, uint64_t through_seq,
+    const std::function<bool(std::string_view)>& visit) {
+  auto lease = Acquire();
+  if (!lease) return std::move(lease).error();
+  Conn& c = *lease.value();
+  Transaction tx(c.db.get(), "BEGIN");  // the row and the history agree
+  if (!tx.status()) return tx.status().error();
+  // Each history entry holds the version its change replaced, which was
+  // current from the entry before it (its creation) up to this one.
+  bool complete = true;
+  uint64_t created = 0;  // seq of the previous entry: the version's birth
+  {
+    auto& s = c.contact_history;
+    StmtGuard g{s};
+    s.Bind(1, id).Bind(2, Key(domain_id, 0)).Bind(3, Key(domain_id, kMaxSeq));
+    bool first = true;
+    while (s.Step()) {
+      if (created > through_seq) return complete;
+      const std::string_view before = s.Text(1);
+      // The oldest kept entry replaced a version: older ones were purged.
+      if (first && !before.empty()) complete = false;
+      first = false;
+      if (!before.empty() && !visit(before)) return complete;
+      created = SeqOfKey(s.Int(0));
+    }
+    if (s.failed()) return s.error();
+  }
+  auto cur = ReadContact(c, domain_id, id);
+  if (!cur) {
+    if (cur.error().kind != ErrorKind::kNotFound) return std::move(cur).error();
+    return complete;
+  }
+  if (!cur->deleted && cur->seq <= through_seq) visit(cur->json);
+  return complete;
 }
 
 Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {

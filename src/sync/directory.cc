@@ -16,10 +16,16 @@ struct Directory::DomainState {
   // Highest seq known committed; only grows.
   std::atomic<uint64_t> last_seq;
   std::atomic<uint64_t> horizon_seq;
+  // Held shared while a public-view read projects contacts, exclusively
+  // while the policy changes: a read never pairs rows re-stamped for a new
+  // policy with the old one.
+  std::shared_mutex policy_mu;
+  std::shared_ptr<const PublicProjection> projection;  // GUARDED_BY(policy_mu)
 
-  explicit DomainState(const DomainInfo& d)
+  DomainState(const DomainInfo& d, VisibilityPolicy policy)
       : id(d.id), name(d.name), uid(d.uid), last_seq(d.last_seq),
-        horizon_seq(d.horizon_seq) {}
+        horizon_seq(d.horizon_seq),
+        projection(std::make_shared<PublicProjection>(std::move(policy))) {}
 };
 
 namespace {
@@ -52,7 +58,12 @@ Status Directory::Open() {
   if (!list) return std::move(list).error();
   std::unique_lock lock(mu_);
   for (const DomainInfo& d : *list) {
-    domains_[d.name] = std::make_shared<DomainState>(d);
+    auto policy = ParsePolicyJson(d.policy_json);
+    if (!policy) {
+      return Error::Internal("domain \"" + d.name + "\" has an unreadable "
+                             "visibility policy: " + policy.error().message);
+    }
+    domains_[d.name] = std::make_shared<DomainState>(d, std::move(*policy));
   }
   return Ok{};
 }
@@ -92,7 +103,7 @@ Result<DomainInfo> Directory::CreateDomain(std::string_view name) {
   auto d = store_->CreateDomain(name, clock_->NowMicros());
   if (!d) return d;
   std::unique_lock lock(mu_);
-  domains_[d->name] = std::make_shared<DomainState>(*d);
+  domains_[d->name] = std::make_shared<DomainState>(*d, VisibilityPolicy{});
   return d;
 }
 
@@ -111,15 +122,131 @@ std::optional<uint64_t> Directory::LastSeq(std::string_view domain) const {
 }
 
 Result<StoredContact> Directory::GetContact(std::string_view domain,
-                                            std::string_view id) {
-  auto d = Find(domain);
-  if (!d) return std::move(d).error();
-  auto c = store_->GetContact((*d)->id, id);
+                                            std::string_view id, View view) {
+  auto found = Find(domain);
+  if (!found) return std::move(found).error();
+  DomainState& d = **found;
+  std::shared_lock policy(d.policy_mu, std::defer_lock);
+  if (view == View::kPublic) policy.lock();
+  auto c = store_->GetContact(d.id, id);
   if (c && c->deleted) {
     return Error::NotFound("contact_deleted",
                            "contact \"" + std::string(id) + "\" was deleted");
   }
+  if (c && view == View::kPublic) {
+    auto p = d.projection->Project(c->json);
+    if (p.kind == PublicProjection::Kind::kHidden) {
+      // Word for word what an id that never existed gets.
+      return Error::NotFound("contact_not_found",
+                             "no contact with id \"" + std::string(id) + "\"");
+    }
+    if (p.kind == PublicProjection::Kind::kRedacted) c->json = std::move(p.json);
+  }
   return c;
+}
+
+Result<VisibilityPolicy> Directory::GetPolicy(std::string_view domain) {
+  auto found = Find(domain);
+  if (!found) return std::move(found).error();
+  std::shared_lock policy((*found)->policy_mu);
+  return (*found)->projection->policy();
+}
+
+Result<WriteResult> Directory::SetPolicy(std::string_view domain,
+                                         const VisibilityPolicy& policy,
+                                         std::string_view actor) {
+  auto found = Find(domain);
+  if (!found) return std::move(found).error();
+  DomainState& d = **found;
+  Result<WriteResult> w = WriteResult{};
+  {
+    std::unique_lock lock(d.policy_mu);
+    auto next = std::make_shared<const PublicProjection>(policy);
+    const PublicProjection& prev = *d.projection;
+    w = store_->SetPolicy(
+        d.id, PolicyJson(policy),
+        [&](std::string_view json) {
+          return PublicProjection::Differs(prev, *next, json);
+        },
+        actor, clock_->NowMicros());
+    if (!w) return w;
+    d.projection = std::move(next);
+  }
+  Committed(d, *w);
+  return w;
+}
+
+Result<ScanResult> Directory::ScanChanges(std::string_view domain, View view,
+                                          uint64_t after_seq,
+                                          uint64_t skip_tombstones_upto,
+                                          size_t max_rows,
+                                          const ChangeVisitor& visit) {
+  auto found = Find(domain);
+  if (!found) return std::move(found).error();
+  return Scan(**found, view, after_seq, skip_tombstones_upto, max_rows, visit);
+}
+
+bool Directory::HadPublicly(DomainState& d,
+                            const PublicProjection& projection,
+                            const ChangeRow& row, uint64_t after_seq,
+                            uint64_t skip_tombstones_upto) {
+  // A full sync in progress never sent what was gone (or hidden) before
+  // its snapshot, just as it skips those tombstones.
+  if (skip_tombstones_upto > after_seq && row.seq <= skip_tombstones_upto) {
+    return false;
+  }
+  // A reader at after_seq may hold any version current at or before it
+  // (it misses the versions whose rows moved on before it read them), so
+  // it may have the contact iff one of those was publicly visible.
+  bool visible = false;
+  auto complete = store_->ContactVersions(
+      d.id, row.id, after_seq, [&](std::string_view json) {
+        visible = projection.Project(json).kind !=
+                  PublicProjection::Kind::kHidden;
+        return !visible;
+      });
+  // Purged history or an error: send the delete; for a reader without the
+  // contact it is a no-op.
+  return visible || !complete || !*complete;
+}
+
+Result<ScanResult> Directory::Scan(DomainState& d, View view,
+                                   uint64_t after_seq,
+                                   uint64_t skip_tombstones_upto,
+                                   size_t max_rows,
+                                   const ChangeVisitor& visit) {
+  if (view == View::kFull) {
+    return store_->ScanChanges(d.id, after_seq, skip_tombstones_upto, max_rows,
+                               visit);
+  }
+  std::shared_lock policy(d.policy_mu);
+  const PublicProjection& projection = *d.projection;
+  return store_->ScanChanges(
+      d.id, after_seq, skip_tombstones_upto, max_rows,
+      [&](const ChangeRow& row) {
+        if (row.deleted) return visit(row);
+        auto p = projection.Project(row.json);
+        switch (p.kind) {
+          case PublicProjection::Kind::kAsStored:
+            return visit(row);
+          case PublicProjection::Kind::kRedacted: {
+            ChangeRow redacted = row;
+            redacted.json = p.json;
+            return visit(redacted);
+          }
+          case PublicProjection::Kind::kHidden:
+            break;
+        }
+        // Hidden: a delete for a reader that may have the contact (it was
+        // visible at the reader's position), else nothing at all, so that
+        // the ids of hidden contacts do not leave the server either.
+        ChangeRow gone = row;
+        gone.deleted = true;
+        gone.json = {};
+        gone.withheld = !HadPublicly(d, projection, row, after_seq,
+                                     skip_tombstones_upto);
+        return visit(gone);
+      });
 }
 
 Result<WriteResult> Directory::Write(std::string_view domain,
@@ -211,6 +338,14 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
           "token_domain_mismatch",
           "the sync token belongs to another domain than \"" + d.name + "\"");
     }
+    if (t->view != req.view) {
+      return Gone("view_changed",
+                  "the sync token was issued for the " +
+                      std::string(ViewName(t->view)) +
+                      " view of the directory and this key sees the " +
+                      std::string(ViewName(req.view)) +
+                      " view (the private scope differs)");
+    }
     if (t->seq > d.last_seq.load()) {
       // Possibly committed but not yet published to memory: ask the store.
       auto info = store_->GetDomain(d.name);
@@ -261,8 +396,12 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
   const size_t budget = options_.max_page_bytes > PageWriter::kTailBytes
                             ? options_.max_page_bytes - PageWriter::kTailBytes
                             : 0;
-  auto scan = store_->ScanChanges(
-      d.id, after, floor, limit, [&](const ChangeRow& row) {
+  auto scan = Scan(
+      d, req.view, after, floor, limit, [&](const ChangeRow& row) {
+        if (row.withheld) {
+          last_included = row.seq;
+          return true;
+        }
         if (page.count() > 0 &&
             page.bytes() + PageWriter::CostOf(row.id, row.json) > budget) {
           return false;  // over budget: leave this row for the next page
@@ -293,7 +432,7 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
   out.has_more = !scan->exhausted;
   out.full_sync = full;
   out.next_seq = scan->exhausted ? scan->snapshot_last_seq : last_included;
-  SyncToken next{store_->incarnation(), d.uid, out.next_seq, 0};
+  SyncToken next{store_->incarnation(), d.uid, out.next_seq, 0, req.view};
   if (full && out.has_more) {
     next.floor = floor == kAll ? scan->snapshot_last_seq : floor;
   }

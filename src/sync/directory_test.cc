@@ -61,26 +61,28 @@ class DirectoryTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
 
-  Result<ChangesPage> Page(const std::string& token, size_t limit = 0) {
+  Result<ChangesPage> Page(const std::string& token, size_t limit = 0,
+                           View view = View::kFull) {
     ChangesRequest req;
     if (!token.empty()) req.token = token;
     req.limit = limit;
+    req.view = view;
     return dir_->Changes(kDom, req);
   }
 
   // Syncs `r` to the end, `limit` changes a page.
-  void SyncAll(Replica& r, size_t limit = 0) {
+  void SyncAll(Replica& r, size_t limit = 0, View view = View::kFull) {
     for (int guard = 0; guard < 100000; ++guard) {
-      auto p = Page(r.token, limit);
+      auto p = Page(r.token, limit, view);
       ASSERT_TRUE(p.ok()) << p.error().message;
       if (!r.Apply(p->body)) return;
     }
     FAIL() << "sync did not finish";
   }
 
-  std::map<std::string, std::string> LiveSet() {
+  std::map<std::string, std::string> LiveSet(View view = View::kFull) {
     Replica fresh;
-    SyncAll(fresh);
+    SyncAll(fresh, 0, view);
     return fresh.contacts;
   }
 
@@ -338,6 +340,243 @@ TEST_F(DirectoryTest, CommitListenerHearsEveryCommitThatTookSeqs) {
   Put("b");
   EXPECT_EQ(heard, (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(dir_->LastSeq(kDom), 2u);
+}
+
+// ---------------------------------------------------------------------------
+// Visibility: the public view withholds hidden contacts and private
+// attributes, and policy changes reach public replicas as ordinary changes.
+
+// The content of a served contact JSON (server members dropped), for
+// comparing what a replica holds with what it should.
+std::string ContentOf(const std::string& json) {
+  auto c = ParseContactJson(json);
+  EXPECT_TRUE(c.ok()) << json;
+  return c.ok() ? CanonicalContentJson(*c) : "";
+}
+
+// What the public view of `full` (a full live set) must be under `policy`.
+std::map<std::string, std::string> PublicContents(
+    const std::map<std::string, std::string>& full,
+    const VisibilityPolicy& policy) {
+  std::map<std::string, std::string> out;
+  for (const auto& [id, json] : full) {
+    auto c = ParseContactJson(json);
+    EXPECT_TRUE(c.ok());
+    if (!c.ok() || c->hidden) continue;
+    RemovePrivateAttributes(policy, *c);
+    out[id] = CanonicalContentJson(*c);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Contents(
+    const std::map<std::string, std::string>& contacts) {
+  std::map<std::string, std::string> out;
+  for (const auto& [id, json] : contacts) out[id] = ContentOf(json);
+  return out;
+}
+
+VisibilityPolicy MobilePrivate() {
+  return VisibilityPolicy{{"phones.mobile"}};
+}
+
+TEST_F(DirectoryTest, PublicViewWithholdsHiddenContactsAndPrivateAttributes) {
+  ASSERT_TRUE(dir_->SetPolicy(kDom, MobilePrivate(), "t").ok());
+  Contact ann = Person("ann");
+  ann.phones = {{"+1 555 0100", "work"}, {"+1 555 0199", "mobile"}};
+  Contact svc = Person("svc-backup", "Backup");
+  svc.hidden = true;
+  for (const Contact& c : {ann, svc}) {
+    ASSERT_TRUE(dir_->PutContact(kDom, c, {}, false, "t").ok());
+  }
+  auto pub = LiveSet(View::kPublic);
+  ASSERT_EQ(pub.size(), 1u);
+  EXPECT_EQ(pub["ann"].find("0199"), std::string::npos) << pub["ann"];
+  EXPECT_NE(pub["ann"].find("0100"), std::string::npos) << pub["ann"];
+  auto full = LiveSet(View::kFull);
+  ASSERT_EQ(full.size(), 2u);
+  EXPECT_NE(full["ann"].find("0199"), std::string::npos);
+  EXPECT_NE(full["svc-backup"].find("\"hidden\":true"), std::string::npos);
+
+  auto got = dir_->GetContact(kDom, "ann", View::kPublic);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->json.find("0199"), std::string::npos);
+  auto hidden = dir_->GetContact(kDom, "svc-backup", View::kPublic);
+  ASSERT_FALSE(hidden.ok());
+  auto never = dir_->GetContact(kDom, "no-such-id", View::kPublic);
+  ASSERT_FALSE(never.ok());
+  EXPECT_EQ(hidden.error().reason, never.error().reason);
+  EXPECT_EQ(hidden.error().kind, ErrorKind::kNotFound);
+  EXPECT_TRUE(dir_->GetContact(kDom, "svc-backup", View::kFull).ok());
+}
+
+TEST_F(DirectoryTest, HidingAndShowingReachPublicReplicasAsDeletesAndAdds) {
+  Put("ann");
+  Put("bob");
+  Replica pub;
+  SyncAll(pub, 0, View::kPublic);
+  ASSERT_EQ(pub.contacts.size(), 2u);
+
+  Contact bob = Person("bob");
+  bob.hidden = true;
+  ASSERT_TRUE(dir_->PutContact(kDom, bob, {}, false, "t").ok());
+  auto p = Page(pub.token, 0, View::kPublic);
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(p->body.find("\"op\":\"delete\",\"id\":\"bob\""), std::string::npos)
+      << p->body;
+  pub.Apply(p->body);
+  EXPECT_EQ(pub.contacts.count("bob"), 0u);
+
+  bob.hidden = false;
+  ASSERT_TRUE(dir_->PutContact(kDom, bob, {}, false, "t").ok());
+  SyncAll(pub, 0, View::kPublic);
+  EXPECT_EQ(pub.contacts.count("bob"), 1u);
+  EXPECT_EQ(Contents(pub.contacts), PublicContents(LiveSet(), {}));
+}
+
+// A contact hidden all along never shows up in the public feed, not even
+// as a delete carrying its id.
+TEST_F(DirectoryTest, IdsOfAlwaysHiddenContactsNeverReachThePublicView) {
+  Put("ann");
+  Replica pub;
+  SyncAll(pub, 0, View::kPublic);
+  Contact svc = Person("svc-secret", "Svc");
+  svc.hidden = true;
+  std::string bodies;
+  for (int i = 0; i < 3; ++i) {
+    svc.title = "v" + std::to_string(i);
+    ASSERT_TRUE(dir_->PutContact(kDom, svc, {}, false, "t").ok());
+    auto p = Page(pub.token, 0, View::kPublic);
+    ASSERT_TRUE(p.ok());
+    bodies += p->body;
+    pub.Apply(p->body);
+  }
+  ASSERT_TRUE(dir_->DeleteContact(kDom, "svc-secret", {}, "t").ok());
+  SyncAll(pub, 0, View::kPublic);
+  Replica fresh;
+  for (int guard = 0; guard < 100; ++guard) {
+    auto p = Page(fresh.token, 1, View::kPublic);
+    ASSERT_TRUE(p.ok());
+    bodies += p->body;
+    if (!fresh.Apply(p->body)) break;
+  }
+  EXPECT_EQ(bodies.find("svc-secret"), std::string::npos) << bodies;
+  EXPECT_EQ(pub.contacts.size(), 1u);
+}
+
+TEST_F(DirectoryTest, PolicyChangesReachPublicReplicasAsOrdinaryChanges) {
+  for (int i = 0; i < 10; ++i) {
+    Contact c = Person("p" + std::to_string(i));
+    if (i % 2 == 0) c.phones = {{"+1 555 01" + std::to_string(10 + i), "mobile"}};
+    ASSERT_TRUE(dir_->PutContact(kDom, c, {}, false, "t").ok());
+  }
+  Replica pub, full;
+  SyncAll(pub, 3, View::kPublic);
+  SyncAll(full, 3, View::kFull);
+  const uint64_t before = *dir_->LastSeq(kDom);
+
+  auto w = dir_->SetPolicy(kDom, MobilePrivate(), "key:admin");
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_EQ(w->last_seq - w->first_seq + 1, 5u);  // exactly those with mobiles
+  EXPECT_EQ(w->first_seq, before + 1);
+  auto h = dir_->History(kDom, "p0", 0, 10);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->back().actor, "key:admin");
+  EXPECT_EQ(ContentOf(h->back().before_json), ContentOf(h->back().after_json));
+
+  SyncAll(pub, 3, View::kPublic);
+  SyncAll(full, 3, View::kFull);
+  EXPECT_EQ(Contents(pub.contacts), PublicContents(LiveSet(), MobilePrivate()));
+  EXPECT_EQ(Contents(full.contacts), Contents(LiveSet()));
+  EXPECT_EQ(pub.contacts["p0"].find("0110"), std::string::npos);
+
+  // Setting the same policy again changes nothing; lifting it restores.
+  auto again = dir_->SetPolicy(kDom, MobilePrivate(), "t");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->last_seq, 0u);
+  ASSERT_TRUE(dir_->SetPolicy(kDom, {}, "t").ok());
+  SyncAll(pub, 3, View::kPublic);
+  EXPECT_NE(pub.contacts["p0"].find("0110"), std::string::npos);
+
+  // The policy survives a restart.
+  ASSERT_TRUE(dir_->SetPolicy(kDom, MobilePrivate(), "t").ok());
+  Open();
+  auto p = dir_->GetPolicy(kDom);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, MobilePrivate());
+}
+
+TEST_F(DirectoryTest, TokensContinueOnlyInTheirOwnView) {
+  Put("ann");
+  Replica pub;
+  SyncAll(pub, 0, View::kPublic);
+  auto p = Page(pub.token, 0, View::kFull);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind, ErrorKind::kGone);
+  EXPECT_EQ(p.error().reason, "view_changed");
+  Replica full;
+  SyncAll(full);
+  auto q = Page(full.token, 0, View::kPublic);
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error().reason, "view_changed");
+}
+
+// The model check with visibility: random writes that hide and show
+// contacts and add and drop mobile numbers, random policy changes, and
+// replicas of both views syncing in random pages. Every public page only
+// carries what the policy in force allows; after a final sync each replica
+// equals its view of the live set.
+TEST_F(DirectoryTest, RandomVisibilityChangesConverge) {
+  std::mt19937 rng(11);
+  const VisibilityPolicy policies[] = {
+      {}, MobilePrivate(), {{"phones"}}, {{"emails.home", "title"}}};
+  VisibilityPolicy current;
+  std::vector<std::pair<Replica, View>> replicas = {
+      {{}, View::kPublic}, {{}, View::kPublic}, {{}, View::kFull}};
+  for (int step = 0; step < 2000; ++step) {
+    int what = rng() % 20;
+    std::string id = "c" + std::to_string(rng() % 40);
+    if (what < 9) {
+      Contact c = Person(id, "G" + std::to_string(rng() % 3));
+      c.hidden = rng() % 4 == 0;
+      if (rng() % 2) c.phones = {{"+1 555 0" + std::to_string(rng() % 999), "mobile"}};
+      if (rng() % 2) c.emails.push_back({id + "@home.example", "home"});
+      if (rng() % 2) c.title = "T" + std::to_string(rng() % 3);
+      ASSERT_TRUE(dir_->PutContact(kDom, c, {}, false, "t").ok());
+    } else if (what < 11) {
+      (void)dir_->DeleteContact(kDom, id, {}, "t");
+    } else if (what < 12) {
+      current = policies[rng() % std::size(policies)];
+      ASSERT_TRUE(dir_->SetPolicy(kDom, current, "t").ok());
+    } else {
+      auto& [r, view] = replicas[rng() % replicas.size()];
+      auto p = Page(r.token, 1 + rng() % 7, view);
+      ASSERT_TRUE(p.ok()) << p.error().message;
+      r.Apply(p->body);
+      if (view == View::kPublic) {
+        auto page = json::parse(p->body);
+        for (const auto& ch : page.at("changes").as_array()) {
+          if (ch.at("op").as_string() != "upsert") continue;
+          auto c = ParseContactJson(json::serialize(ch.at("contact")));
+          ASSERT_TRUE(c.ok());
+          EXPECT_FALSE(c->hidden) << p->body;
+          Contact redacted = *c;
+          RemovePrivateAttributes(current, redacted);
+          EXPECT_TRUE(redacted.SameContent(*c)) << p->body;
+        }
+      }
+    }
+  }
+  const auto live = LiveSet();
+  for (auto& [r, view] : replicas) {
+    SyncAll(r, 5, view);
+    EXPECT_TRUE(r.ordered);
+    if (view == View::kPublic) {
+      EXPECT_EQ(Contents(r.contacts), PublicContents(live, current));
+    } else {
+      EXPECT_EQ(r.contacts, live);
+    }
+  }
 }
 
 // A model check: random writes interleaved with several replicas syncing
