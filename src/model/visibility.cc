@@ -1,6 +1,8 @@
 // Visibility policy and the public view; see galsync/visibility.h.
 #include "galsync/visibility.h"
 
+#include <string.h>
+
 #include <algorithm>
 #include <array>
 
@@ -145,7 +147,9 @@ std::string PolicyJson(const VisibilityPolicy& policy) {
 
 void RemovePrivateAttributes(const VisibilityPolicy& policy, Contact& c) {
   for (const std::string& name : policy.private_attributes) {
-    auto [member, sub] = Split(name);
+    // Plain variables, not a structured binding: lambdas below capture them.
+    const auto parts = Split(name);
+    const std::string_view member = parts.first, sub = parts.second;
     if (name == "nickname") c.nickname.clear();
     else if (name == "emails") c.emails.clear();
     else if (name == "phones") c.phones.clear();
@@ -169,7 +173,7 @@ void RemovePrivateAttributes(const VisibilityPolicy& policy, Contact& c) {
 
 PublicProjection::PublicProjection(VisibilityPolicy policy)
     : policy_(std::move(policy)) {
-  markers_.emplace_back(kHiddenMarker);
+  markers_.emplace_back(kHiddenMarker);  // [0]: checked apart, by position
   for (const std::string& name : policy_.private_attributes) {
     std::string m = MarkerOf(name);
     if (!Contains(markers_, m)) markers_.push_back(std::move(m));
@@ -177,8 +181,24 @@ PublicProjection::PublicProjection(VisibilityPolicy policy)
 }
 
 bool PublicProjection::MayApply(std::string_view stored_json) const {
-  for (const std::string& m : markers_) {
-    if (stored_json.find(m) != std::string_view::npos) return true;
+  // Hidden first, in O(id): the canonical form puts "hidden" right after
+  // the id, whose characters need no escaping.
+  constexpr std::string_view kIdStart = "{\"id\":\"";
+  if (stored_json.starts_with(kIdStart)) {
+    const size_t end = stored_json.find('"', kIdStart.size());
+    if (end != std::string_view::npos &&
+        stored_json.substr(end + 1).starts_with(',') &&
+        stored_json.substr(end + 2).starts_with(kHiddenMarker)) {
+      return true;
+    }
+  }
+  // glibc's memmem (two-way) is several times faster than a naive search
+  // over JSON, where the first byte of every marker, '"', is everywhere.
+  for (size_t i = 1; i < markers_.size(); ++i) {
+    const std::string& m = markers_[i];
+    if (memmem(stored_json.data(), stored_json.size(), m.data(), m.size())) {
+      return true;
+    }
   }
   return false;
 }
