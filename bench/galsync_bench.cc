@@ -156,26 +156,31 @@ void BM_SingleWrite(benchmark::State& state) {
 }
 BENCHMARK(BM_SingleWrite)->Arg(1)->Arg(0)->UseRealTime();
 
-// A token at `seq` of the large directory, minted with the same secret the
-// directory uses (as a client that had synced up to `seq` would hold).
-std::string TokenAt(Directory& d, uint64_t seq) {
+// A token at `seq`, minted with the directory's secret (as a client that
+// had synced up to `seq` would hold).
+std::string TokenAt(Directory& d, uint64_t seq, View view = View::kFull) {
   auto info = d.GetDomain(kDomain);
   if (!info) std::abort();
   return TokenCodec(kSecret).Encode(
-      {d.store().incarnation(), info->uid, seq, 0});
+      {d.store().incarnation(), info->uid, seq, 0, view});
 }
 
-void BM_ServePage(benchmark::State& state) {
-  Directory& d = Large();
-  const size_t n = PeopleCount();
-  // A handful of positions spread over the log.
+// Tokens at four positions spread over a domain of `n` contacts.
+std::vector<std::string> SpreadTokens(Directory& d, size_t n, View view) {
   std::vector<std::string> tokens;
-  for (size_t k = 1; k <= 4; ++k) tokens.push_back(TokenAt(d, n * k / 5));
+  for (size_t k = 1; k <= 4; ++k) tokens.push_back(TokenAt(d, n * k / 5, view));
+  return tokens;
+}
+
+// Serves 1,000-change pages from the positions of `tokens` in turn.
+void ServePages(benchmark::State& state, Directory& d,
+                const std::vector<std::string>& tokens, View view) {
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     ChangesRequest r;
     r.token = tokens[i++ % tokens.size()];
     r.limit = 1000;
+    r.view = view;
     auto p = d.Changes(kDomain, r);
     if (!p || p->count != 1000) state.SkipWithError("short page");
     bytes += p->body.size();
@@ -183,6 +188,12 @@ void BM_ServePage(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 1000);
   state.SetBytesProcessed(bytes);
+}
+
+void BM_ServePage(benchmark::State& state) {
+  Directory& d = Large();
+  ServePages(state, d, SpreadTokens(d, PeopleCount(), View::kFull),
+             View::kFull);
 }
 BENCHMARK(BM_ServePage)->Unit(benchmark::kMillisecond);
 
@@ -207,26 +218,7 @@ void BM_ServePageView(benchmark::State& state) {
       {}, {}, {{"phones.mobile"}}, {{"title"}}};
   if (!d.SetPolicy(kDomain, policies[variant], "bench").ok()) std::abort();
   const View view = variant == 0 ? View::kFull : View::kPublic;
-  auto info = d.GetDomain(kDomain);
-  if (!info) std::abort();
-  std::vector<std::string> tokens;
-  for (size_t k = 1; k <= 4; ++k) {
-    tokens.push_back(TokenCodec(kSecret).Encode(
-        {d.store().incarnation(), info->uid, kViewPeople * k / 5, 0, view}));
-  }
-  size_t i = 0, bytes = 0;
-  for (auto _ : state) {
-    ChangesRequest r;
-    r.token = tokens[i++ % tokens.size()];
-    r.limit = 1000;
-    r.view = view;
-    auto p = d.Changes(kDomain, r);
-    if (!p || p->count != 1000) state.SkipWithError("short page");
-    bytes += p->body.size();
-    benchmark::DoNotOptimize(p->body.data());
-  }
-  state.SetItemsProcessed(state.iterations() * 1000);
-  state.SetBytesProcessed(bytes);
+  ServePages(state, d, SpreadTokens(d, kViewPeople, view), view);
 }
 BENCHMARK(BM_ServePageView)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 
