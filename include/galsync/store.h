@@ -65,9 +65,6 @@ struct ChangeRequest {
   std::optional<std::string> if_match;
   // If true, an upsert applies only if no live contact has this id (412).
   bool if_none_match = false;
-  // Store-internal: an upsert that re-stamps a live contact with a new seq
-  // and its content unchanged (content_json is ignored); see SetPolicy.
-  bool touch = false;
 };
 
 enum class ChangeResult {

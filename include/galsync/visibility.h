@@ -57,8 +57,9 @@ Result<VisibilityPolicy> ParsePolicyJson(std::string_view text);
 // The canonical text form: {"private_attributes":[...]}.
 std::string PolicyJson(const VisibilityPolicy& policy);
 
-// Removes the policy's private attributes from `c` in place.
-void RemovePrivateAttributes(const VisibilityPolicy& policy, Contact& c);
+// Removes the policy's private attributes from `c` in place; returns
+// whether it had any.
+bool RemovePrivateAttributes(const VisibilityPolicy& policy, Contact& c);
 
 // Decides, per stored contact JSON, what the public view serves. Built once
 // per policy; cheap to consult: a contact whose JSON contains none of the

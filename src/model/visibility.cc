@@ -145,30 +145,40 @@ std::string PolicyJson(const VisibilityPolicy& policy) {
   return json::serialize(o);
 }
 
-void RemovePrivateAttributes(const VisibilityPolicy& policy, Contact& c) {
+bool RemovePrivateAttributes(const VisibilityPolicy& policy, Contact& c) {
+  bool removed = false;
+  auto clear = [&removed](auto& member) {
+    if (member == std::remove_reference_t<decltype(member)>{}) return;
+    member = {};
+    removed = true;
+  };
   for (const std::string& name : policy.private_attributes) {
     // Plain variables, not a structured binding: lambdas below capture them.
     const auto parts = Split(name);
     const std::string_view member = parts.first, sub = parts.second;
-    if (name == "nickname") c.nickname.clear();
-    else if (name == "emails") c.emails.clear();
-    else if (name == "phones") c.phones.clear();
-    else if (name == "title") c.title.clear();
-    else if (name == "department") c.department.clear();
-    else if (name == "organization") c.organization.clear();
-    else if (name == "manager") c.manager.clear();
-    else if (name == "office") c.office = {};
-    else if (name == "links") c.links.clear();
-    else if (name == "photo") c.photo.clear();
-    else if (name == "extra") c.extra.clear();
+    if (name == "nickname") clear(c.nickname);
+    else if (name == "emails") clear(c.emails);
+    else if (name == "phones") clear(c.phones);
+    else if (name == "title") clear(c.title);
+    else if (name == "department") clear(c.department);
+    else if (name == "organization") clear(c.organization);
+    else if (name == "manager") clear(c.manager);
+    else if (name == "office") clear(c.office);
+    else if (name == "links") clear(c.links);
+    else if (name == "photo") clear(c.photo);
+    else if (name == "extra") clear(c.extra);
     else if (member == "emails") {
-      std::erase_if(c.emails, [&](const Email& e) { return e.type == sub; });
+      removed |= std::erase_if(c.emails,
+                               [&](const Email& e) { return e.type == sub; }) > 0;
     } else if (member == "phones") {
-      std::erase_if(c.phones, [&](const Phone& p) { return p.type == sub; });
+      removed |= std::erase_if(c.phones,
+                               [&](const Phone& p) { return p.type == sub; }) > 0;
     } else if (member == "extra") {
-      std::erase_if(c.extra, [&](const auto& kv) { return kv.first == sub; });
+      removed |= std::erase_if(c.extra,
+                               [&](const auto& kv) { return kv.first == sub; }) > 0;
     }
   }
+  return removed;
 }
 
 PublicProjection::PublicProjection(VisibilityPolicy policy)
@@ -214,12 +224,10 @@ PublicProjection::Projected PublicProjection::Project(
     out.kind = Kind::kHidden;
     return out;
   }
-  Contact redacted = *c;
-  RemovePrivateAttributes(policy_, redacted);
-  if (redacted.SameContent(*c)) return out;
+  if (!RemovePrivateAttributes(policy_, *c)) return out;
   out.kind = Kind::kRedacted;
-  out.json = StoredContactJson(CanonicalContentJson(redacted), c->domain,
-                               c->seq, c->updated_us);
+  out.json = StoredContactJson(CanonicalContentJson(*c), c->domain, c->seq,
+                               c->updated_us);
   return out;
 }
 

@@ -66,10 +66,14 @@ TEST(VisibilityPolicyTest, RejectsWhatIsNotAnAttribute) {
 
 TEST(VisibilityPolicyTest, RemovesExactlyThePrivateAttributes) {
   Contact c = Person();
-  RemovePrivateAttributes(
+  const VisibilityPolicy p =
       Policy(R"({"private_attributes":["phones.mobile","emails.home",
-                 "extra.badge","office"]})"),
-      c);
+                 "extra.badge","office"]})");
+  EXPECT_TRUE(RemovePrivateAttributes(p, c));
+  // Nothing left to remove the second time.
+  Contact again = c;
+  EXPECT_FALSE(RemovePrivateAttributes(p, again));
+  EXPECT_TRUE(again.SameContent(c));
   EXPECT_EQ(c.phones, (std::vector<Phone>{{"+44 20 7946 0000", "work"}}));
   EXPECT_EQ(c.emails, (std::vector<Email>{{"ada@example.com", "work"}}));
   EXPECT_EQ(c.extra.size(), 1u);

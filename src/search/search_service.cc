@@ -100,8 +100,6 @@ void SearchService::Follow() {
 // skipped, later ones applied) and replaces the index in one build.
 Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
                               bool initial) {
-  auto info = dir_.GetDomain(domain);
-  if (!info) return std::move(info).error();
   std::lock_guard catching(d.catch_up_mu);
   uint64_t after = d.applied_seq.load();
   uint64_t floor = initial ? std::numeric_limits<uint64_t>::max() : 0;

@@ -393,9 +393,13 @@ class SqliteStore final : public Store {
   }
 
   // Write's body, inside the caller's write transaction (write_mu_ held).
+  // With `restamp` each change is an upsert that gives a live contact a new
+  // seq and keeps its stored content (content_json is not used); see
+  // SetPolicy.
   Result<WriteResult> WriteLocked(int64_t domain_id,
                                   std::span<const ChangeRequest> changes,
-                                  std::string_view actor, int64_t now_us);
+                                  std::string_view actor, int64_t now_us,
+                                  bool restamp = false);
 
   Status Migrate();
   Status PrepareWriter();
@@ -531,20 +535,18 @@ Result<WriteResult> SqliteStore::SetPolicy(
   }
   // Collect first, write after: a re-stamped row moves to a higher key, so
   // writing during the scan would meet it again.
-  std::vector<ChangeRequest> touches;
+  std::vector<ChangeRequest> restamps;
   {
     auto& s = w_.scan_live;
     StmtGuard g{s};
     s.Bind(1, Key(domain_id, 0)).Bind(2, Key(domain_id, kMaxSeq));
     while (s.Step()) {
       if (!affected(s.Text(1))) continue;
-      ChangeRequest& t = touches.emplace_back();
-      t.id = std::string(s.Text(0));
-      t.touch = true;
+      restamps.emplace_back().id = std::string(s.Text(0));
     }
     if (s.failed()) return s.error();
   }
-  auto out = WriteLocked(domain_id, touches, actor, now_us);
+  auto out = WriteLocked(domain_id, restamps, actor, now_us, /*restamp=*/true);
   if (!out) return out;
   if (auto st = tx.Commit(); !st) return std::move(st).error();
   return out;
@@ -552,7 +554,7 @@ Result<WriteResult> SqliteStore::SetPolicy(
 
 Result<WriteResult> SqliteStore::WriteLocked(
     int64_t domain_id, std::span<const ChangeRequest> changes,
-    std::string_view actor, int64_t now_us) {
+    std::string_view actor, int64_t now_us, bool restamp) {
   Conn& c = *writer_;
   WriteResult out;
   uint64_t seq;
@@ -601,14 +603,14 @@ Result<WriteResult> SqliteStore::WriteLocked(
       return mismatch("already exists (If-None-Match: *)");
     }
 
-    if ((ch.op == ChangeOp::kDelete || ch.touch) && !live_now) {
+    if ((ch.op == ChangeOp::kDelete || restamp) && !live_now) {
       out.outcomes.push_back({ChangeResult::kNotFound, 0, false, {}});
       continue;
     }
-    const std::string touched =
-        ch.touch ? ContentOfStoredJson(cur->json) : std::string();
-    const std::string& content = ch.touch ? touched : ch.content_json;
-    if (ch.op == ChangeOp::kUpsert && live_now && !ch.touch &&
+    const std::string current =
+        restamp ? ContentOfStoredJson(cur->json) : std::string();
+    const std::string& content = restamp ? current : ch.content_json;
+    if (ch.op == ChangeOp::kUpsert && live_now && !restamp &&
         ContentOfStoredJson(cur->json) == content) {
       out.outcomes.push_back(
           {ChangeResult::kUnchanged, cur->seq, false, std::move(cur->json)});

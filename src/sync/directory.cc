@@ -158,20 +158,18 @@ Result<WriteResult> Directory::SetPolicy(std::string_view domain,
   auto found = Find(domain);
   if (!found) return std::move(found).error();
   DomainState& d = **found;
-  Result<WriteResult> w = WriteResult{};
-  {
-    std::unique_lock lock(d.policy_mu);
-    auto next = std::make_shared<const PublicProjection>(policy);
-    const PublicProjection& prev = *d.projection;
-    w = store_->SetPolicy(
-        d.id, PolicyJson(policy),
-        [&](std::string_view json) {
-          return PublicProjection::Differs(prev, *next, json);
-        },
-        actor, clock_->NowMicros());
-    if (!w) return w;
-    d.projection = std::move(next);
-  }
+  std::unique_lock lock(d.policy_mu);
+  auto next = std::make_shared<const PublicProjection>(policy);
+  const PublicProjection& prev = *d.projection;
+  auto w = store_->SetPolicy(
+      d.id, PolicyJson(policy),
+      [&](std::string_view json) {
+        return PublicProjection::Differs(prev, *next, json);
+      },
+      actor, clock_->NowMicros());
+  if (!w) return w;
+  d.projection = std::move(next);
+  lock.unlock();
   Committed(d, *w);
   return w;
 }
