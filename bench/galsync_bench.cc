@@ -81,7 +81,7 @@ const std::vector<ChangeRequest>& People(size_t n) {
   while (people.size() < n) {
     Contact c = demo::GeneratePerson(people.size(), 42, kDomain);
     people.push_back(
-        {ChangeOp::kUpsert, c.id, CanonicalContentJson(c), {}, false});
+        {.id = c.id, .content_json = CanonicalContentJson(c)});
   }
   return people;
 }

@@ -65,6 +65,13 @@ struct ChangeRequest {
   std::optional<std::string> if_match;
   // If true, an upsert applies only if no live contact has this id (412).
   bool if_none_match = false;
+  // The contact's owner: a snapshot source (galsync/import.h) and the key
+  // that identifies the contact in it. An applied upsert with a source
+  // records them, replacing any earlier owner; with none (every write of the
+  // API) the contact keeps its owner. Within a domain a (source, source_key)
+  // pair belongs to one contact at most.
+  std::string source;
+  std::string source_key;
 };
 
 enum class ChangeResult {
@@ -99,6 +106,18 @@ struct StoredContact {
   int64_t time_us = 0;
   bool deleted = false;
   std::string json;  // stored contact JSON; empty for tombstones
+  std::string source;      // owner (ChangeRequest::source); empty: none
+  std::string source_key;
+};
+
+// A contact owned by a source, as SourceContacts visits it. Views are valid
+// only during the visitor call.
+struct SourceRow {
+  std::string_view source_key;
+  std::string_view id;
+  uint64_t seq;
+  bool deleted;
+  std::string_view json;  // empty for tombstones
 };
 
 // One row of a change scan; views are valid only during the visitor call.
@@ -200,6 +219,13 @@ class Store {
   virtual Result<bool> ContactVersions(
       int64_t domain_id, std::string_view id, uint64_t through_seq,
       const std::function<bool(std::string_view json)>& visit) = 0;
+
+  // Visits every contact (tombstones included) that `source` owns, in no
+  // particular order, from one consistent snapshot. The visitor returns
+  // false to stop.
+  virtual Status SourceContacts(
+      int64_t domain_id, std::string_view source,
+      const std::function<bool(const SourceRow&)>& visit) = 0;
 
   // Audit history, oldest first, seq > after_seq. Empty contact_id: all.
   virtual Result<std::vector<HistoryEntry>> History(int64_t domain_id,

@@ -534,6 +534,12 @@ bool Decoder::Text(const json::value& v, const Path& path, size_t max_bytes,
                             " bytes long; at most " +
                             std::to_string(max_bytes) + " are allowed");
   }
+  // Text parsed from JSON is valid UTF-8 already; objects built in code (by
+  // the source readers) are checked here.
+  if (size_t bad = 0; !IsValidUtf8(*s, bad)) {
+    return Fail(reason, path.str() + ": not valid UTF-8 (at byte " +
+                            std::to_string(bad) + " of the value)");
+  }
   for (char c : *s) {
     if (IsControl(c)) {
       static constexpr char kHex[] = "0123456789ABCDEF";

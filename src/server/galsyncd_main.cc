@@ -368,7 +368,7 @@ Status LoadDemo(Directory& dir, const std::string& domain, size_t n) {
   const size_t kBatch = dir.options().max_batch_changes;
   for (size_t i = 0; i < n; ++i) {
     Contact c = demo::GeneratePerson(i, 42, domain);
-    batch.push_back({ChangeOp::kUpsert, c.id, CanonicalContentJson(c), {}, false});
+    batch.push_back({.id = c.id, .content_json = CanonicalContentJson(c)});
     if (batch.size() == kBatch || i + 1 == n) {
       auto w = dir.Write(domain, batch, "demo");
       if (!w) return std::move(w).error();

@@ -1,6 +1,6 @@
 // The SQLite store. See include/galsync/sqlite_store.h.
 //
-// Schema (version 3; PRAGMA user_version holds the version, and Migrate()
+// Schema (version 4; PRAGMA user_version holds the version, and Migrate()
 // applies kMigrations[user_version..] in one transaction on open):
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT)       -- "incarnation"
@@ -8,8 +8,11 @@
 //           last_seq, last_time_us, horizon_seq, live_count,
 //           policy)                                 -- policy since version 3
 //   contacts(key INTEGER PRIMARY KEY, domain_id, contact_id, time_us,
-//            deleted, json)
+//            deleted, json,
+//            source, source_key)              -- owner, since version 4
 //       UNIQUE INDEX contacts_by_id(domain_id, contact_id)
+//       UNIQUE INDEX contacts_by_source(domain_id, source, source_key)
+//           WHERE source IS NOT NULL
 //   history(key INTEGER PRIMARY KEY, contact_id, time_us, actor, op,
 //           before_json)
 //       INDEX history_by_contact(contact_id, key)
@@ -58,6 +61,18 @@ int64_t Key(int64_t domain_id, uint64_t seq) {
 }
 uint64_t SeqOfKey(int64_t key) { return static_cast<uint64_t>(key) & kMaxSeq; }
 
+// Binds a change's owner (source, source_key) at `first` and `first + 1`:
+// NULLs, which keep the current owner, unless the change names a source.
+void BindOwner(Stmt& s, int first, const ChangeRequest& ch) {
+  if (ch.source.empty() || ch.op == ChangeOp::kDelete) {
+    s.BindNull(first);
+    s.BindNull(first + 1);
+  } else {
+    s.BindStatic(first, ch.source);
+    s.BindStatic(first + 1, ch.source_key);
+  }
+}
+
 // Each entry migrates from version i to i + 1.
 constexpr const char* kMigrations[] = {
     // 0 -> 1
@@ -105,6 +120,13 @@ CREATE TABLE api_keys(
     R"sql(
 ALTER TABLE domains ADD COLUMN policy TEXT NOT NULL DEFAULT '';
 )sql",
+    // 3 -> 4
+    R"sql(
+ALTER TABLE contacts ADD COLUMN source TEXT;
+ALTER TABLE contacts ADD COLUMN source_key TEXT;
+CREATE UNIQUE INDEX contacts_by_source ON contacts(domain_id, source, source_key)
+  WHERE source IS NOT NULL;
+)sql",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
 
@@ -130,7 +152,7 @@ DomainInfo ReadDomain(const Stmt& s) {
 struct Conn {
   std::unique_ptr<Db> db;
   Stmt domain_by_name, domain_by_id, domains_all;
-  Stmt contact_by_id;
+  Stmt contact_by_id, source_contacts;
   Stmt scan, scan_skip, seq_at_time, seq_before;
   Stmt history_all, history_contact, history_next_before, contact_history;
 
@@ -167,8 +189,11 @@ Status PrepareReader(Conn* c) {
   GALSYNC_PREPARE(domain_by_id, dom + " WHERE id = ?1");
   GALSYNC_PREPARE(domains_all, dom + " ORDER BY name");
   GALSYNC_PREPARE(contact_by_id,
-                  "SELECT key, time_us, deleted, json FROM contacts "
-                  "WHERE domain_id = ?1 AND contact_id = ?2");
+                  "SELECT key, time_us, deleted, json, source, source_key "
+                  "FROM contacts WHERE domain_id = ?1 AND contact_id = ?2");
+  GALSYNC_PREPARE(source_contacts,
+                  "SELECT key, deleted, contact_id, source_key, json "
+                  "FROM contacts WHERE domain_id = ?1 AND source = ?2");
   GALSYNC_PREPARE(scan,
                   "SELECT key, time_us, deleted, contact_id, json FROM contacts "
                   "WHERE key > ?1 AND key <= ?2 ORDER BY key LIMIT ?3");
@@ -205,7 +230,7 @@ Status PrepareReader(Conn* c) {
 struct WriterStmts {
   Stmt get_seq, insert_contact, move_contact, insert_history, update_domain,
       insert_domain, purge_tombstones_max, purge_tombstones, purge_history,
-      set_horizon, set_policy, scan_live;
+      set_horizon, set_policy, scan_live, set_owner;
 };
 
 struct StmtGuard {  // resets a statement when the scope ends
@@ -321,6 +346,10 @@ class SqliteStore final : public Store {
       int64_t domain_id, std::string_view id, uint64_t through_seq,
       const std::function<bool(std::string_view)>& visit) override;
 
+  Status SourceContacts(
+      int64_t domain_id, std::string_view source,
+      const std::function<bool(const SourceRow&)>& visit) override;
+
   Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) override;
 
   Status InsertKey(const StoredKey& k) override;
@@ -385,6 +414,8 @@ class SqliteStore final : public Store {
       sc.time_us = s.Int(1);
       sc.deleted = s.Int(2) != 0;
       sc.json = std::string(s.Text(3));
+      sc.source = std::string(s.Text(4));
+      sc.source_key = std::string(s.Text(5));
       return sc;
     }
     if (s.failed()) return s.error();
@@ -454,9 +485,11 @@ Status SqliteStore::PrepareWriter() {
        "WHERE id = ?1"},
       {&w_.insert_contact,
        "INSERT INTO contacts(key, domain_id, contact_id, time_us, deleted, "
-       "json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+       "json, source, source_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      // A NULL source keeps the contact's owner.
       {&w_.move_contact,
-       "UPDATE contacts SET key = ?2, time_us = ?3, deleted = ?4, json = ?5 "
+       "UPDATE contacts SET key = ?2, time_us = ?3, deleted = ?4, json = ?5, "
+       "source = coalesce(?6, source), source_key = coalesce(?7, source_key) "
        "WHERE key = ?1"},
       {&w_.insert_history,
        "INSERT INTO history(key, contact_id, time_us, actor, op, before_json) "
@@ -465,6 +498,8 @@ Status SqliteStore::PrepareWriter() {
        "UPDATE domains SET last_seq = ?2, last_time_us = ?3, live_count = ?4 "
        "WHERE id = ?1"},
       {&w_.set_policy, "UPDATE domains SET policy = ?2 WHERE id = ?1"},
+      {&w_.set_owner,
+       "UPDATE contacts SET source = ?2, source_key = ?3 WHERE key = ?1"},
       {&w_.scan_live,
        "SELECT contact_id, json FROM contacts WHERE key > ?1 AND key <= ?2 "
        "AND deleted = 0"},
@@ -612,6 +647,15 @@ Result<WriteResult> SqliteStore::WriteLocked(
     const std::string& content = restamp ? current : ch.content_json;
     if (ch.op == ChangeOp::kUpsert && live_now && !restamp &&
         ContentOfStoredJson(cur->json) == content) {
+      // Same content, new owner (an import re-keyed it): no change to log.
+      if (!ch.source.empty() &&
+          (cur->source != ch.source || cur->source_key != ch.source_key)) {
+        auto& s = w_.set_owner;
+        s.Bind(1, Key(domain_id, cur->seq))
+            .BindStatic(2, ch.source)
+            .BindStatic(3, ch.source_key);
+        if (auto st = s.Run(); !st) return std::move(st).error();
+      }
       out.outcomes.push_back(
           {ChangeResult::kUnchanged, cur->seq, false, std::move(cur->json)});
       continue;
@@ -632,12 +676,14 @@ Result<WriteResult> SqliteStore::WriteLocked(
           .Bind(3, out.time_us)
           .Bind(4, int64_t{is_delete});
       if (is_delete) s.BindNull(5); else s.BindStatic(5, after);
+      BindOwner(s, 6, ch);
       if (auto st = s.Run(); !st) return std::move(st).error();
     } else {
       auto& s = w_.insert_contact;
       s.Bind(1, key).Bind(2, domain_id).BindStatic(3, ch.id)
           .Bind(4, out.time_us).Bind(5, int64_t{is_delete});
       if (is_delete) s.BindNull(6); else s.BindStatic(6, after);
+      BindOwner(s, 7, ch);
       if (auto st = s.Run(); !st) return std::move(st).error();
     }
     {
@@ -846,6 +892,26 @@ Result<bool> SqliteStore::ContactVersions(
   }
   if (!cur->deleted && cur->seq <= through_seq) visit(cur->json);
   return complete;
+}
+
+Status SqliteStore::SourceContacts(
+    int64_t domain_id, std::string_view source,
+    const std::function<bool(const SourceRow&)>& visit) {
+  auto lease = Acquire();
+  if (!lease) return std::move(lease).error();
+  Conn& c = *lease.value();
+  Transaction tx(c.db.get(), "BEGIN");
+  if (!tx.status()) return tx.status();
+  auto& s = c.source_contacts;
+  StmtGuard g{s};
+  s.Bind(1, domain_id).Bind(2, source);
+  while (s.Step()) {
+    SourceRow row{s.Text(3), s.Text(2), SeqOfKey(s.Int(0)), s.Int(1) != 0,
+                  s.Text(4)};
+    if (!visit(row)) return Ok{};
+  }
+  if (s.failed()) return s.error();
+  return Ok{};
 }
 
 Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {

@@ -4,6 +4,8 @@
 #include "galsync/sqlite_store.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -28,10 +30,10 @@ std::string Content(const std::string& id, const std::string& given = "Ann") {
 }
 
 ChangeRequest Upsert(const std::string& id, const std::string& given = "Ann") {
-  return {ChangeOp::kUpsert, id, Content(id, given), {}, false};
+  return {.id = id, .content_json = Content(id, given)};
 }
 ChangeRequest Delete(const std::string& id) {
-  return {ChangeOp::kDelete, id, "", {}, false};
+  return {.op = ChangeOp::kDelete, .id = id};
 }
 
 struct Row {
@@ -367,6 +369,54 @@ TEST_F(SqliteStoreTest, ConcurrentReadersNeverSeeAGap) {
   auto rows = ScanAll(*store_, d, 0, 0, 1000000, &res);
   EXPECT_EQ(rows.size(), static_cast<size_t>(next_id.load()));
   EXPECT_EQ(res.snapshot_last_seq, rows.size());
+}
+
+// Owners (ChangeRequest::source): recorded by upserts that name one, kept
+// by writes that do not, listed per source with tombstones, moved without a
+// log entry when only the owner changes, and unique per (source, key).
+TEST_F(SqliteStoreTest, SourceOwnership) {
+  const int64_t dom = Domain();
+  auto owned = [](ChangeRequest ch, std::string source, std::string key) {
+    ch.source = std::move(source);
+    ch.source_key = std::move(key);
+    return ch;
+  };
+  MustWrite(dom, {owned(Upsert("a"), "hr", "k-a"), owned(Upsert("b"), "hr", "k-b"),
+                  owned(Upsert("c"), "ldap", "k-c"), Upsert("d")});
+  MustWrite(dom, {Upsert("a", "Anna"), Delete("b")});  // API writes
+  auto list = [&](const std::string& source) {
+    std::map<std::string, std::string> out;  // key -> "id seq deleted"
+    auto st = store_->SourceContacts(dom, source, [&](const SourceRow& r) {
+      out[std::string(r.source_key)] = std::string(r.id) + " " +
+                                       std::to_string(r.seq) +
+                                       (r.deleted ? " deleted" : "");
+      EXPECT_EQ(r.json.empty(), r.deleted);
+      return true;
+    });
+    EXPECT_TRUE(st.ok());
+    return out;
+  };
+  EXPECT_EQ(list("hr"), (std::map<std::string, std::string>{
+                            {"k-a", "a 5"}, {"k-b", "b 6 deleted"}}));
+  EXPECT_EQ(list("ldap").size(), 1u);
+  EXPECT_TRUE(list("none").empty());
+  auto a = store_->GetContact(dom, "a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->source, "hr");
+  EXPECT_EQ(a->source_key, "k-a");
+  EXPECT_EQ(store_->GetContact(dom, "d")->source, "");
+
+  // Same content, new key: the owner moves, no seq is taken.
+  auto w = MustWrite(dom, {owned(Upsert("a", "Anna"), "hr", "k-a2")});
+  EXPECT_EQ(w.outcomes[0].result, ChangeResult::kUnchanged);
+  EXPECT_EQ(w.last_seq, 0u);
+  EXPECT_EQ(list("hr").count("k-a2"), 1u);
+
+  // Another contact may not take a (source, key) that is in use.
+  auto clash = store_->Write(dom, std::vector{owned(Upsert("e"), "hr", "k-a2")},
+                             "t", 3000);
+  EXPECT_FALSE(clash.ok());
+  EXPECT_EQ(ScanAll(*store_, dom).size(), 4u);  // nothing of it was written
 }
 
 }  // namespace

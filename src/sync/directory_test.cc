@@ -323,11 +323,11 @@ TEST_F(DirectoryTest, BatchesAreBoundedAndIdsChecked) {
   DirectoryOptions o;
   o.max_batch_changes = 3;
   Open(false, o);
-  std::vector<ChangeRequest> four(4, {ChangeOp::kDelete, "a", "", {}, false});
+  std::vector<ChangeRequest> four(4, {.op = ChangeOp::kDelete, .id = "a"});
   auto w = dir_->Write(kDom, four, "t");
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.error().kind, ErrorKind::kPayloadTooLarge);
-  std::vector<ChangeRequest> bad{{ChangeOp::kDelete, "no/slash", "", {}, false}};
+  std::vector<ChangeRequest> bad{{.op = ChangeOp::kDelete, .id = "no/slash"}};
   EXPECT_EQ(dir_->Write(kDom, bad, "t").error().reason, "invalid_id");
 }
 
