@@ -23,7 +23,11 @@
 
 #include "galsync/clock.h"
 #include "galsync/contact.h"
+#include <boost/json.hpp>
+
+#include "client/http_connection.h"
 #include "galsync/export.h"
+#include "galsync/import.h"
 #include "galsync/replica.h"
 #include "galsync/replica_search.h"
 #include "galsync/sync_client.h"
@@ -39,6 +43,7 @@ constexpr int kExitUsage = 2;
 constexpr int kExitReplica = 3;       // replica missing, corrupt, not set up
 constexpr int kExitUnavailable = 4;   // server unreachable, timeout, 5xx, 429
 constexpr int kExitRejected = 5;      // server refused, or sent garbage
+constexpr int kExitIncomplete = 6;    // import done, some records rejected
 constexpr int kExitInterrupted = 130;
 
 constexpr const char* kVersion = "galsync 0.1.0";
@@ -54,6 +59,7 @@ Commands:
   show      print one contact
   status    replica and server position, last sync, counts
   export    write the replica as vCard, CSV or JSON lines
+  admin     server administration: galsync admin import FILE ...
   help      help on a command: galsync help sync
 
 Global options:
@@ -69,6 +75,7 @@ Exit codes:
   3    the replica cannot be used (missing, corrupt, not initialized)
   4    the server is unreachable or busy (timeout, 5xx, 429): try later
   5    the server refused the request or sent an invalid answer
+  6    admin import finished, but some records were rejected
   130  interrupted (SIGINT/SIGTERM during a one-off sync)
 )";
 
@@ -701,6 +708,283 @@ int Export(const std::string& path, const Args& a) {
   return kExitOk;
 }
 
+// --- admin import -----------------------------------------------------------
+
+constexpr const char* kAdminHelp = R"(Usage: galsync admin import FILE --format csv|vcard|ldif|jsonl --source NAME
+                            [--key-by id|email] [--map "COLUMN=FIELD,..."]
+                            [--delete-missing] [--dry-run] [--json]
+                            [--server URL --domain DOMAIN] [--key KEY | --key-file FILE]
+
+Brings the server's directory in line with FILE, a full snapshot of one
+source (an HR export, an LDAP dump, an address book): contacts are added,
+updated only where a field really differs, and with --delete-missing
+deleted when the source had them and FILE no longer does. Contacts of other
+sources, or written through the API, are never touched. FILE "-" is stdin.
+The file streams to the server, which applies it as it arrives; a progress
+bar shows on a terminal.
+
+  --format F        csv, vcard, ldif or jsonl (docs/import.md)
+  --source NAME     the source the snapshot comes from, e.g. hr
+  --key-by K        what identifies a person in the source: id (default)
+                    or email
+  --map SPEC        CSV columns to fields, e.g. "Employee ID=id,Surname=
+                    family_name" (docs/import.md lists the fields)
+  --delete-missing  delete the source's contacts that FILE no longer has
+  --dry-run         report what would change; change nothing
+  --json            print the server's report as JSON
+  --server, --domain, --key, --key-file, --ca-file
+                    default to the replica's (galsync init); the key needs
+                    the write scope ($GALSYNC_KEY is used if set)
+
+Exit codes: 0 done, 6 done but some records were rejected (listed on
+stderr with their line numbers), others as for every command.
+)";
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+class UploadBar {
+ public:
+  UploadBar(bool enabled, uint64_t total) : enabled_(enabled), total_(total) {}
+  void Update(uint64_t sent) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (shown_ && sent < total_ && now - last_ < std::chrono::milliseconds(100)) {
+      return;
+    }
+    last_ = now;
+    shown_ = true;
+    const double secs =
+        std::chrono::duration<double>(now - start_).count();
+    const double rate = secs > 0 ? static_cast<double>(sent) / secs : 0;
+    std::string line;
+    if (total_ > 0) {
+      const double f = static_cast<double>(sent) / static_cast<double>(total_);
+      const int filled = static_cast<int>(std::min(1.0, f) * 30);
+      line = "[" + std::string(static_cast<size_t>(filled), '#') +
+             std::string(static_cast<size_t>(30 - filled), ' ') + "] " +
+             std::to_string(static_cast<int>(f * 100)) + "%";
+      if (rate > 0 && sent < total_) {
+        line += "  ETA " +
+                std::to_string(static_cast<int>(
+                    static_cast<double>(total_ - sent) / rate)) + "s";
+      }
+    }
+    line += "  " + std::to_string(sent >> 20) + " MiB  " +
+            std::to_string(static_cast<uint64_t>(rate) >> 20) + " MiB/s";
+    if (sent >= total_) line += "  (server finishing)";
+    std::fprintf(stderr, "\r%-78s", line.c_str());
+    std::fflush(stderr);
+  }
+  void Done() {
+    if (shown_) std::fprintf(stderr, "\n");
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  uint64_t total_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_;
+};
+
+int AdminImport(const std::string& replica_path, const Args& a) {
+  if (a.positional.size() != 2) Usage("admin import needs exactly one FILE");
+  const std::string& file = a.positional[1];
+  if (!a.flags.count("format")) Usage("admin import needs --format");
+  if (!a.flags.count("source")) Usage("admin import needs --source NAME");
+  auto format = ParseSourceFormat(a.flags.at("format"));
+  if (!format) Usage(format.error().message);
+  const std::string& source = a.flags.at("source");
+  if (!IsValidSourceName(source)) {
+    Usage("--source must be 1..64 characters of [a-z0-9._-], starting with "
+          "a letter or digit");
+  }
+  const std::string key_by = a.flags.count("key-by") ? a.flags.at("key-by") : "id";
+  if (auto k = ParseImportKey(key_by); !k) Usage(k.error().message);
+
+  // Where to: flags first, then the replica's configuration.
+  ReplicaConfig config;
+  if (!a.flags.count("server") || !a.flags.count("domain")) {
+    auto replica = OpenReplica(replica_path);
+    auto c = replica->Config();
+    if (!c.ok()) return Fail(c.error());
+    if (!c->has_value()) {
+      Usage("give --server and --domain, or configure a replica with "
+            "`galsync init`");
+    }
+    config = **c;
+  }
+  if (a.flags.count("server")) config.server_url = a.flags.at("server");
+  if (a.flags.count("domain")) config.domain = a.flags.at("domain");
+  if (a.flags.count("ca-file")) config.ca_file = a.flags.at("ca-file");
+  if (a.flags.count("key") && a.flags.count("key-file")) {
+    Usage("give --key or --key-file, not both");
+  }
+  if (a.flags.count("key")) {
+    config.api_key = a.flags.at("key");
+  } else if (a.flags.count("key-file")) {
+    std::ifstream in(a.flags.at("key-file"));
+    if (!in) Usage("cannot read --key-file " + a.flags.at("key-file"));
+    std::getline(in, config.api_key);
+  } else if (const char* k = std::getenv("GALSYNC_KEY"); k && *k) {
+    config.api_key = k;
+  }
+
+  std::string target = "/v1/domains/" + PercentEncode(config.domain) +
+                       "/import?format=" + std::string(SourceFormatName(*format)) +
+                       "&source=" + PercentEncode(source) + "&key=" + key_by;
+  if (a.flags.count("delete-missing")) target += "&delete_missing=true";
+  if (a.flags.count("dry-run")) target += "&dry_run=true";
+  if (a.flags.count("map")) {
+    std::string_view spec = a.flags.at("map");
+    while (!spec.empty()) {
+      const size_t comma = spec.find(',');
+      std::string_view item = spec.substr(0, comma);
+      spec = comma == std::string_view::npos ? "" : spec.substr(comma + 1);
+      const size_t eq = item.rfind('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        Usage("--map takes COLUMN=FIELD pairs separated by commas, got \"" +
+              std::string(item) + "\"");
+      }
+      target += "&map." + PercentEncode(item.substr(0, eq)) + "=" +
+                PercentEncode(item.substr(eq + 1));
+    }
+  }
+
+  std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+  if (!in) {
+    std::fprintf(stderr, "galsync: cannot open %s: %s\n", file.c_str(),
+                 std::strerror(errno));
+    return kExitUsage;
+  }
+  // The body's length must be known up front (Content-Length); stdin is
+  // spooled to a temporary file first.
+  std::FILE* body = in;
+  if (in == stdin) {
+    body = std::tmpfile();
+    if (!body) return Fail(Error::Internal("cannot create a temporary file"));
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+      std::fwrite(buf, 1, n, body);
+    }
+    std::rewind(body);
+  }
+  std::fseek(body, 0, SEEK_END);
+  const long size = std::ftell(body);
+  std::rewind(body);
+
+  auto conn = HttpConnection::Create(config.server_url, config.api_key,
+                                     config.ca_file);
+  if (!conn.ok()) return Fail(conn.error());
+  UploadBar bar(!a.flags.count("json") && isatty(STDERR_FILENO),
+                static_cast<uint64_t>(size));
+  Upload upload;
+  upload.content_type = *format == SourceFormat::kCsv ? "text/csv"
+                        : *format == SourceFormat::kVCard ? "text/vcard"
+                        : *format == SourceFormat::kLdif  ? "text/x-ldif"
+                                                          : "application/jsonl";
+  upload.size = static_cast<uint64_t>(size);
+  uint64_t read_so_far = 0;
+  upload.read = [&](char* buf, size_t cap) -> Result<size_t> {
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(cap, upload.size - read_so_far));
+    const size_t n = want ? std::fread(buf, 1, want, body) : 0;
+    if (n < want) {
+      return Error::InvalidArgument("file_changed",
+                                    file + " became shorter while it was read");
+    }
+    read_so_far += n;
+    return n;
+  };
+  upload.progress = [&](uint64_t sent) { bar.Update(sent); };
+  auto res = (*conn)->Post(target, upload, std::chrono::minutes(5));
+  bar.Done();
+  std::fclose(body);
+  if (!res.ok()) return Fail(res.error());
+
+  boost::json::error_code jec;
+  auto parsed = boost::json::parse(res->body, jec);
+  const boost::json::object* o = jec ? nullptr : parsed.if_object();
+  const boost::json::object* report = o;
+  if (o && o->contains("report")) report = o->at("report").if_object();
+  if (a.flags.count("json")) {
+    std::printf("%s\n", res->body.c_str());
+  } else if (report && report->contains("records")) {
+    auto n = [&](const char* k) {
+      const auto* v = report->if_contains(k);
+      return v && v->is_int64() ? Thousands(static_cast<uint64_t>(v->as_int64()))
+                                : std::string("0");
+    };
+    std::printf("%s%s: %s records: %s added, %s updated, %s deleted, %s "
+                "unchanged, %s rejected",
+                a.flags.count("dry-run") ? "dry run, nothing changed: " : "",
+                source.c_str(), n("records").c_str(), n("added").c_str(),
+                n("updated").c_str(), n("deleted").c_str(),
+                n("unchanged").c_str(), n("rejected").c_str());
+    if (n("ignored") != "0") std::printf(", %s ignored (not people)", n("ignored").c_str());
+    std::printf("\n");
+  }
+  if (report) {
+    if (const auto* errs = report->if_contains("errors"); errs && errs->is_array()) {
+      size_t shown = 0;
+      for (const auto& e : errs->get_array()) {
+        if (++shown > 20) {
+          std::fprintf(stderr, "  ... (--json lists them all)\n");
+          break;
+        }
+        std::fprintf(stderr, "  line %lld: %s\n",
+                     static_cast<long long>(e.at("line").to_number<int64_t>()),
+                     std::string(e.at("message").as_string()).c_str());
+      }
+    }
+    if (const auto* w = report->if_contains("warnings"); w && w->is_array()) {
+      for (const auto& x : w->get_array()) {
+        std::fprintf(stderr, "  warning: %s\n", std::string(x.as_string()).c_str());
+      }
+    }
+    if (const auto* d = report->if_contains("deletes_skipped")) {
+      std::fprintf(stderr, "  no deletes: %s\n", std::string(d->as_string()).c_str());
+    }
+  }
+  if (res->status / 100 != 2) {
+    std::string message = "the server answered " + std::to_string(res->status);
+    if (o && o->contains("error")) {
+      message = std::string(o->at("error").at("message").as_string());
+    }
+    return Fail({res->status >= 500 || res->status == 429
+                     ? ErrorKind::kUnavailable
+                     : ErrorKind::kInvalidArgument,
+                 "import_failed", message});
+  }
+  const auto* rejected = report ? report->if_contains("rejected") : nullptr;
+  const bool incomplete = (rejected && rejected->is_int64() &&
+                           rejected->as_int64() > 0) ||
+                          (report && report->contains("deletes_skipped"));
+  return incomplete ? kExitIncomplete : kExitOk;
+}
+
+int Admin(const std::string& replica_path, const Args& a) {
+  if (a.positional.empty() || a.positional[0] != "import") {
+    Usage("admin has one subcommand: galsync admin import FILE ...");
+  }
+  return AdminImport(replica_path, a);
+}
+
 // --- dispatch -------------------------------------------------------------
 
 struct Command {
@@ -721,6 +1005,10 @@ const std::vector<Command>& Commands() {
       {"show", kShowHelp, {}, {"json"}, Show},
       {"status", kStatusHelp, {}, {"offline"}, StatusCmd},
       {"export", kExportHelp, {"format", "vcard-version", "output"}, {}, Export},
+      {"admin", kAdminHelp,
+       {"format", "source", "key-by", "map", "server", "domain", "key",
+        "key-file", "ca-file"},
+       {"delete-missing", "dry-run", "json"}, Admin},
   };
   return kCommands;
 }

@@ -14,7 +14,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <functional>
 #include <optional>
+#include <vector>
 
 namespace galsync {
 namespace {
@@ -74,8 +76,10 @@ struct HttpConnection::Impl {
 
   // One attempt. `reused` tells whether it ran on an already open
   // connection (which the server may have closed while idle).
+  // With `upload`, a POST of its body; else a GET.
   Result<HttpResponse> Once(std::string_view target,
-                            std::chrono::milliseconds timeout, bool& reused);
+                            std::chrono::milliseconds timeout, bool& reused,
+                            Upload* upload = nullptr);
 };
 
 HttpConnection::HttpConnection(std::unique_ptr<Impl> impl)
@@ -176,8 +180,18 @@ Result<HttpResponse> HttpConnection::Get(std::string_view target,
   return r;
 }
 
+Result<HttpResponse> HttpConnection::Post(std::string_view target,
+                                          Upload& upload,
+                                          std::chrono::milliseconds timeout) {
+  // Not retried, so never sent on a connection the server may have closed.
+  impl_->Close();
+  bool reused = false;
+  return impl_->Once(target, timeout, reused, &upload);
+}
+
 Result<HttpResponse> HttpConnection::Impl::Once(
-    std::string_view target, std::chrono::milliseconds timeout, bool& reused) {
+    std::string_view target, std::chrono::milliseconds timeout, bool& reused,
+    Upload* upload) {
   ioc.restart();
   if (cancelled) return Unavailable("cancelled", "the sync was stopped");
   reused = open();
@@ -246,7 +260,66 @@ Result<HttpResponse> HttpConnection::Impl::Once(
       });
     });
   };
+  // An upload: the header, then one piece at a time, each step under its
+  // own deadline. If sending fails, the server may have answered early
+  // (and closed): that answer is read and returned when it is there.
+  http::request<http::buffer_body> post{http::verb::post,
+                                        base_path + std::string(target), 11};
+  std::optional<http::request_serializer<http::buffer_body>> serializer;
+  std::vector<char> piece;
+  uint64_t sent = 0;
+  std::function<void()> send_piece;
+  auto send_failed = [&](beast::error_code ec) {
+    if (cancelled || ec == beast::error::timeout) return fail(ec, "send to");
+    tcp().expires_after(timeout);
+    WithStream([&, ec](auto& s) {
+      http::async_read(s, buffer, parser, [&, ec](beast::error_code rec, size_t n) {
+        received += n;
+        if (rec) fail(ec, "send to");
+      });
+    });
+  };
+  if (upload) {
+    for (const auto& field : req) post.set(field.name_string(), field.value());
+    post.method(http::verb::post);
+    post.set(http::field::content_type, upload->content_type);
+    post.content_length(upload->size);
+    serializer.emplace(post);
+    piece.resize(64 * 1024);
+    send_piece = [&] {
+      auto n = upload->read(piece.data(), piece.size());
+      if (!n) {
+        failure = std::move(n).error();
+        return;
+      }
+      post.body().data = *n ? piece.data() : nullptr;
+      post.body().size = *n;
+      post.body().more = *n != 0;
+      tcp().expires_after(timeout);
+      WithStream([&, n = *n](auto& s) {
+        http::async_write(s, *serializer, [&, n](beast::error_code ec, size_t) {
+          if (ec == http::error::need_buffer) ec = {};
+          if (ec) return send_failed(ec);
+          if (cancelled) return fail(asio::error::operation_aborted, "send to");
+          sent += n;
+          if (upload->progress && n) upload->progress(sent);
+          if (!serializer->is_done()) return send_piece();
+          tcp().expires_after(timeout);
+          read_response();
+        });
+      });
+    };
+  }
   auto write_request = [&] {
+    if (upload) {
+      WithStream([&](auto& s) {
+        http::async_write_header(s, *serializer, [&](beast::error_code ec, size_t) {
+          if (ec) return send_failed(ec);
+          send_piece();
+        });
+      });
+      return;
+    }
     WithStream([&](auto& s) {
       http::async_write(s, req, [&](beast::error_code ec, size_t) {
         if (ec) return fail(ec, "send to");

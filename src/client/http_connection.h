@@ -1,6 +1,7 @@
 // A minimal HTTP/1.1 client for the sync client: one keep-alive connection
-// (plain or TLS) to one server, GET only, every request bounded by a
-// deadline and a body limit, and cancellable from another thread.
+// (plain or TLS) to one server, GET, and POST of a streamed upload (an
+// import); every request bounded by a deadline and a body limit, and
+// cancellable from another thread.
 //
 // Requests run Beast's asynchronous operations on a private io_context in
 // the calling thread, which is what gives sync-style calls a deadline
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +29,16 @@ struct HttpResponse {
   std::string retry_after;   // the Retry-After header, if any
   std::string content_type;
   uint64_t wire_bytes = 0;   // header and body bytes received
+};
+
+// A request body produced piece by piece (a file being uploaded).
+struct Upload {
+  std::string content_type = "application/octet-stream";
+  uint64_t size = 0;  // Content-Length: read must produce exactly this much
+  // Fills up to `cap` bytes of `buf`; returns how many (0: the end).
+  std::function<Result<size_t>(char* buf, size_t cap)> read;
+  // Called after each piece was sent, with the bytes sent so far.
+  std::function<void(uint64_t sent)> progress;
 };
 
 class HttpConnection {
@@ -52,6 +64,14 @@ class HttpConnection {
   // (not HTTP, too large).
   Result<HttpResponse> Get(std::string_view target,
                            std::chrono::milliseconds timeout);
+
+  // POST base_path + `target` with `upload` as the body, on a new
+  // connection. `timeout` bounds each step (connecting, sending one piece,
+  // waiting for the answer), not the whole upload. Errors as for Get; if
+  // the server answers before it has read the whole body (e.g. 403), that
+  // answer is returned.
+  Result<HttpResponse> Post(std::string_view target, Upload& upload,
+                            std::chrono::milliseconds timeout);
 
   // Aborts the request in flight (it returns "cancelled") and every later
   // one until Reset().

@@ -425,8 +425,8 @@ class CsvReader final : public SourceReader {
       return Error::InvalidArgument(
           "invalid_csv_header",
           "line " + std::to_string(record_line_) +
-              ": no column of the header row is known; map the columns "
-              "(e.g. --map \"Surname=family_name\")");
+              ": no column of the header row is known; map the columns to "
+              "fields (docs/import.md)");
     }
     if (!unused.empty()) {
       std::string w = "columns not imported:";

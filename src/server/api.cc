@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "galsync/contact.h"
+#include "galsync/import.h"
 #include "util/crypto.h"
 
 namespace galsync::server {
@@ -197,6 +198,7 @@ std::vector<Route> JsonApi::Routes() {
       {V::get, d + "/search", A::kRead, h(&JsonApi::Search)},
       {V::post, d + "/contacts", A::kWrite, h(&JsonApi::PostContact)},
       {V::post, d + "/contacts:batch", A::kWrite, h(&JsonApi::Batch)},
+      {V::post, d + "/import", A::kWrite, h(&JsonApi::Import), true},
       {V::get, d + "/contacts/{id}", A::kRead, h(&JsonApi::GetContact)},
       {V::put, d + "/contacts/{id}", A::kWrite, h(&JsonApi::PutContact)},
       {V::delete_, d + "/contacts/{id}", A::kWrite,
@@ -600,6 +602,82 @@ Awaitable JsonApi::GetPolicy(Request& r) {
   auto p = dir_.GetPolicy(r.param("domain"));
   if (!p) co_return ErrorResponse(p.error());
   co_return Ok(200, PolicyJson(*p));
+}
+
+// A boolean query parameter: true/false, 1/0; absent: false.
+Result<bool> BoolParam(const Request& r, std::string_view name) {
+  auto v = r.query_param(name);
+  if (!v || *v == "false" || *v == "0") return false;
+  if (*v == "true" || *v == "1" || v->empty()) return true;
+  return Error::InvalidArgument(
+      "invalid_" + std::string(name),
+      "query parameter \"" + std::string(name) +
+          "\" must be true or false, got \"" +
+          std::string(v->substr(0, 32)) + "\"");
+}
+
+// An import that stopped: the error, and the report of what was done.
+Response ImportFailed(const Error& e, const ImportReport& so_far,
+                      std::string_view source) {
+  Response res = ErrorResponse(e);
+  res.body.pop_back();  // the closing brace of {"error":{...}}
+  res.body += ",\"report\":" + so_far.ToJson(source) + "}";
+  return res;
+}
+
+// The body streams through the import as it arrives: each piece is parsed
+// and its changes applied (in batches) on the write pool while the next
+// piece is on its way.
+Awaitable JsonApi::Import(Request& r) {
+  const std::string& domain = r.param("domain");
+  auto required = [&](std::string_view name) -> Result<std::string> {
+    auto v = r.query_param(name);
+    if (!v || v->empty()) {
+      return Error::InvalidArgument(
+          "missing_" + std::string(name),
+          "query parameter \"" + std::string(name) + "\" is required");
+    }
+    return std::string(*v);
+  };
+  auto format_name = required("format");
+  if (!format_name) co_return ErrorResponse(format_name.error());
+  auto format = ParseSourceFormat(*format_name);
+  if (!format) co_return ErrorResponse(format.error());
+  auto source = required("source");
+  if (!source) co_return ErrorResponse(source.error());
+  ImportOptions opts;
+  opts.source = *source;
+  auto key = ParseImportKey(r.query_param("key").value_or("id"));
+  if (!key) co_return ErrorResponse(key.error());
+  opts.key = *key;
+  auto delete_missing = BoolParam(r, "delete_missing");
+  if (!delete_missing) co_return ErrorResponse(delete_missing.error());
+  opts.delete_missing = *delete_missing;
+  auto dry_run = BoolParam(r, "dry_run");
+  if (!dry_run) co_return ErrorResponse(dry_run.error());
+  opts.dry_run = *dry_run;
+  SourceOptions source_opts;
+  for (const auto& [k, v] : r.query) {
+    if (k.starts_with("map.")) source_opts.columns.emplace_back(k.substr(4), v);
+  }
+  std::string actor = ActorOf(r) + " import:" + *source;
+  auto started = co_await OnPool(write_pool_, [&] {
+    return SnapshotImport::Start(dir_, domain, *format, source_opts, opts,
+                                 actor);
+  });
+  if (!started) co_return ErrorResponse(started.error());
+  SnapshotImport& im = **started;
+  for (;;) {
+    auto piece = co_await r.body->Read();
+    if (!piece) co_return ImportFailed(piece.error(), im.progress(), *source);
+    if (piece->empty()) break;
+    const std::string_view data = *piece;
+    auto fed = co_await OnPool(write_pool_, [&] { return im.Feed(data); });
+    if (!fed) co_return ImportFailed(fed.error(), im.progress(), *source);
+  }
+  auto report = co_await OnPool(write_pool_, [&] { return im.Finish(); });
+  if (!report) co_return ImportFailed(report.error(), im.progress(), *source);
+  co_return Ok(200, report->ToJson(*source));
 }
 
 Awaitable JsonApi::PutPolicy(Request& r) {

@@ -58,6 +58,7 @@ class JsonApi {
   Awaitable GetPolicy(Request& r);
   Awaitable PutPolicy(Request& r);
   Awaitable Search(Request& r);
+  Awaitable Import(Request& r);
   Awaitable WhoAmI(Request& r);
   Awaitable CreateKey(Request& r);
   Awaitable ListKeys(Request& r);

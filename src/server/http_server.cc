@@ -222,23 +222,114 @@ asio::awaitable<void> HttpServer::Session(tcp::socket socket,
   co_await Serve(stream, peer);
 }
 
+// The body of a request to a streaming route, read straight from the
+// connection into a fixed buffer, one piece per Read.
+template <typename Stream>
+class StreamedBody final : public BodyStream {
+ public:
+  StreamedBody(Stream& stream, beast::flat_buffer& buffer,
+               http::request_parser<http::buffer_body>& parser,
+               const HttpLimits& limits, bool expect_continue)
+      : stream_(stream), buffer_(buffer), parser_(parser), limits_(limits),
+        expect_continue_(expect_continue) {}
+
+  // The whole body was read: the connection may carry the next request.
+  bool complete() const { return parser_.is_done() && !failed_; }
+
+  asio::awaitable<Result<std::string_view>> Read() override {
+    if (failed_) {
+      co_return Error::InvalidArgument("bad_http_request",
+                                       "the request body could not be read");
+    }
+    auto& tcp_layer = beast::get_lowest_layer(stream_);
+    if (expect_continue_) {
+      // The key was admitted: now the client may send the body (RFC 9110
+      // 10.1.1).
+      expect_continue_ = false;
+      http::response<http::empty_body> go{http::status::continue_, 11};
+      tcp_layer.expires_after(limits_.write_timeout);
+      auto [ec, n] = co_await http::async_write(stream_, go, kUseAwaitable);
+      if (ec) co_return Fail(ec);
+    }
+    while (!parser_.is_done()) {
+      parser_.get().body().data = piece_;
+      parser_.get().body().size = sizeof piece_;
+      tcp_layer.expires_after(limits_.read_timeout);
+      auto [ec, n] =
+          co_await http::async_read(stream_, buffer_, parser_, kUseAwaitable);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return Fail(ec);
+      const size_t got = sizeof piece_ - parser_.get().body().size;
+      if (got > 0) co_return std::string_view(piece_, got);
+    }
+    co_return std::string_view();
+  }
+
+ private:
+  Error Fail(const beast::error_code& ec) {
+    failed_ = true;
+    if (ec == http::error::body_limit) {
+      return {ErrorKind::kPayloadTooLarge, "body_too_large",
+              "the request body is larger than " +
+                  std::to_string(limits_.max_stream_body_bytes) + " bytes"};
+    }
+    if (ec == beast::error::timeout) {
+      return Error::InvalidArgument(
+          "body_timeout", "the client sent no part of the body for " +
+                              std::to_string(limits_.read_timeout.count()) +
+                              " s");
+    }
+    return Error::InvalidArgument("bad_http_request",
+                                  "cannot read the request body: " +
+                                      ec.message());
+  }
+
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  http::request_parser<http::buffer_body>& parser_;
+  const HttpLimits& limits_;
+  bool expect_continue_;
+  bool failed_ = false;
+  char piece_[64 * 1024];
+};
+
 template <typename Stream>
 asio::awaitable<void> HttpServer::Serve(Stream& stream, const std::string& peer) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
-    // Idle wait for the next request, then a bound on reading all of it.
+    // Idle wait for the next request's headers; then, unless its route
+    // reads the body itself, a bound on reading all of the body.
     tcp_layer.expires_after(limits_.idle_timeout);
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
-    parser.body_limit(limits_.max_body_bytes);
+    http::request_parser<http::empty_body> head;
+    head.header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
+    // Which body limit applies is known once the route is: checked below.
+    head.body_limit(boost::none);
     auto [hec, hn] =
-        co_await http::async_read_header(stream, buffer, parser, kUseAwaitable);
+        co_await http::async_read_header(stream, buffer, head, kUseAwaitable);
     beast::error_code ec = hec;
+    const bool streams =
+        !ec && router_.StreamsBody(head.get().method(), head.get().target());
     if (!ec) {
+      const size_t limit =
+          streams ? limits_.max_stream_body_bytes : limits_.max_body_bytes;
+      if (head.content_length() && *head.content_length() > limit) {
+        ec = http::error::body_limit;
+      }
+    }
+    std::optional<http::request_parser<http::string_body>> whole;
+    std::optional<http::request_parser<http::buffer_body>> piecewise;
+    if (ec) {
+      // answered below
+    } else if (streams) {
+      piecewise.emplace(std::move(head));
+      piecewise->body_limit(limits_.max_stream_body_bytes);
+    } else {
+      whole.emplace(std::move(head));
+      whole->body_limit(limits_.max_body_bytes);
       tcp_layer.expires_after(limits_.read_timeout);
       auto [bec, bn] =
-          co_await http::async_read(stream, buffer, parser, kUseAwaitable);
+          co_await http::async_read(stream, buffer, *whole, kUseAwaitable);
       ec = bec;
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
@@ -262,12 +353,26 @@ asio::awaitable<void> HttpServer::Serve(Stream& stream, const std::string& peer)
       break;
     }
 
-    HttpRequest req = parser.release();
     // In flight from dispatch until the response is written, so shutdown
     // never cuts a response to a write that has committed.
     Counter busy(in_flight_);
-    Response r = co_await router_.Dispatch(req, peer);
-    const bool keep_alive = req.keep_alive() && !stopping_;
+    HttpRequest req;
+    Response r;
+    bool framed = true;  // the connection is at the start of a request
+    if (whole) {
+      req = whole->release();
+      r = co_await router_.Dispatch(req, peer);
+    } else {
+      req.base() = piecewise->get().base();
+      StreamedBody<Stream> body(stream, buffer, *piecewise, limits_,
+                                beast::iequals(req[http::field::expect],
+                                               "100-continue"));
+      r = co_await router_.Dispatch(req, peer, &body);
+      // A body the handler left unread (an error answered early) is not
+      // drained: the connection closes after the response.
+      framed = body.complete();
+    }
+    const bool keep_alive = req.keep_alive() && !stopping_ && framed;
     http::response<http::string_body> res{static_cast<http::status>(r.status),
                                           req.version()};
     res.set(http::field::server, "galsyncd");

@@ -33,6 +33,8 @@ namespace galsync::server {
 struct HttpLimits {
   size_t max_header_bytes = 16 * 1024;        // 431 beyond
   size_t max_body_bytes = 32 * 1024 * 1024;   // 413 beyond
+  // Bodies of streaming routes (imports), read piece by piece, never held.
+  size_t max_stream_body_bytes = size_t{16} << 30;  // 16 GiB; 413 beyond
   // Waiting for a request's headers (keep-alive idle time included).
   std::chrono::seconds idle_timeout{75};
   // Reading a request's body once its headers are in.

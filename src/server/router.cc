@@ -176,8 +176,17 @@ Status Router::Admit(const HttpRequest& req, const Match& m,
   return Authorize(*out, scope, domain);
 }
 
+bool Router::StreamsBody(http::verb method, std::string_view target) const {
+  if (target.size() > limits_.max_target_bytes) return false;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return false;
+  auto m = Find(method, url->encoded_path());
+  return m && m->route->streams_body;
+}
+
 boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
-                                                  std::string peer) const {
+                                                  std::string peer,
+                                                  BodyStream* body) const {
   std::string_view target = req.target();
   if (target.size() > limits_.max_target_bytes) {
     co_return ErrorResponse(
@@ -211,8 +220,11 @@ boost::asio::awaitable<Response> Router::Dispatch(const HttpRequest& req,
   if (auto st = Admit(req, *match, &principal); !st) {
     co_return ErrorResponse(st.error());
   }
+  if (match->route->streams_body != (body != nullptr)) {
+    co_return ErrorResponse(Error::Internal("streaming route misrouted"));
+  }
   Request r{req, std::move(peer), std::move(principal),
-            std::move(match->params), {}};
+            std::move(match->params), {}, body};
   if (url->params().size() > limits_.max_query_params) {
     co_return ErrorResponse(Error::InvalidArgument(
         "too_many_query_params",

@@ -45,12 +45,26 @@ std::string_view AccessName(Access a);
 
 using HttpRequest = http::request<http::string_body>;
 
+// The body of a request to a streaming route (Route::streams_body), read
+// piece by piece as the client sends it, so an upload of any size passes
+// through in bounded memory (the session enforces
+// HttpLimits::max_stream_body_bytes and the read timeout per piece).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // The next piece of the body: at most 64 KiB, and empty once the body has
+  // ended. Errors: 413 body_too_large, 400 body_timeout (the client stopped
+  // sending), 400 bad_http_request (broken framing or connection).
+  virtual boost::asio::awaitable<Result<std::string_view>> Read() = 0;
+};
+
 struct Request {
-  const HttpRequest& http;
+  const HttpRequest& http;  // for a streaming route: headers only
   std::string peer;  // remote address, for logs and audit
   Principal principal;  // the verified key; empty for public routes
   std::vector<std::pair<std::string_view, std::string>> path_params;
   std::vector<std::pair<std::string, std::string>> query;  // decoded
+  BodyStream* body = nullptr;  // set for streaming routes only
 
   // The captured path segment `name` (always present for a matched route).
   const std::string& param(std::string_view name) const;
@@ -80,6 +94,9 @@ struct Route {
   std::string pattern;
   Access access;
   Handler handler;
+  // The handler reads the body itself through Request::body, after the
+  // caller's key was admitted; the session does not buffer it.
+  bool streams_body = false;
 };
 
 struct RouterLimits {
@@ -96,8 +113,13 @@ class Router {
   Router(std::vector<Route> routes, const KeyRing& keys,
          RouterLimits limits = {});
 
+  // `body` must be given for a request to a streaming route (StreamsBody),
+  // and only then.
   boost::asio::awaitable<Response> Dispatch(const HttpRequest& req,
-                                            std::string peer) const;
+                                            std::string peer,
+                                            BodyStream* body = nullptr) const;
+  // Whether the request-target names a streaming route for `method`.
+  bool StreamsBody(http::verb method, std::string_view target) const;
 
   // For tests and docs: which route a method+path would hit, and the
   // captured params; nullopt if none.
