@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(contact_json sync_token search_query feed_page http_request)
+[ ${#targets[@]} -gt 0 ] || targets=(contact_json sync_token search_query feed_page http_request
+  source_reader)
 
 GALSYNC_WITH_CLANG=1 scripts/install-deps.sh
 build=build/fuzz

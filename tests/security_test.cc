@@ -50,6 +50,7 @@ std::vector<RouteCase> RouteCases() {
       {"POST", d + "/contacts", Access::kWrite, Person("Post")},
       {"POST", d + "/contacts:batch", Access::kWrite,
        R"({"changes":[{"op":"delete","id":"p1"}]})"},
+      {"POST", d + "/import", Access::kWrite, "id,given_name\np9,Pat\n"},
       {"GET", d + "/contacts/{id}", Access::kRead, ""},
       {"PUT", d + "/contacts/{id}", Access::kWrite, Person("Put")},
       {"DELETE", d + "/contacts/{id}", Access::kWrite, ""},
@@ -77,6 +78,7 @@ std::string Fill(std::string pattern, const std::string& domain,
   put("{key}", key_id);
   if (pattern.ends_with("/search")) pattern += "?q=sm";
   if (pattern.ends_with("/changes")) pattern += "?wait=30";  // must not wait
+  if (pattern.ends_with("/import")) pattern += "?format=csv&source=sec";
   return pattern;
 }
 
