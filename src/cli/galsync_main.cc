@@ -331,36 +331,23 @@ line per sync that changed something. SIGINT/SIGTERM stop --every and
 --follow cleanly (exit 0).
 )";
 
-class ProgressBar {
+// One line of progress on stderr, redrawn in place at most every 100 ms.
+class StatusLine {
  public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
-  ~ProgressBar() { Done(); }
-  void Update(const SyncProgress& p) {
-    if (!enabled_ || !p.full_sync) return;
+  explicit StatusLine(bool enabled) : enabled_(enabled) {}
+  ~StatusLine() { Done(); }
+  // Whether a redraw is due now (`force`: always, when enabled).
+  bool Due(bool force = false) {
+    if (!enabled_) return false;
     auto now = std::chrono::steady_clock::now();
-    if (shown_ && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    shown_ = true;
-    double rate = p.seconds > 0 ? static_cast<double>(p.changes) / p.seconds : 0;
-    std::string line;
-    if (p.expected > 0) {
-      double f = std::min(1.0, static_cast<double>(p.changes) /
-                                   static_cast<double>(p.expected));
-      int filled = static_cast<int>(f * 30);
-      line = "[" + std::string(static_cast<size_t>(filled), '#') +
-             std::string(static_cast<size_t>(30 - filled), ' ') + "] " +
-             Thousands(p.changes) + "/" + Thousands(p.expected);
-      if (rate > 0 && p.changes < p.expected) {
-        line += "  ETA " +
-                std::to_string(static_cast<int>(
-                    static_cast<double>(p.expected - p.changes) / rate)) +
-                "s";
-      }
-    } else {
-      line = Thousands(p.changes) + " contacts";
+    if (shown_ && !force && now - last_ < std::chrono::milliseconds(100)) {
+      return false;
     }
-    line += "  " + Thousands(static_cast<uint64_t>(rate)) + "/s  " +
-            std::to_string(p.bytes >> 20) + " MiB";
+    last_ = now;
+    return true;
+  }
+  void Show(const std::string& line) {
+    shown_ = true;
     std::fprintf(stderr, "\r%-78s", line.c_str());
     std::fflush(stderr);
   }
@@ -373,6 +360,43 @@ class ProgressBar {
   bool enabled_;
   bool shown_ = false;
   std::chrono::steady_clock::time_point last_;
+};
+
+// "[#####     ]" for a fraction in [0, 1].
+std::string Bar(double f) {
+  const int filled = static_cast<int>(std::min(1.0, std::max(0.0, f)) * 30);
+  return "[" + std::string(static_cast<size_t>(filled), '#') +
+         std::string(static_cast<size_t>(30 - filled), ' ') + "]";
+}
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : status_(enabled) {}
+  void Update(const SyncProgress& p) {
+    if (!p.full_sync || !status_.Due()) return;
+    double rate = p.seconds > 0 ? static_cast<double>(p.changes) / p.seconds : 0;
+    std::string line;
+    if (p.expected > 0) {
+      double f = std::min(1.0, static_cast<double>(p.changes) /
+                                   static_cast<double>(p.expected));
+      line = Bar(f) + " " + Thousands(p.changes) + "/" + Thousands(p.expected);
+      if (rate > 0 && p.changes < p.expected) {
+        line += "  ETA " +
+                std::to_string(static_cast<int>(
+                    static_cast<double>(p.expected - p.changes) / rate)) +
+                "s";
+      }
+    } else {
+      line = Thousands(p.changes) + " contacts";
+    }
+    line += "  " + Thousands(static_cast<uint64_t>(rate)) + "/s  " +
+            std::to_string(p.bytes >> 20) + " MiB";
+    status_.Show(line);
+  }
+  void Done() { status_.Done(); }
+
+ private:
+  StatusLine status_;
 };
 
 void PrintReport(const SyncReport& r) {
@@ -757,25 +781,16 @@ std::string PercentEncode(std::string_view s) {
 
 class UploadBar {
  public:
-  UploadBar(bool enabled, uint64_t total) : enabled_(enabled), total_(total) {}
+  UploadBar(bool enabled, uint64_t total) : status_(enabled), total_(total) {}
   void Update(uint64_t sent) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (shown_ && sent < total_ && now - last_ < std::chrono::milliseconds(100)) {
-      return;
-    }
-    last_ = now;
-    shown_ = true;
-    const double secs =
-        std::chrono::duration<double>(now - start_).count();
+    if (!status_.Due(sent >= total_)) return;
+    const double secs = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start_).count();
     const double rate = secs > 0 ? static_cast<double>(sent) / secs : 0;
     std::string line;
     if (total_ > 0) {
       const double f = static_cast<double>(sent) / static_cast<double>(total_);
-      const int filled = static_cast<int>(std::min(1.0, f) * 30);
-      line = "[" + std::string(static_cast<size_t>(filled), '#') +
-             std::string(static_cast<size_t>(30 - filled), ' ') + "] " +
-             std::to_string(static_cast<int>(f * 100)) + "%";
+      line = Bar(f) + " " + std::to_string(static_cast<int>(f * 100)) + "%";
       if (rate > 0 && sent < total_) {
         line += "  ETA " +
                 std::to_string(static_cast<int>(
@@ -785,20 +800,14 @@ class UploadBar {
     line += "  " + std::to_string(sent >> 20) + " MiB  " +
             std::to_string(static_cast<uint64_t>(rate) >> 20) + " MiB/s";
     if (sent >= total_) line += "  (server finishing)";
-    std::fprintf(stderr, "\r%-78s", line.c_str());
-    std::fflush(stderr);
+    status_.Show(line);
   }
-  void Done() {
-    if (shown_) std::fprintf(stderr, "\n");
-    shown_ = false;
-  }
+  void Done() { status_.Done(); }
 
  private:
-  bool enabled_;
+  StatusLine status_;
   uint64_t total_;
-  bool shown_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_;
 };
 
 int AdminImport(const std::string& replica_path, const Args& a) {

@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "formats/contact_object.h"
 #include "galsync/contact.h"
 #include "util/crypto.h"
 
@@ -26,14 +27,6 @@ Digest DigestOf(std::string_view content) {
   Digest d;
   std::memcpy(d.data(), full.data(), d.size());
   return d;
-}
-
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // What the import knows of one key of its source.
@@ -133,7 +126,7 @@ struct SnapshotImport::State {
     const json::value& first = emails->get_array()[0];
     if (!first.is_object()) return "";
     const json::value* a = first.get_object().if_contains("address");
-    return a && a->is_string() ? LowerAscii(a->get_string()) : "";
+    return a && a->is_string() ? formats::Lower(a->get_string()) : "";
   }
 
   std::string DerivedId(const std::string& key) const {
