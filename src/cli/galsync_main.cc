@@ -258,6 +258,23 @@ directory); with the same ones it only updates the key and CA file.
                  file (e.g. a private CA) instead of the system's
 )";
 
+// The API key from --key, --key-file or $GALSYNC_KEY, into `key`; left as
+// it is when none of them is given.
+void ReadKeyFlags(const Args& a, std::string& key) {
+  if (a.flags.count("key") && a.flags.count("key-file")) {
+    Usage("give --key or --key-file, not both");
+  }
+  if (a.flags.count("key")) {
+    key = a.flags.at("key");
+  } else if (a.flags.count("key-file")) {
+    std::ifstream in(a.flags.at("key-file"));
+    if (!in) Usage("cannot read --key-file " + a.flags.at("key-file"));
+    std::getline(in, key);
+  } else if (const char* k = std::getenv("GALSYNC_KEY"); k && *k) {
+    key = k;
+  }
+}
+
 int Init(const std::string& path, const Args& a) {
   if (!a.positional.empty()) Usage("init takes no arguments");
   if (!a.flags.count("server")) Usage("init needs --server URL");
@@ -266,18 +283,7 @@ int Init(const std::string& path, const Args& a) {
   config.server_url = a.flags.at("server");
   config.domain = a.flags.at("domain");
   if (config.domain.empty()) Usage("--domain is empty");
-  if (a.flags.count("key") && a.flags.count("key-file")) {
-    Usage("give --key or --key-file, not both");
-  }
-  if (a.flags.count("key")) {
-    config.api_key = a.flags.at("key");
-  } else if (a.flags.count("key-file")) {
-    std::ifstream in(a.flags.at("key-file"));
-    if (!in) Usage("cannot read --key-file " + a.flags.at("key-file"));
-    std::getline(in, config.api_key);
-  } else if (const char* k = std::getenv("GALSYNC_KEY")) {
-    config.api_key = k;
-  }
+  ReadKeyFlags(a, config.api_key);
   if (a.flags.count("ca-file")) {
     std::error_code ec;
     config.ca_file = std::filesystem::absolute(a.flags.at("ca-file"), ec).string();
@@ -840,18 +846,7 @@ int AdminImport(const std::string& replica_path, const Args& a) {
   if (a.flags.count("server")) config.server_url = a.flags.at("server");
   if (a.flags.count("domain")) config.domain = a.flags.at("domain");
   if (a.flags.count("ca-file")) config.ca_file = a.flags.at("ca-file");
-  if (a.flags.count("key") && a.flags.count("key-file")) {
-    Usage("give --key or --key-file, not both");
-  }
-  if (a.flags.count("key")) {
-    config.api_key = a.flags.at("key");
-  } else if (a.flags.count("key-file")) {
-    std::ifstream in(a.flags.at("key-file"));
-    if (!in) Usage("cannot read --key-file " + a.flags.at("key-file"));
-    std::getline(in, config.api_key);
-  } else if (const char* k = std::getenv("GALSYNC_KEY"); k && *k) {
-    config.api_key = k;
-  }
+  ReadKeyFlags(a, config.api_key);
 
   std::string target = "/v1/domains/" + PercentEncode(config.domain) +
                        "/import?format=" + std::string(SourceFormatName(*format)) +
