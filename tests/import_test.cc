@@ -33,10 +33,7 @@ class ImportTest : public ::testing::Test {
   }
 
   std::string MakeKey(const std::string& scopes) {
-    auto res = admin_->Post("/v1/keys", R"({"domain":"a.example","scopes":)" +
-                                            scopes + "}");
-    EXPECT_EQ(res.status, 201) << res.body;
-    return std::string(res.json().at("key").as_string());
+    return testing::CreateKey(*admin_, "a.example", scopes);
   }
 
   std::string WriteFile(const std::string& name, const std::string& text) {

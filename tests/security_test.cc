@@ -124,13 +124,7 @@ class SecurityServerTest : public ::testing::Test {
   // Makes a key; returns its bearer form and (optionally) its id.
   std::string MakeKey(const std::string& domain, const std::string& scopes,
                       std::string* id = nullptr) {
-    auto res = admin_->Post("/v1/keys", R"({"domain":")" + domain +
-                                            R"(","scopes":)" + scopes +
-                                            R"(,"name":"test"})");
-    EXPECT_EQ(res.status, 201) << res.body;
-    const json::value v = res.json();
-    if (id) *id = std::string(v.at("id").as_string());
-    return std::string(v.at("key").as_string());
+    return testing::CreateKey(*admin_, domain, scopes, id);
   }
 
   // What a client of domain `d` can observe: the domain object, its live

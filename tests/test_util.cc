@@ -325,4 +325,16 @@ std::string HttpClient::SendRaw(const std::string& bytes) {
   return out;
 }
 
+std::string CreateKey(HttpClient& admin, const std::string& domain,
+                      const std::string& scopes, std::string* id) {
+  auto res = admin.Post("/v1/keys", R"({"domain":")" + domain +
+                                        R"(","scopes":)" + scopes +
+                                        R"(,"name":"test"})");
+  EXPECT_EQ(res.status, 201) << res.body;
+  if (res.status != 201) return "";
+  const boost::json::value v = res.json();
+  if (id) *id = std::string(v.at("id").as_string());
+  return std::string(v.at("key").as_string());
+}
+
 }  // namespace galsync::testing

@@ -120,4 +120,10 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// Creates a key of `domain` through `admin` (a server-wide admin client);
+// `scopes` is a JSON array of scope names. Returns the bearer key and, if
+// asked, its id. Fails the test if the server refuses.
+std::string CreateKey(HttpClient& admin, const std::string& domain,
+                      const std::string& scopes, std::string* id = nullptr);
+
 }  // namespace galsync::testing

@@ -52,10 +52,7 @@ class VisibilityTest : public ::testing::Test {
 
   // `scopes` is a JSON array of scope names.
   std::string MakeKey(const std::string& scopes) {
-    auto res = admin_->Post("/v1/keys", R"({"domain":"a.example","scopes":)" +
-                                            scopes + "}");
-    EXPECT_EQ(res.status, 201) << res.body;
-    return std::string(res.json().at("key").as_string());
+    return testing::CreateKey(*admin_, "a.example", scopes);
   }
 
   // Syncs `r` to the end with `c`, appending every page body to `seen`.

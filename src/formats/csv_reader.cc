@@ -408,6 +408,7 @@ class CsvReader final : public SourceReader {
       }
       if (c->target == Target::kEmailList) has_email_list_ = true;
       if (c->target == Target::kPhoneList) has_phone_list_ = true;
+      if (c->target == Target::kGroupType) has_groups_ = true;
       any = any || c->target != Target::kIgnore;
       columns_.push_back(std::move(*c));
     }
@@ -441,9 +442,10 @@ class CsvReader final : public SourceReader {
 
   boost::json::object Build() {
     ContactObject o;
-    // Google's groups: the type columns first, whatever their order.
+    // Google's groups: the type columns first, whatever their order (only
+    // for headers that have such groups).
     std::map<std::pair<char, int>, std::string> group_types;
-    for (size_t i = 0; i < columns_.size(); ++i) {
+    for (size_t i = 0; has_groups_ && i < columns_.size(); ++i) {
       const Column& c = columns_[i];
       if (c.target == Target::kGroupType) {
         group_types[{c.kind, c.group}] = GroupTypeOf(c.kind, fields_[i]);
@@ -519,6 +521,7 @@ class CsvReader final : public SourceReader {
   std::vector<Column> columns_;
   bool has_email_list_ = false;
   bool has_phone_list_ = false;
+  bool has_groups_ = false;
 
   // The record being read.
   std::vector<std::string> fields_;
