@@ -16,7 +16,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(contact_json sync_token search_query feed_page http_request
-  source_reader)
+  source_reader scim)
 
 GALSYNC_WITH_CLANG=1 scripts/install-deps.sh
 build=build/fuzz

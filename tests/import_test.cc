@@ -132,6 +132,7 @@ TEST_F(ImportTest, RefusedBeforeAnythingIsRead) {
       {"?format=csv", 400, "missing_source"},
       {"?format=pdf&source=hr", 400, "invalid_format"},
       {"?format=csv&source=HR!", 400, "invalid_source"},
+      {"?format=csv&source=scim", 400, "reserved_source"},
       {"?format=csv&source=hr&key=phone", 400, "invalid_import_key"},
       {"?format=csv&source=hr&dry_run=maybe", 400, "invalid_dry_run"},
       {"?format=csv&source=hr&map.given_name=nonsense", 400,

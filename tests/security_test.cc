@@ -51,6 +51,7 @@ std::vector<RouteCase> RouteCases() {
       {"POST", d + "/contacts:batch", Access::kWrite,
        R"({"changes":[{"op":"delete","id":"p1"}]})"},
       {"POST", d + "/import", Access::kWrite, "id,given_name\np9,Pat\n"},
+      {"GET", d + "/export", Access::kRead, ""},
       {"GET", d + "/contacts/{id}", Access::kRead, ""},
       {"PUT", d + "/contacts/{id}", Access::kWrite, Person("Put")},
       {"DELETE", d + "/contacts/{id}", Access::kWrite, ""},
@@ -63,6 +64,15 @@ std::vector<RouteCase> RouteCases() {
       {"GET", d + "/keys", Access::kAdmin, ""},
       {"POST", d + "/keys", Access::kAdmin, R"({"scopes":["read"]})"},
       {"DELETE", d + "/keys/{key}", Access::kAdmin, ""},
+      {"GET", d + "/scim/v2/ServiceProviderConfig", Access::kProvision, ""},
+      {"GET", d + "/scim/v2/Users", Access::kProvision, ""},
+      {"POST", d + "/scim/v2/Users", Access::kProvision, R"({"userName":"x"})"},
+      {"GET", d + "/scim/v2/Users/{id}", Access::kProvision, ""},
+      {"PUT", d + "/scim/v2/Users/{id}", Access::kProvision,
+       R"({"userName":"x"})"},
+      {"PATCH", d + "/scim/v2/Users/{id}", Access::kProvision,
+       R"({"Operations":[{"op":"add","path":"title","value":"x"}]})"},
+      {"DELETE", d + "/scim/v2/Users/{id}", Access::kProvision, ""},
   };
 }
 
@@ -79,6 +89,7 @@ std::string Fill(std::string pattern, const std::string& domain,
   if (pattern.ends_with("/search")) pattern += "?q=sm";
   if (pattern.ends_with("/changes")) pattern += "?wait=30";  // must not wait
   if (pattern.ends_with("/import")) pattern += "?format=csv&source=sec";
+  if (pattern.ends_with("/export")) pattern += "?format=jsonl";
   return pattern;
 }
 

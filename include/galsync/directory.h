@@ -106,6 +106,11 @@ class Directory {
   Result<StoredContact> GetContact(std::string_view domain,
                                    std::string_view id,
                                    View view = View::kFull);
+  // The contact `source` owns under `source_key`, in the full view,
+  // tombstones included (Store::ContactBySource).
+  Result<StoredContact> ContactBySource(std::string_view domain,
+                                        std::string_view source,
+                                        std::string_view source_key);
   Result<PutResult> PutContact(std::string_view domain, const Contact& contact,
                                std::optional<std::string> if_match,
                                bool if_none_match, std::string_view actor);

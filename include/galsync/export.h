@@ -1,5 +1,6 @@
-// Export writers: one contact as a vCard (4.0 or 3.0), as a CSV row, or as a
-// JSON line. Used by `galsync export`, server-side export and CardDAV.
+// Export writers: one contact as a vCard (4.0 or 3.0), as a CSV row, as a
+// JSON line or as an LDIF entry. Used by `galsync export`, the server's
+// export endpoint and CardDAV.
 //
 // Each writer turns one Contact into text; a file is the concatenation of the
 // pieces (for CSV, CsvHeader() first). Writers never fail: any Contact can be
@@ -120,11 +121,52 @@
 // One line per contact: the served contact JSON (StoredContactJson of the
 // canonical content, domain, seq, updated_us), then "\n". The JSON text
 // contains no raw newline, so lines split unambiguously.
+//
+// ---------------------------------------------------------------------------
+// LDIF (RFC 2849), inetOrgPerson entries (RFC 2798)
+//
+// The file starts with "version: 1" and a blank line; each entry ends with
+// a blank line. Lines end in LF and are folded at 76 octets (LF + one
+// space). A value that is not a SAFE-STRING (non-ASCII, or starting with a
+// space, ":" or "<", or ending with a space) is written base64 ("attr::").
+// Empty fields are omitted. Base DN: LdifBaseDn(domain), e.g.
+// "ou=people,dc=example,dc=com"; "+", "=" and the other RFC 4514 specials
+// in RDN values are escaped with "\".
+//
+//   Contact field   LDIF attribute
+//   --------------  ----------------------------------------------------
+//   id              dn: uid=<id>,<base>   and   uid: <id>
+//   (fixed)         objectClass: top, person, organizationalPerson,
+//                     inetOrgPerson
+//   name.full       cn and displayName (derived as for vCard FN when empty)
+//   name.given      givenName
+//   name.family     sn (omitted when empty, although person requires it:
+//                     a made-up sn would come back as a family name)
+//   emails[i]       mail, in order (the type is not kept)
+//   phones[i]       work/other -> telephoneNumber, mobile -> mobile,
+//                     home -> homePhone, fax -> facsimileTelephoneNumber,
+//                     pager -> pager; in order within each attribute
+//   title           title
+//   department      ou
+//   organization    o
+//   manager         manager: uid=<manager id>,<base>
+//   office          roomNumber, street, l, st, postalCode, co
+//   links[i]        labeledURI: <uri> <link type>
+//   extra           employee_number -> employeeNumber, employee_id ->
+//                     employeeID, employee_type -> employeeType; other keys
+//                     are not exported
+// LDIF has no place for name.prefix/middle/suffix, nickname, photo (a URI;
+// jpegPhoto holds image bytes), e-mail types, other extra keys, and
+// "hidden": an LDIF export carries what an LDIF import can bring in, so an
+// LDIF import exported and imported again is unchanged.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "galsync/contact.h"
+#include "galsync/source_reader.h"
+#include "galsync/status.h"
 
 namespace galsync {
 
@@ -145,5 +187,33 @@ std::string ContactToCsvRow(const Contact& c);
 
 // The served contact JSON for `c` followed by "\n".
 std::string ContactToJsonLine(const Contact& c);
+
+// "ou=people,dc=<label>,dc=<label>..." for a domain name.
+std::string LdifBaseDn(std::string_view domain);
+// "version: 1\n\n".
+std::string LdifHeader();
+// One LDIF entry, ending with its blank line.
+std::string ContactToLdif(const Contact& c, std::string_view base_dn);
+
+// A whole export file in one of the formats the importer reads
+// (SourceFormat): Begin() once, then Entry() for each contact. The
+// contact's domain names the LDIF base DN.
+struct ExportFormat {
+  SourceFormat format = SourceFormat::kVCard;
+  VCardVersion vcard_version = VCardVersion::k40;
+
+  // The format's name ("csv", "vcard", "ldif", "jsonl"; also "json") and an
+  // optional vCard version ("4.0", "3.0"; only with vcard).
+  // kInvalidArgument "invalid_format" / "invalid_vcard_version" otherwise.
+  static Result<ExportFormat> Parse(std::string_view name,
+                                    std::string_view vcard_version = "");
+  // The Content-Type of such a file: text/vcard, text/csv, text/x-ldif or
+  // application/jsonl, with charset=utf-8 where it applies.
+  std::string_view MediaType() const;
+  // What the file begins with: the CSV header, the LDIF version line.
+  std::string Begin() const;
+  // One contact's part of the file.
+  std::string Entry(const Contact& c) const;
+};
 
 }  // namespace galsync

@@ -220,6 +220,12 @@ class Store {
       int64_t domain_id, std::string_view id, uint64_t through_seq,
       const std::function<bool(std::string_view json)>& visit) = 0;
 
+  // The contact `source` owns under `source_key` (a tombstone included);
+  // kNotFound "contact_not_found" if none. A lookup by the owner index.
+  virtual Result<StoredContact> ContactBySource(int64_t domain_id,
+                                                std::string_view source,
+                                                std::string_view source_key) = 0;
+
   // Visits every contact (tombstones included) that `source` owns, in no
   // particular order, from one consistent snapshot. The visitor returns
   // false to stop.

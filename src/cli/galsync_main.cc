@@ -655,29 +655,24 @@ int StatusCmd(const std::string& path, const Args& a) {
 
 // --- export ---------------------------------------------------------------
 
-constexpr const char* kExportHelp = R"(Usage: galsync export [--format vcard|csv|json] [--vcard-version 4.0|3.0] [--output FILE]
+constexpr const char* kExportHelp = R"(Usage: galsync export [--format vcard|csv|ldif|json] [--vcard-version 4.0|3.0] [--output FILE]
 
 Writes every contact of the replica, in sync order:
   vcard  vCard 4.0 (RFC 6350; 3.0, RFC 2426, with --vcard-version 3.0),
          escaped and folded at 75 octets, CRLF line ends (the default)
   csv    RFC 4180, with a header row
+  ldif   RFC 2849 inetOrgPerson entries under ou=people,dc=<domain>
   json   JSON lines: one contact per line, as the server serves it
 to FILE (replaced atomically when complete) or to standard output.
 )";
 
 int Export(const std::string& path, const Args& a) {
   if (!a.positional.empty()) Usage("export takes no arguments");
-  std::string format = a.flags.count("format") ? a.flags.at("format") : "vcard";
-  if (format != "vcard" && format != "csv" && format != "json") {
-    Usage("--format is vcard, csv or json, not \"" + format + "\"");
-  }
-  VCardVersion version = VCardVersion::k40;
-  if (a.flags.count("vcard-version")) {
-    const std::string& v = a.flags.at("vcard-version");
-    if (format != "vcard") Usage("--vcard-version goes with --format vcard");
-    if (v == "3.0" || v == "3") version = VCardVersion::k30;
-    else if (v != "4.0" && v != "4") Usage("--vcard-version is 4.0 or 3.0");
-  }
+  std::string name = a.flags.count("format") ? a.flags.at("format") : "vcard";
+  std::string version =
+      a.flags.count("vcard-version") ? a.flags.at("vcard-version") : "";
+  auto format = ExportFormat::Parse(name, version);
+  if (!format) Usage(format.error().message);
   auto replica = OpenReplica(path);
   std::string out_path = a.flags.count("output") ? a.flags.at("output") : "";
   std::string tmp_path;
@@ -693,7 +688,8 @@ int Export(const std::string& path, const Args& a) {
   }
   std::optional<Error> failure;
   uint64_t n = 0;
-  if (format == "csv") std::fputs(CsvHeader().c_str(), out);
+  const std::string begin = format->Begin();
+  std::fwrite(begin.data(), 1, begin.size(), out);
   auto st = replica->ForEach([&](std::string_view id, std::string_view json) {
     auto c = ParseContactJson(json);
     if (!c.ok()) {
@@ -703,9 +699,7 @@ int Export(const std::string& path, const Args& a) {
                                  c.error().message);
       return false;
     }
-    std::string text = format == "vcard" ? ContactToVCard(*c, version)
-                       : format == "csv" ? ContactToCsvRow(*c)
-                                         : ContactToJsonLine(*c);
+    std::string text = format->Entry(*c);
     std::fwrite(text.data(), 1, text.size(), out);
     ++n;
     return std::ferror(out) == 0;

@@ -68,6 +68,17 @@ std::string FirstRdnValue(std::string_view dn) {
   return out;
 }
 
+// Whether a labeledURI label can be a link type (1..32 of a-z 0-9 -).
+bool IsLinkLabel(std::string_view label) {
+  if (label.empty() || label.size() > 32) return false;
+  for (char c : label) {
+    if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 // How an attribute fills a contact.
 enum class Use {
   kId, kFull, kCn, kGiven, kFamily, kEmail, kPhone, kText, kOffice, kManager,
@@ -288,9 +299,14 @@ class LdifReader final : public SourceReader {
         case Use::kCountryCode: country_code = value; break;
         case Use::kManager: o.Set("manager", FirstRdnValue(value)); break;
         case Use::kLink: {
-          // labeledURI: "<uri> <label>"
+          // labeledURI: "<uri> <label>". A label that is a link type
+          // (galsync's LDIF export writes one) is kept as the type.
           const size_t sp = value.find(' ');
-          o.AddLink(std::string_view(value).substr(0, sp), "profile");
+          const std::string_view uri = std::string_view(value).substr(0, sp);
+          std::string label =
+              sp == std::string::npos ? "" : Lower(CleanValue(value.substr(sp)));
+          o.AddLink(uri, IsLinkLabel(label) ? std::string_view(label)
+                                            : std::string_view("profile"));
           break;
         }
         case Use::kExtra: o.AddExtra(u.arg, value); break;

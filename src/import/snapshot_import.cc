@@ -351,6 +351,12 @@ Result<std::unique_ptr<SnapshotImport>> SnapshotImport::Start(
             "\" must be 1..64 characters of [a-z0-9._-] starting with a "
             "letter or digit");
   }
+  if (options.source == "scim") {
+    return Error::InvalidArgument(
+        "reserved_source",
+        "the source name \"scim\" belongs to SCIM provisioning "
+        "(docs/scim.md); choose another");
+  }
   const size_t max_batch = directory.options().max_batch_changes;
   if (options.batch_changes == 0 || options.batch_changes > max_batch) {
     options.batch_changes = max_batch;

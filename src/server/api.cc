@@ -9,7 +9,10 @@
 #include <charconv>
 
 #include "galsync/contact.h"
+#include "galsync/export.h"
 #include "galsync/import.h"
+#include "server/export_stream.h"
+#include "server/handler_util.h"
 #include "util/crypto.h"
 
 namespace galsync::server {
@@ -48,21 +51,6 @@ Result<uint64_t> UintParam(const Request& r, std::string_view name,
   return ParseUint(*v, name, min, max);
 }
 
-Result<json::value> ParseBody(const Request& r, int max_depth) {
-  const std::string& body = r.http.body();
-  if (body.empty()) {
-    return Error::InvalidArgument("invalid_json",
-                                  "request body is empty; expected JSON");
-  }
-  json::parse_options opts;
-  opts.max_depth = max_depth;
-  json::parser parser({}, opts);
-  json::error_code ec;
-  size_t consumed = parser.write(body.data(), body.size(), ec);
-  if (ec) return JsonSyntaxError(body, ec, consumed, max_depth);
-  return parser.release();
-}
-
 std::string Quote(std::string_view s) { return json::serialize(json::string(s)); }
 
 std::string DomainJson(const DomainInfo& d) {
@@ -76,30 +64,11 @@ std::string DomainJson(const DomainInfo& d) {
   return json::serialize(o);
 }
 
-// Strips the quotes (and a weak prefix) from an entity tag.
-std::string Unquote(std::string_view etag) {
-  if (etag.starts_with("W/")) etag.remove_prefix(2);
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  return std::string(etag);
-}
-
 std::string ETag(uint64_t seq) {
   std::string tag = std::to_string(seq);
   tag.insert(tag.begin(), '"');
   tag.push_back('"');
   return tag;
-}
-
-// Runs `fn` on `pool` and resumes the caller on its own executor.
-template <typename Fn>
-auto OnPool(asio::thread_pool& pool, Fn fn)
-    -> asio::awaitable<decltype(fn())> {
-  using R = decltype(fn());
-  co_return co_await asio::co_spawn(
-      pool, [fn = std::move(fn)]() -> asio::awaitable<R> { co_return fn(); },
-      asio::use_awaitable);
 }
 
 // Decodes a contact from a JSON object, supplying `id` when it is absent and
@@ -136,12 +105,6 @@ Error ContactTooLarge(size_t bytes) {
                "a contact's JSON may be at most " +
                    std::to_string(ContactLimits::kMaxContactJsonBytes) +
                    " bytes; got " + std::to_string(bytes)};
-}
-
-// The audit actor of a write: the key that made it and where it came from.
-std::string ActorOf(const Request& r) {
-  return r.principal.actor() + "@" +
-         (r.peer.empty() ? std::string("unknown") : r.peer);
 }
 
 std::string KeyJson(const StoredKey& k) {
@@ -185,7 +148,7 @@ std::vector<Route> JsonApi::Routes() {
   };
   const std::string d = "/v1/domains/{domain}";
   using A = Access;
-  return {
+  std::vector<Route> routes = {
       {V::get, "/v1/health", A::kPublic, h(&JsonApi::Health)},
       {V::get, "/v1/key", A::kAnyKey, h(&JsonApi::WhoAmI)},
       {V::get, "/v1/keys", A::kAdmin, h(&JsonApi::ListKeys)},
@@ -199,6 +162,7 @@ std::vector<Route> JsonApi::Routes() {
       {V::post, d + "/contacts", A::kWrite, h(&JsonApi::PostContact)},
       {V::post, d + "/contacts:batch", A::kWrite, h(&JsonApi::Batch)},
       {V::post, d + "/import", A::kWrite, h(&JsonApi::Import), true},
+      {V::get, d + "/export", A::kRead, h(&JsonApi::Export)},
       {V::get, d + "/contacts/{id}", A::kRead, h(&JsonApi::GetContact)},
       {V::put, d + "/contacts/{id}", A::kWrite, h(&JsonApi::PutContact)},
       {V::delete_, d + "/contacts/{id}", A::kWrite,
@@ -213,6 +177,8 @@ std::vector<Route> JsonApi::Routes() {
       {V::post, d + "/keys", A::kAdmin, h(&JsonApi::CreateKey)},
       {V::delete_, d + "/keys/{key}", A::kAdmin, h(&JsonApi::RevokeKey)},
   };
+  for (Route& r : scim_.Routes()) routes.push_back(std::move(r));
+  return routes;
 }
 
 Awaitable JsonApi::Health(Request&) {
@@ -678,6 +644,44 @@ Awaitable JsonApi::Import(Request& r) {
   auto report = co_await OnPool(write_pool_, [&] { return im.Finish(); });
   if (!report) co_return ImportFailed(report.error(), im.progress(), *source);
   co_return Ok(200, report->ToJson(*source));
+}
+
+// The whole domain in one of the import formats, streamed (see
+// ExportStream): what a key may read, as one consistent snapshot.
+Awaitable JsonApi::Export(Request& r) {
+  auto name = r.query_param("format");
+  if (!name || name->empty()) {
+    co_return ErrorResponse(Error::InvalidArgument(
+        "missing_format",
+        "query parameter \"format\" is required: csv, vcard, ldif or jsonl"));
+  }
+  auto format =
+      ExportFormat::Parse(*name, r.query_param("vcard_version").value_or(""));
+  if (!format) co_return ErrorResponse(format.error());
+  const std::string& domain = r.param("domain");
+  auto d = dir_.GetDomain(domain);
+  if (!d) co_return ErrorResponse(d.error());
+  if (exports_running_.load() >= limits_.max_exports) {
+    Response busy = ErrorResponse(
+        {ErrorKind::kUnavailable, "too_many_exports",
+         "at most " + std::to_string(limits_.max_exports) +
+             " exports run at once; try again shortly"});
+    busy.headers.emplace_back("Retry-After", "5");
+    co_return busy;
+  }
+  static constexpr std::string_view kExtensions[] = {"csv", "vcf", "ldif",
+                                                     "jsonl"};
+  Response res;
+  res.content_type = std::string(format->MediaType());
+  res.headers.emplace_back(
+      "Content-Disposition",
+      "attachment; filename=\"" + domain + "." +
+          std::string(kExtensions[static_cast<int>(format->format)]) + "\"");
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.stream = std::make_shared<ExportStream>(
+      dir_, domain, r.principal.view(), *format,
+      co_await asio::this_coro::executor, exports_running_);
+  co_return res;
 }
 
 Awaitable JsonApi::PutPolicy(Request& r) {

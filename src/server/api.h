@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "galsync/search.h"
 #include "server/change_waiters.h"
 #include "server/router.h"
+#include "server/scim_api.h"
 
 namespace galsync::server {
 
@@ -22,6 +24,7 @@ struct ApiLimits {
   int64_t max_wait_seconds = 120;     // long-poll `wait`
   size_t max_limit_param = 1000000;   // `limit` above this is a 400
   int max_json_depth = 32;            // request bodies
+  int max_exports = 2;                // exports streaming at once; 503 beyond
 };
 
 class JsonApi {
@@ -31,7 +34,8 @@ class JsonApi {
           ApiLimits limits = {});
   ~JsonApi();
 
-  // The route table; every endpoint of the API is declared here.
+  // The route table; every endpoint of the API is declared here (the SCIM
+  // endpoints in ScimApi::Routes, which this includes).
   std::vector<Route> Routes();
 
   // Wakes every long-poll (shutdown).
@@ -59,6 +63,7 @@ class JsonApi {
   Awaitable PutPolicy(Request& r);
   Awaitable Search(Request& r);
   Awaitable Import(Request& r);
+  Awaitable Export(Request& r);
   Awaitable WhoAmI(Request& r);
   Awaitable CreateKey(Request& r);
   Awaitable ListKeys(Request& r);
@@ -73,8 +78,10 @@ class JsonApi {
   const ApiLimits limits_;
   uint64_t listener_ = 0;
   ChangeWaiters waiters_;
+  std::atomic<int> exports_running_{0};
   // Writes block on fsync; they run here, off the network threads.
   boost::asio::thread_pool write_pool_{2};
+  ScimApi scim_{dir_, write_pool_};
 };
 
 }  // namespace galsync::server

@@ -71,6 +71,8 @@ Flags:
   --max-connections-per-client N
                          concurrent connections from one client address
                          [default: 1000]
+  --max-exports N        exports streaming at once (each holds a read
+                         snapshot); beyond, 503 with Retry-After [default: 2]
   --key-rate N           requests per second per API key, in bursts of up
                          to 2N; beyond, 429 with Retry-After [default: 0,
                          no limit: keys are often shared by many clients]
@@ -106,6 +108,7 @@ struct Flags {
   size_t max_connections = 10000;
   size_t max_connections_per_client = 1000;
   size_t key_rate = 0;
+  size_t max_exports = 2;
   int64_t idle_timeout_us = int64_t{75} * 1000000;
   int64_t read_timeout_us = int64_t{30} * 1000000;
   bool new_incarnation = false;
@@ -198,6 +201,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.max_connections = Count(a, next(), 1, 1000000);
     } else if (a == "--max-connections-per-client") {
       f.max_connections_per_client = Count(a, next(), 1, 1000000);
+    } else if (a == "--max-exports") {
+      f.max_exports = Count(a, next(), 1, 1000);
     } else if (a == "--key-rate") {
       f.key_rate = Count(a, next(), 0, 10000000);
     } else if (a == "--idle-timeout" || a == "--read-timeout") {
@@ -533,7 +538,9 @@ int Run(const Flags& f) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                              start).count());
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(f.threads));
-  server::JsonApi api(dir, keys, &search);
+  server::ApiLimits api_limits;
+  api_limits.max_exports = static_cast<int>(f.max_exports);
+  server::JsonApi api(dir, keys, &search, api_limits);
   server::RouterLimits router_limits;
   router_limits.key_rate = static_cast<double>(f.key_rate);
   server::Router router(api.Routes(), keys, router_limits);

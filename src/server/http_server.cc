@@ -373,6 +373,12 @@ asio::awaitable<void> HttpServer::Serve(Stream& stream, const std::string& peer)
       framed = body.complete();
     }
     const bool keep_alive = req.keep_alive() && !stopping_ && framed;
+    if (r.stream && req.method() != http::verb::head) {
+      if (!co_await WriteStreamed(stream, req, r, keep_alive) || !keep_alive) {
+        break;
+      }
+      continue;
+    }
     http::response<http::string_body> res{static_cast<http::status>(r.status),
                                           req.version()};
     res.set(http::field::server, "galsyncd");
@@ -390,6 +396,49 @@ asio::awaitable<void> HttpServer::Serve(Stream& stream, const std::string& peer)
     if (wec || !keep_alive) break;
   }
   co_await Close(stream);
+}
+
+// Sends a response whose body comes piece by piece: chunked for HTTP/1.1;
+// for HTTP/1.0, which has no chunks, the body ends when the connection
+// closes. False if the connection must close (a failed write, or a body cut
+// short by its stream's error).
+template <typename Stream>
+asio::awaitable<bool> HttpServer::WriteStreamed(Stream& stream,
+                                                const HttpRequest& req,
+                                                Response& r, bool keep_alive) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  const bool chunked = req.version() >= 11;
+  http::response<http::empty_body> res{static_cast<http::status>(r.status),
+                                       req.version()};
+  res.set(http::field::server, "galsyncd");
+  res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive && chunked);
+  res.chunked(chunked);
+  http::response_serializer<http::empty_body> head{res};
+  tcp_layer.expires_after(limits_.write_timeout);
+  auto [hec, hn] = co_await http::async_write_header(stream, head, kUseAwaitable);
+  if (hec) co_return false;
+  for (;;) {
+    auto piece = co_await r.stream->Next();
+    if (!piece) co_return false;  // cut short: no last chunk
+    if (piece->empty()) break;
+    tcp_layer.expires_after(limits_.write_timeout);
+    beast::error_code ec;
+    if (chunked) {
+      std::tie(ec, std::ignore) = co_await asio::async_write(
+          stream, http::make_chunk(asio::buffer(*piece)), kUseAwaitable);
+    } else {
+      std::tie(ec, std::ignore) = co_await asio::async_write(
+          stream, asio::buffer(*piece), kUseAwaitable);
+    }
+    if (ec) co_return false;
+  }
+  if (!chunked) co_return false;
+  tcp_layer.expires_after(limits_.write_timeout);
+  auto [lec, ln] =
+      co_await asio::async_write(stream, http::make_chunk_last(), kUseAwaitable);
+  co_return !lec;
 }
 
 void HttpServer::Stop(std::function<void()> on_stop) {

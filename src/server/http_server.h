@@ -78,6 +78,10 @@ class HttpServer {
   // The request loop of one connection, plain or TLS.
   template <typename Stream>
   boost::asio::awaitable<void> Serve(Stream& stream, const std::string& peer);
+  template <typename Stream>
+  boost::asio::awaitable<bool> WriteStreamed(Stream& stream,
+                                             const HttpRequest& req,
+                                             Response& r, bool keep_alive);
 
   boost::asio::io_context& ioc_;
   const Router& router_;

@@ -34,6 +34,7 @@ std::string_view AccessName(Access a) {
     case Access::kRead: return "read";
     case Access::kWrite: return "write";
     case Access::kAdmin: return "admin";
+    case Access::kProvision: return "read,write,private";
   }
   return "?";
 }
@@ -166,9 +167,15 @@ Status Router::Admit(const HttpRequest& req, const Match& m,
                      " s"};
   }
   if (access == Access::kAnyKey) return Ok{};
-  const uint32_t scope = access == Access::kRead    ? kScopeRead
-                         : access == Access::kWrite ? kScopeWrite
-                                                    : kScopeAdmin;
+  uint32_t scope = kScopeAdmin;
+  switch (access) {
+    case Access::kRead: scope = kScopeRead; break;
+    case Access::kWrite: scope = kScopeWrite; break;
+    case Access::kProvision:
+      scope = kScopeRead | kScopeWrite | kScopePrivate;
+      break;
+    default: break;
+  }
   std::string_view domain;
   for (const auto& [name, v] : m.params) {
     if (name == "domain") domain = v;

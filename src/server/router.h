@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ enum class Access {
   kRead,
   kWrite,
   kAdmin,
+  // read, write and private together: an identity provider's provisioning
+  // (SCIM) manages every user, deactivated (hidden) ones included.
+  kProvision,
 };
 std::string_view AccessName(Access a);
 
@@ -73,11 +77,25 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+// The body of a response made piece by piece as it is sent (an export of a
+// whole domain), in bounded memory. The session sends each piece as an
+// HTTP/1.1 chunk.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // The next piece of the body; empty once the body is complete. An error
+  // ends the response early: the connection closes without the last chunk,
+  // so the client sees a body cut short, never a complete-looking one.
+  virtual boost::asio::awaitable<Result<std::string>> Next() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body comes from here instead of `body`.
+  std::shared_ptr<ResponseStream> stream;
 
   static Response Json(int status, std::string body) {
     return Response{status, std::move(body), "application/json", {}};

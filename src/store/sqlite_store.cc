@@ -152,7 +152,7 @@ DomainInfo ReadDomain(const Stmt& s) {
 struct Conn {
   std::unique_ptr<Db> db;
   Stmt domain_by_name, domain_by_id, domains_all;
-  Stmt contact_by_id, source_contacts;
+  Stmt contact_by_id, contact_by_source, source_contacts;
   Stmt scan, scan_skip, seq_at_time, seq_before;
   Stmt history_all, history_contact, history_next_before, contact_history;
 
@@ -191,6 +191,10 @@ Status PrepareReader(Conn* c) {
   GALSYNC_PREPARE(contact_by_id,
                   "SELECT key, time_us, deleted, json, source, source_key "
                   "FROM contacts WHERE domain_id = ?1 AND contact_id = ?2");
+  GALSYNC_PREPARE(contact_by_source,
+                  "SELECT key, time_us, deleted, json, source, source_key, "
+                  "contact_id FROM contacts "
+                  "WHERE domain_id = ?1 AND source = ?2 AND source_key = ?3");
   GALSYNC_PREPARE(source_contacts,
                   "SELECT key, deleted, contact_id, source_key, json "
                   "FROM contacts WHERE domain_id = ?1 AND source = ?2");
@@ -319,6 +323,32 @@ class SqliteStore final : public Store {
     auto c = Acquire();
     if (!c) return std::move(c).error();
     return ReadContact(**c, domain_id, id);
+  }
+
+  Result<StoredContact> ContactBySource(int64_t domain_id,
+                                        std::string_view source,
+                                        std::string_view source_key) override {
+    auto lease = Acquire();
+    if (!lease) return std::move(lease).error();
+    auto& s = lease.value()->contact_by_source;
+    StmtGuard g{s};
+    s.Bind(1, domain_id).Bind(2, source).Bind(3, source_key);
+    if (s.Step()) {
+      StoredContact sc;
+      sc.seq = SeqOfKey(s.Int(0));
+      sc.time_us = s.Int(1);
+      sc.deleted = s.Int(2) != 0;
+      sc.json = std::string(s.Text(3));
+      sc.source = std::string(s.Text(4));
+      sc.source_key = std::string(s.Text(5));
+      sc.id = std::string(s.Text(6));
+      return sc;
+    }
+    if (s.failed()) return s.error();
+    return Error::NotFound("contact_not_found",
+                           "source \"" + std::string(source) +
+                               "\" has no contact with key \"" +
+                               std::string(source_key) + "\"");
   }
 
   Result<WriteResult> Write(int64_t domain_id,

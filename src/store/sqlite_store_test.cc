@@ -405,6 +405,17 @@ TEST_F(SqliteStoreTest, SourceOwnership) {
   EXPECT_EQ(a->source, "hr");
   EXPECT_EQ(a->source_key, "k-a");
   EXPECT_EQ(store_->GetContact(dom, "d")->source, "");
+  // Looked up by owner, tombstones included.
+  auto by_key = store_->ContactBySource(dom, "hr", "k-b");
+  ASSERT_TRUE(by_key.ok()) << by_key.error().message;
+  EXPECT_EQ(by_key->id, "b");
+  EXPECT_TRUE(by_key->deleted);
+  EXPECT_EQ(by_key->seq, 6u);
+  EXPECT_EQ(store_->ContactBySource(dom, "hr", "k-a")->id, "a");
+  EXPECT_EQ(store_->ContactBySource(dom, "ldap", "k-a").error().kind,
+            ErrorKind::kNotFound);
+  EXPECT_EQ(store_->ContactBySource(dom + 1, "hr", "k-a").error().kind,
+            ErrorKind::kNotFound);
 
   // Same content, new key: the owner moves, no seq is taken.
   auto w = MustWrite(dom, {owned(Upsert("a", "Anna"), "hr", "k-a2")});

@@ -145,6 +145,14 @@ Result<StoredContact> Directory::GetContact(std::string_view domain,
   return c;
 }
 
+Result<StoredContact> Directory::ContactBySource(std::string_view domain,
+                                                std::string_view source,
+                                                std::string_view source_key) {
+  auto found = Find(domain);
+  if (!found) return std::move(found).error();
+  return store_->ContactBySource((*found)->id, source, source_key);
+}
+
 Result<VisibilityPolicy> Directory::GetPolicy(std::string_view domain) {
   auto found = Find(domain);
   if (!found) return std::move(found).error();
