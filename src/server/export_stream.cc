@@ -17,10 +17,7 @@ namespace galsync::server {
 namespace asio = boost::asio;
 
 struct ExportStream::Shared {
-  Shared(asio::any_io_executor ex, std::atomic<int>& r)
-      : wake(std::move(ex)), running(r) {
-    ++running;
-  }
+  explicit Shared(asio::any_io_executor ex) : wake(std::move(ex)) {}
 
   std::mutex mu;
   std::condition_variable space;  // the scan waits here for the queue
@@ -31,7 +28,6 @@ struct ExportStream::Shared {
   // Next() waits on it; the scan cancels it (on the session's executor)
   // after each piece it queues.
   asio::steady_timer wake;
-  std::atomic<int>& running;
   std::thread thread;
 
   // Called by the scan thread. False once the reader went away.
@@ -64,7 +60,8 @@ struct ExportStream::Shared {
 ExportStream::ExportStream(Directory& dir, std::string domain, View view,
                            ExportFormat format, asio::any_io_executor executor,
                            std::atomic<int>& running)
-    : s_(std::make_shared<Shared>(std::move(executor), running)) {
+    : s_(std::make_shared<Shared>(std::move(executor))), running_(running) {
+  ++running_;
   s_->thread = std::thread([&dir, domain = std::move(domain), view, format,
                             s = s_]() mutable {
     std::string piece = format.Begin();
@@ -99,7 +96,6 @@ ExportStream::ExportStream(Directory& dir, std::string domain, View view,
     if (!failure && !reader_gone && !piece.empty()) {
       reader_gone = !s->Push(std::move(piece), s);
     }
-    s->running--;
     s->Finish(std::move(failure), s);
   });
 }
@@ -111,6 +107,7 @@ ExportStream::~ExportStream() {
   }
   s_->space.notify_all();
   s_->thread.join();
+  --running_;
 }
 
 asio::awaitable<Result<std::string>> ExportStream::Next() {
