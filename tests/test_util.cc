@@ -17,6 +17,8 @@
 #include <mutex>
 #include <thread>
 
+#include "galsync/sqlite_store.h"
+
 namespace galsync::testing {
 
 namespace asio = boost::asio;
@@ -99,6 +101,28 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::unique_ptr<Directory> OpenDirectory(const TempDir& dir,
+                                         const std::string& domain) {
+  SqliteStoreOptions so;
+  so.synchronous_full = false;
+  auto store = OpenSqliteStore(dir.file("g.db"), so);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.error().message;
+    return nullptr;
+  }
+  auto d = std::make_unique<Directory>(std::move(store.value()),
+                                       std::string(32, 's'), DirectoryOptions{});
+  if (auto st = d->Open(); !st.ok()) {
+    ADD_FAILURE() << st.error().message;
+    return nullptr;
+  }
+  if (auto made = d->CreateDomain(domain); !made.ok()) {
+    ADD_FAILURE() << made.error().message;
+    return nullptr;
+  }
+  return d;
 }
 
 ServerProcess::ServerProcess(const std::string& data_dir,

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "galsync/directory.h"
+
 namespace galsync::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents.
@@ -23,6 +25,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// An in-process Directory over a new SQLite store in `dir` (commits not
+// fsynced), opened, with `domain` created. Null, with the test failed, if
+// any step fails.
+std::unique_ptr<Directory> OpenDirectory(const TempDir& dir,
+                                         const std::string& domain);
 
 // A galsyncd process serving on 127.0.0.1:<ephemeral port>.
 class ServerProcess {

@@ -188,6 +188,10 @@ std::string ContactToCsvRow(const Contact& c);
 // The served contact JSON for `c` followed by "\n".
 std::string ContactToJsonLine(const Contact& c);
 
+// The name every format shows: name.full, else "given middle family" as the
+// codec derives it, else the id (vCard FN, LDIF cn and displayName).
+std::string DisplayName(const Contact& c);
+
 // "ou=people,dc=<label>,dc=<label>..." for a domain name.
 std::string LdifBaseDn(std::string_view domain);
 // "version: 1\n\n".
@@ -214,6 +218,15 @@ struct ExportFormat {
   std::string Begin() const;
   // One contact's part of the file.
   std::string Entry(const Contact& c) const;
+  // "csv", "vcf", "ldif" or "jsonl".
+  std::string_view FileExtension() const;
+
+ private:
+  // The LDIF base DN of the last domain seen: the contacts of a file share
+  // one, so it is built once, not per entry. Hence an ExportFormat is used
+  // by one thread at a time.
+  mutable std::string ldif_domain_;
+  mutable std::string ldif_base_dn_ = LdifBaseDn("");
 };
 
 }  // namespace galsync

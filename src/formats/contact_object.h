@@ -13,6 +13,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "util/ascii.h"
+
 namespace galsync::formats {
 
 class ContactObject {
@@ -48,8 +50,5 @@ class ContactObject {
 
 // `value` trimmed, with every run of control characters made one space.
 std::string CleanValue(std::string_view value);
-
-// ASCII-lowercase copy.
-std::string Lower(std::string_view s);
 
 }  // namespace galsync::formats

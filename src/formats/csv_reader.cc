@@ -218,7 +218,7 @@ std::optional<Column> GroupColumn(std::string_view name) {
 
 // Google's type labels ("* Work", "Mobile", "Work Fax", a custom label).
 std::string GroupTypeOf(char kind, std::string_view label) {
-  const std::string l = Lower(label);
+  const std::string l = AsciiLower(label);
   auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
   if (kind == 'w') {
     std::string t;
@@ -378,7 +378,7 @@ class CsvReader final : public SourceReader {
   Status Resolve() {
     std::vector<std::string> names;
     names.reserve(fields_.size());
-    for (const std::string& f : fields_) names.push_back(Lower(Trim(f)));
+    for (const std::string& f : fields_) names.push_back(AsciiLower(Trim(f)));
     // Outlook's "Title" is the name prefix; galsync's "title" the job title.
     bool outlook = false;
     for (const std::string& n : names) {
@@ -390,7 +390,7 @@ class CsvReader final : public SourceReader {
       const std::string& n = names[i];
       std::optional<Column> c;
       for (auto& [header, field] : mapping_) {
-        if (Lower(Trim(header)) == n) c = FieldColumn(field, true);
+        if (AsciiLower(Trim(header)) == n) c = FieldColumn(field, true);
       }
       if (!c && outlook && n == "title") c = FieldColumn("name_prefix", false);
       if (!c) c = FieldColumn(n, false);
@@ -414,7 +414,7 @@ class CsvReader final : public SourceReader {
     }
     for (auto& [header, field] : mapping_) {
       bool found = false;
-      for (const std::string& n : names) found = found || Lower(Trim(header)) == n;
+      for (const std::string& n : names) found = found || AsciiLower(Trim(header)) == n;
       if (!found) {
         return Error::InvalidArgument(
             "invalid_column_mapping",

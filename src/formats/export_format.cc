@@ -49,11 +49,26 @@ std::string ExportFormat::Begin() const {
   return {};
 }
 
+std::string_view ExportFormat::FileExtension() const {
+  switch (format) {
+    case SourceFormat::kCsv: return "csv";
+    case SourceFormat::kVCard: return "vcf";
+    case SourceFormat::kLdif: return "ldif";
+    case SourceFormat::kJsonLines: return "jsonl";
+  }
+  return "txt";
+}
+
 std::string ExportFormat::Entry(const Contact& c) const {
   switch (format) {
     case SourceFormat::kCsv: return ContactToCsvRow(c);
     case SourceFormat::kVCard: return ContactToVCard(c, vcard_version);
-    case SourceFormat::kLdif: return ContactToLdif(c, LdifBaseDn(c.domain));
+    case SourceFormat::kLdif:
+      if (c.domain != ldif_domain_) {
+        ldif_domain_ = c.domain;
+        ldif_base_dn_ = LdifBaseDn(c.domain);
+      }
+      return ContactToLdif(c, ldif_base_dn_);
     case SourceFormat::kJsonLines: return ContactToJsonLine(c);
   }
   return {};

@@ -129,7 +129,7 @@ const std::map<std::string_view, AttrUse, std::less<>>& Attributes() {
 }
 
 bool IsPersonClass(std::string_view c) {
-  const std::string l = Lower(c);
+  const std::string l = AsciiLower(c);
   return l == "person" || l == "organizationalperson" || l == "inetorgperson" ||
          l == "user" || l == "contact";
 }
@@ -203,7 +203,7 @@ class LdifReader final : public SourceReader {
              ": expected \"attribute: value\"");
       return;
     }
-    std::string attr = Lower(line.substr(0, colon));
+    std::string attr = AsciiLower(line.substr(0, colon));
     // Attribute options ("cn;lang-en") do not change the meaning here.
     if (const size_t semi = attr.find(';'); semi != std::string::npos) {
       attr.resize(semi);
@@ -273,7 +273,7 @@ class LdifReader final : public SourceReader {
           person = person || IsPersonClass(value);
           break;
         case Use::kChangeType:
-          if (Lower(value) != "add") {
+          if (AsciiLower(value) != "add") {
             r.error = "a change record (changetype: " + value +
                       ") is not part of a snapshot; export the entries "
                       "themselves";
@@ -304,7 +304,7 @@ class LdifReader final : public SourceReader {
           const size_t sp = value.find(' ');
           const std::string_view uri = std::string_view(value).substr(0, sp);
           std::string label =
-              sp == std::string::npos ? "" : Lower(CleanValue(value.substr(sp)));
+              sp == std::string::npos ? "" : AsciiLower(CleanValue(value.substr(sp)));
           o.AddLink(uri, IsLinkLabel(label) ? std::string_view(label)
                                             : std::string_view("profile"));
           break;

@@ -7,6 +7,7 @@
 
 #include "galsync/contact.h"
 #include "galsync/export.h"
+#include "util/crypto.h"
 
 namespace galsync {
 namespace {
@@ -27,32 +28,6 @@ bool IsSafeString(std::string_view v) {
   return true;
 }
 
-std::string Base64(std::string_view in) {
-  static constexpr char kDigits[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                       (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kDigits[v >> 18];
-    out += kDigits[(v >> 12) & 63];
-    out += kDigits[(v >> 6) & 63];
-    out += kDigits[v & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    if (i + 1 < in.size()) v |= uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
-    out += kDigits[v >> 18];
-    out += kDigits[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kDigits[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 // Appends "attr: value" (or "attr:: base64") folded at 76 octets: each
 // continuation line starts with one space. Base64 and safe strings are
 // ASCII, so a fold never splits a character.
@@ -63,7 +38,7 @@ void AppendAttr(std::string& out, std::string_view attr,
   if (IsSafeString(value)) {
     line.append(": ").append(value);
   } else {
-    line.append(":: ").append(Base64(value));
+    line.append(":: ").append(crypto::Base64Encode(value));
   }
   size_t pos = 0;
   size_t width = kLineOctets;
@@ -127,16 +102,7 @@ std::string ContactToLdif(const Contact& c, std::string_view base_dn) {
     AppendAttr(out, "objectClass", oc);
   }
   AppendAttr(out, "uid", c.id);
-  std::string full = c.name.full;
-  if (full.empty()) {
-    for (const std::string* part : {&c.name.given, &c.name.middle,
-                                    &c.name.family}) {
-      if (part->empty()) continue;
-      if (!full.empty()) full.push_back(' ');
-      full += *part;
-    }
-  }
-  if (full.empty()) full = c.id;
+  const std::string full = DisplayName(c);
   AppendAttr(out, "cn", full);
   AppendAttr(out, "displayName", full);
   AppendAttr(out, "givenName", c.name.given);

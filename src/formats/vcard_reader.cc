@@ -37,7 +37,8 @@ std::string Upper(std::string_view s) {
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && Lower(s.substr(0, prefix.size())) == prefix;
+  return s.size() >= prefix.size() &&
+         EqualsIgnoreAsciiCase(s.substr(0, prefix.size()), prefix);
 }
 
 // RFC 6868: ^^ -> ^, ^' -> ", ^n -> newline.
@@ -117,7 +118,7 @@ std::vector<std::string> Types(const Property& p) {
   std::vector<std::string> out;
   for (const Param& param : p.params) {
     if (param.name != "TYPE") continue;
-    for (const std::string& v : param.values) out.push_back(Lower(v));
+    for (const std::string& v : param.values) out.push_back(AsciiLower(v));
   }
   return out;
 }
@@ -395,7 +396,7 @@ class VCardReader final : public SourceReader {
     } else if (n == "NOTE") {
       card_.AddExtra("note", UnescapeText(p.value));
     } else if (n == "KIND") {
-      is_group_ = Lower(p.value) == "group";
+      is_group_ = AsciiLower(p.value) == "group";
     }
   }
 

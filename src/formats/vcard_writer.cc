@@ -128,18 +128,6 @@ void AppendTokenParam(std::string& out, std::string_view value) {
   }
 }
 
-// The display name: name.full, else what the codec would derive, else the id.
-std::string DisplayName(const Contact& c) {
-  if (!c.name.full.empty()) return c.name.full;
-  std::string full;
-  for (const std::string* part :
-       {&c.name.given, &c.name.middle, &c.name.family}) {
-    if (part->empty()) continue;
-    if (!full.empty()) full.push_back(' ');
-    full.append(*part);
-  }
-  return full.empty() ? c.id : full;
-}
 
 // "work" -> "work", "mobile" -> "cell", ...; empty for "other" and unknown.
 std::string_view PhoneTypeValue(std::string_view type) {
@@ -171,6 +159,18 @@ std::string RevValue(int64_t updated_us, VCardVersion version) {
 }
 
 }  // namespace
+
+std::string DisplayName(const Contact& c) {
+  if (!c.name.full.empty()) return c.name.full;
+  std::string full;
+  for (const std::string* part :
+       {&c.name.given, &c.name.middle, &c.name.family}) {
+    if (part->empty()) continue;
+    if (!full.empty()) full.push_back(' ');
+    full.append(*part);
+  }
+  return full.empty() ? c.id : full;
+}
 
 std::string ContactToVCard(const Contact& c, VCardVersion version) {
   const bool v4 = version == VCardVersion::k40;

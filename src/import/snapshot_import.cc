@@ -11,6 +11,7 @@
 
 #include "formats/contact_object.h"
 #include "galsync/contact.h"
+#include "util/ascii.h"
 #include "util/crypto.h"
 
 namespace galsync {
@@ -126,7 +127,7 @@ struct SnapshotImport::State {
     const json::value& first = emails->get_array()[0];
     if (!first.is_object()) return "";
     const json::value* a = first.get_object().if_contains("address");
-    return a && a->is_string() ? formats::Lower(a->get_string()) : "";
+    return a && a->is_string() ? AsciiLower(a->get_string()) : "";
   }
 
   std::string DerivedId(const std::string& key) const {

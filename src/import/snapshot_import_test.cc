@@ -11,7 +11,6 @@
 
 #include "demo/demo_people.h"
 #include "galsync/export.h"
-#include "galsync/sqlite_store.h"
 #include "test_util.h"
 
 namespace galsync {
@@ -22,14 +21,8 @@ constexpr char kDom[] = "example.com";
 class SnapshotImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions so;
-    so.synchronous_full = false;
-    auto s = OpenSqliteStore(tmp_.file("g.db"), so);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    dir_ = std::make_unique<Directory>(std::move(s.value()),
-                                       std::string(32, 's'), DirectoryOptions{});
-    ASSERT_TRUE(dir_->Open().ok());
-    ASSERT_TRUE(dir_->CreateDomain(kDom).ok());
+    dir_ = testing::OpenDirectory(tmp_, kDom);
+    ASSERT_TRUE(dir_);
   }
 
   Result<ImportReport> Import(std::string_view text, ImportOptions o,

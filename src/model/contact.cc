@@ -1,6 +1,7 @@
 // The contact codec: validating JSON decoder, canonical and stored
 // serializations, and RFC 3339 time formatting/parsing (see docs/api.md).
 #include "galsync/contact.h"
+#include "util/ascii.h"
 
 #include <algorithm>
 #include <array>
@@ -33,13 +34,6 @@ bool IsControl(char c) {
 }
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
-bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 // A 256-entry membership table for a set of ASCII characters.
 using CharSet = std::array<bool, 256>;

@@ -83,17 +83,17 @@ class Parser {
       p.attr = sub;
       return p;
     }
-    if (IEquals(word, kEnterpriseSchema)) {
+    if (EqualsIgnoreAsciiCase(word, kEnterpriseSchema)) {
       p.enterprise = true;
       return p;
     }
     std::string_view rest = word;
-    if (word.size() > 4 && IEquals(word.substr(0, 4), "urn:")) {
+    if (word.size() > 4 && EqualsIgnoreAsciiCase(word.substr(0, 4), "urn:")) {
       const size_t colon = word.rfind(':');
       const std::string_view urn = word.substr(0, colon);
-      if (IEquals(urn, kEnterpriseSchema)) {
+      if (EqualsIgnoreAsciiCase(urn, kEnterpriseSchema)) {
         p.enterprise = true;
-      } else if (!IEquals(urn, kUserSchema)) {
+      } else if (!EqualsIgnoreAsciiCase(urn, kUserSchema)) {
         return Fail("unknown schema \"" + std::string(urn) + "\"", at);
       }
       rest = word.substr(colon + 1);
@@ -161,7 +161,7 @@ class Parser {
 
  private:
   static bool IsWord(const Token& t, std::string_view w) {
-    return t.kind == Token::kWord && IEquals(t.text, w);
+    return t.kind == Token::kWord && EqualsIgnoreAsciiCase(t.text, w);
   }
 
   Result<Filter> And(const AttrInfo* element, int depth) {

@@ -205,9 +205,9 @@ Status ApplyPatch(const json::value& body, json::object& user) {
   if (o == nullptr) return Syntax("a PATCH body is a PatchOp object");
   const json::value* ops = nullptr;
   for (const auto& kv : *o) {
-    if (IEquals(kv.key(), "Operations")) {
+    if (EqualsIgnoreAsciiCase(kv.key(), "Operations")) {
       ops = &kv.value();
-    } else if (IEquals(kv.key(), "schemas")) {
+    } else if (EqualsIgnoreAsciiCase(kv.key(), "schemas")) {
       bool patch_op = false;
       if (kv.value().is_array()) {
         for (const json::value& s : kv.value().get_array()) {
@@ -238,11 +238,11 @@ Status ApplyPatch(const json::value& body, json::object& user) {
     const json::value* path_v = nullptr;
     const json::value* value = nullptr;
     for (const auto& kv : oo) {
-      if (IEquals(kv.key(), "op") && kv.value().is_string()) {
+      if (EqualsIgnoreAsciiCase(kv.key(), "op") && kv.value().is_string()) {
         name = AsciiLower(kv.value().get_string());
-      } else if (IEquals(kv.key(), "path")) {
+      } else if (EqualsIgnoreAsciiCase(kv.key(), "path")) {
         path_v = &kv.value();
-      } else if (IEquals(kv.key(), "value")) {
+      } else if (EqualsIgnoreAsciiCase(kv.key(), "value")) {
         value = &kv.value();
       }
     }
@@ -286,7 +286,7 @@ Status ApplyPatch(const json::value& body, json::object& user) {
           "invalidValue", where + "without a path, \"value\" must be an object");
     }
     for (const auto& kv : value->get_object()) {
-      if (IEquals(kv.key(), "schemas")) continue;
+      if (EqualsIgnoreAsciiCase(kv.key(), "schemas")) continue;
       // Attributes galsync does not know are accepted and dropped, as in a
       // POST or PUT; a malformed name of a known one is still an error.
       if (!NamesKnownAttribute(kv.key())) continue;

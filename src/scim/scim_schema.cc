@@ -61,41 +61,22 @@ constexpr AttrInfo kAttributes[] = {
 
 }  // namespace
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 const AttrInfo* FindAttr(std::string_view name, bool enterprise) {
   for (const AttrInfo& a : kAttributes) {
-    if (a.enterprise == enterprise && IEquals(a.name, name)) return &a;
+    if (a.enterprise == enterprise && EqualsIgnoreAsciiCase(a.name, name)) return &a;
   }
   return nullptr;
 }
 
 bool NamesKnownAttribute(std::string_view path) {
-  if (IEquals(path, kEnterpriseSchema)) return true;
+  if (EqualsIgnoreAsciiCase(path, kEnterpriseSchema)) return true;
   bool enterprise = false;
-  if (path.size() > 4 && IEquals(path.substr(0, 4), "urn:")) {
+  if (path.size() > 4 && EqualsIgnoreAsciiCase(path.substr(0, 4), "urn:")) {
     const size_t colon = path.rfind(':');
     const std::string_view urn = path.substr(0, colon);
-    if (IEquals(urn, kEnterpriseSchema)) {
+    if (EqualsIgnoreAsciiCase(urn, kEnterpriseSchema)) {
       enterprise = true;
-    } else if (!IEquals(urn, kUserSchema)) {
+    } else if (!EqualsIgnoreAsciiCase(urn, kUserSchema)) {
       return false;
     }
     path = path.substr(colon + 1);
@@ -107,7 +88,7 @@ bool NamesKnownAttribute(std::string_view path) {
 std::string_view CanonicalSub(const AttrInfo& attr, std::string_view sub) {
   if (attr.subs == nullptr) return {};
   for (const std::string_view* s = attr.subs; !s->empty(); ++s) {
-    if (IEquals(*s, sub)) return *s;
+    if (EqualsIgnoreAsciiCase(*s, sub)) return *s;
   }
   return {};
 }
@@ -134,7 +115,7 @@ json::value CanonicalValue(const AttrInfo& a, const json::value& v) {
 Result<json::object> CanonicalUser(const json::object& user) {
   json::object out;
   for (const auto& kv : user) {
-    if (IEquals(kv.key(), kEnterpriseSchema)) {
+    if (EqualsIgnoreAsciiCase(kv.key(), kEnterpriseSchema)) {
       if (kv.value().is_null()) continue;
       if (!kv.value().is_object()) {
         return Error::InvalidArgument(

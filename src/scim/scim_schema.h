@@ -11,11 +11,10 @@
 
 #include "galsync/scim.h"
 #include "galsync/status.h"
+#include "util/ascii.h"
 
 namespace galsync::scim {
 
-std::string AsciiLower(std::string_view s);
-bool IEquals(std::string_view a, std::string_view b);
 
 struct AttrInfo {
   std::string_view name;

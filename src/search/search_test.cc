@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "galsync/directory.h"
-#include "galsync/sqlite_store.h"
 #include "test_util.h"
 
 namespace galsync {
@@ -90,14 +89,8 @@ TEST(ContactWordsTest, EmailAddressesWholeAndInPieces) {
 class SearchServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions so;
-    so.synchronous_full = false;
-    auto s = OpenSqliteStore(tmp_.file("g.db"), so);
-    ASSERT_TRUE(s.ok());
-    dir_ = std::make_unique<Directory>(std::move(s.value()),
-                                       std::string(32, 'k'), DirectoryOptions{});
-    ASSERT_TRUE(dir_->Open().ok());
-    ASSERT_TRUE(dir_->CreateDomain("example.com").ok());
+    dir_ = testing::OpenDirectory(tmp_, "example.com");
+    ASSERT_TRUE(dir_);
   }
   void Put(const Contact& c) {
     ASSERT_TRUE(dir_->PutContact("example.com", c, {}, false, "t").ok());

@@ -669,14 +669,12 @@ Awaitable JsonApi::Export(Request& r) {
     busy.headers.emplace_back("Retry-After", "5");
     co_return busy;
   }
-  static constexpr std::string_view kExtensions[] = {"csv", "vcf", "ldif",
-                                                     "jsonl"};
   Response res;
   res.content_type = std::string(format->MediaType());
   res.headers.emplace_back(
       "Content-Disposition",
       "attachment; filename=\"" + domain + "." +
-          std::string(kExtensions[static_cast<int>(format->format)]) + "\"");
+          std::string(format->FileExtension()) + "\"");
   res.headers.emplace_back("Cache-Control", "no-store");
   res.stream = std::make_shared<ExportStream>(
       dir_, domain, r.principal.view(), *format,

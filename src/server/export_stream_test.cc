@@ -10,7 +10,6 @@
 #include <map>
 
 #include "demo/demo_people.h"
-#include "galsync/sqlite_store.h"
 #include "test_util.h"
 
 namespace galsync::server {
@@ -22,15 +21,8 @@ constexpr char kDom[] = "example.com";
 class ExportStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions so;
-    so.synchronous_full = false;
-    auto s = OpenSqliteStore(tmp_.file("g.db"), so);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    dir_ = std::make_unique<Directory>(std::move(s.value()),
-                                       std::string(32, 's'),
-                                       DirectoryOptions{});
-    ASSERT_TRUE(dir_->Open().ok());
-    ASSERT_TRUE(dir_->CreateDomain(kDom).ok());
+    dir_ = testing::OpenDirectory(tmp_, kDom);
+    ASSERT_TRUE(dir_);
   }
 
   // Writes `people` in batches; their given names get `tag` appended.

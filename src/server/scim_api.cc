@@ -222,8 +222,31 @@ ScimApi::Awaitable ScimApi::PatchUser(Request& r) {
   co_return co_await Update(r, true);
 }
 
-// PUT and PATCH: the user as it is, the request applied to it, written
-// with a version check against what was read.
+// The one way a user changes: under the write lock, the user is read,
+// `make` turns it into changes, and they are written, the first with a
+// version check (If-Match, else the version read, so that a write racing
+// this one through the plain API is never overwritten blindly).
+boost::asio::awaitable<Status> ScimApi::ChangeUser(Request& r,
+                                                   const MakeChanges& make) {
+  std::optional<std::string> if_match;
+  if (auto h = r.header("If-Match")) if_match = Unquote(*h);
+  const std::string& domain = r.param("domain");
+  const std::string& id = r.param("id");
+  const std::string actor = ActorOf(r);
+  co_return co_await OnPool(write_pool_, [&]() -> Status {
+    std::lock_guard lock(write_mu_);
+    auto row = UserRow(dir_, domain, id);
+    if (!row) return std::move(row).error();
+    auto changes = make(*row);
+    if (!changes) return std::move(changes).error();
+    changes->front().if_match = if_match ? *if_match : std::to_string(row->seq);
+    auto w = dir_.Write(domain, *changes, actor);
+    if (!w) return std::move(w).error();
+    return Ok{};
+  });
+}
+
+// PUT and PATCH: the request applied to the user as it is.
 ScimApi::Awaitable ScimApi::Update(Request& r, bool patch) {
   auto body = ParseBody(r, limits_.max_json_depth);
   if (!body) co_return ScimError(body.error());
@@ -231,43 +254,35 @@ ScimApi::Awaitable ScimApi::Update(Request& r, bool patch) {
     co_return ScimError(Error::InvalidArgument(
         "invalidSyntax", "the body must be a User resource (an object)"));
   }
-  std::optional<std::string> if_match;
-  if (auto h = r.header("If-Match")) if_match = Unquote(*h);
   const std::string& domain = r.param("domain");
   const std::string& id = r.param("id");
-  const std::string actor = ActorOf(r);
-  auto done = co_await OnPool(write_pool_, [&]() -> Status {
-    std::lock_guard lock(write_mu_);
-    auto row = UserRow(dir_, domain, id);
-    if (!row) return std::move(row).error();
-    auto current = ContactOfRow(*row);
-    if (!current) return std::move(current).error();
-    json::object user;
-    if (patch) {
-      user = scim::UserOf(*current, UserLocation(domain, id));
-      if (auto st = scim::ApplyPatch(*body, user); !st) return st;
-    } else {
-      user = body->get_object();
-    }
-    std::string user_name;
-    auto c = scim::ContactOfUser(user, *current, &user_name);
-    if (!c) return std::move(c).error();
-    c->id = id;
-    const std::string key = scim::UserNameKey(user_name);
-    if (key != row->source_key) {
-      auto held = dir_.ContactBySource(domain, kSource, key);
-      if (held && held->id != id) return Taken(user_name);
-    }
-    auto valid = Validate(*c);
-    if (!valid) return std::move(valid).error();
-    ChangeRequest ch{ChangeOp::kUpsert, id, CanonicalContentJson(*valid)};
-    ch.if_match = if_match ? *if_match : std::to_string(row->seq);
-    ch.source = kSource;
-    ch.source_key = key;
-    auto w = dir_.Write(domain, std::span(&ch, 1), actor);
-    if (!w) return std::move(w).error();
-    return Ok{};
-  });
+  auto done = co_await ChangeUser(
+      r, [&](const StoredContact& row) -> Result<std::vector<ChangeRequest>> {
+        auto current = ContactOfRow(row);
+        if (!current) return std::move(current).error();
+        json::object user;
+        if (patch) {
+          user = scim::UserOf(*current, UserLocation(domain, id));
+          if (auto st = scim::ApplyPatch(*body, user); !st) return st.error();
+        } else {
+          user = body->get_object();
+        }
+        std::string user_name;
+        auto c = scim::ContactOfUser(user, *current, &user_name);
+        if (!c) return std::move(c).error();
+        c->id = id;
+        const std::string key = scim::UserNameKey(user_name);
+        if (key != row.source_key) {
+          auto held = dir_.ContactBySource(domain, kSource, key);
+          if (held && held->id != id) return Taken(user_name);
+        }
+        auto valid = Validate(*c);
+        if (!valid) return std::move(valid).error();
+        ChangeRequest ch{ChangeOp::kUpsert, id, CanonicalContentJson(*valid)};
+        ch.source = kSource;
+        ch.source_key = key;
+        return std::vector{std::move(ch)};
+      });
   if (!done) co_return ScimError(done.error());
   co_return UserResponse(dir_, domain, id, 200);
 }
@@ -276,25 +291,16 @@ ScimApi::Awaitable ScimApi::Update(Request& r, bool patch) {
 // contact's owner key becomes "\x01<id>" (its content unchanged, so that
 // takes no seq), so the name can go to a new user.
 ScimApi::Awaitable ScimApi::DeleteUser(Request& r) {
-  std::optional<std::string> if_match;
-  if (auto h = r.header("If-Match")) if_match = Unquote(*h);
-  const std::string& domain = r.param("domain");
   const std::string& id = r.param("id");
-  const std::string actor = ActorOf(r);
-  auto done = co_await OnPool(write_pool_, [&]() -> Status {
-    std::lock_guard lock(write_mu_);
-    auto row = UserRow(dir_, domain, id);
-    if (!row) return std::move(row).error();
-    ChangeRequest release{ChangeOp::kUpsert, id, ContentOfStoredJson(row->json)};
-    release.if_match = if_match ? *if_match : std::to_string(row->seq);
-    release.source = kSource;
-    release.source_key = "\x01" + id;
-    ChangeRequest del{ChangeOp::kDelete, id, ""};
-    const ChangeRequest changes[] = {release, del};
-    auto w = dir_.Write(domain, changes, actor);
-    if (!w) return std::move(w).error();
-    return Ok{};
-  });
+  auto done = co_await ChangeUser(
+      r, [&](const StoredContact& row) -> Result<std::vector<ChangeRequest>> {
+        ChangeRequest release{ChangeOp::kUpsert, id,
+                              ContentOfStoredJson(row.json)};
+        release.source = kSource;
+        release.source_key = "\x01" + id;
+        return std::vector{std::move(release),
+                           ChangeRequest{ChangeOp::kDelete, id, ""}};
+      });
   if (!done) co_return ScimError(done.error());
   co_return Response{204, "", std::string(kScimJson), {}, {}};
 }

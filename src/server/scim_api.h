@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -44,6 +45,10 @@ class ScimApi {
   Awaitable PatchUser(Request& r);
   Awaitable DeleteUser(Request& r);
   Awaitable Update(Request& r, bool patch);
+  using MakeChanges = std::function<Result<std::vector<ChangeRequest>>(
+      const StoredContact& user)>;
+  boost::asio::awaitable<Status> ChangeUser(Request& r,
+                                            const MakeChanges& make);
 
   Directory& dir_;
   boost::asio::thread_pool& write_pool_;

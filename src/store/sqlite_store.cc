@@ -333,17 +333,7 @@ class SqliteStore final : public Store {
     auto& s = lease.value()->contact_by_source;
     StmtGuard g{s};
     s.Bind(1, domain_id).Bind(2, source).Bind(3, source_key);
-    if (s.Step()) {
-      StoredContact sc;
-      sc.seq = SeqOfKey(s.Int(0));
-      sc.time_us = s.Int(1);
-      sc.deleted = s.Int(2) != 0;
-      sc.json = std::string(s.Text(3));
-      sc.source = std::string(s.Text(4));
-      sc.source_key = std::string(s.Text(5));
-      sc.id = std::string(s.Text(6));
-      return sc;
-    }
+    if (s.Step()) return StoredContactOfRow(s, s.Text(6));
     if (s.failed()) return s.error();
     return Error::NotFound("contact_not_found",
                            "source \"" + std::string(source) +
@@ -432,22 +422,26 @@ class SqliteStore final : public Store {
     return Error::NotFound("domain_not_found", "domain no longer exists");
   }
 
+  // A row of contact_by_id or contact_by_source: key, time_us, deleted,
+  // json, source, source_key.
+  static StoredContact StoredContactOfRow(Stmt& s, std::string_view id) {
+    StoredContact sc;
+    sc.id = std::string(id);
+    sc.seq = SeqOfKey(s.Int(0));
+    sc.time_us = s.Int(1);
+    sc.deleted = s.Int(2) != 0;
+    sc.json = std::string(s.Text(3));
+    sc.source = std::string(s.Text(4));
+    sc.source_key = std::string(s.Text(5));
+    return sc;
+  }
+
   static Result<StoredContact> ReadContact(Conn& c, int64_t domain_id,
                                            std::string_view id) {
     auto& s = c.contact_by_id;
     StmtGuard g{s};
     s.Bind(1, domain_id).Bind(2, id);
-    if (s.Step()) {
-      StoredContact sc;
-      sc.id = std::string(id);
-      sc.seq = SeqOfKey(s.Int(0));
-      sc.time_us = s.Int(1);
-      sc.deleted = s.Int(2) != 0;
-      sc.json = std::string(s.Text(3));
-      sc.source = std::string(s.Text(4));
-      sc.source_key = std::string(s.Text(5));
-      return sc;
-    }
+    if (s.Step()) return StoredContactOfRow(s, id);
     if (s.failed()) return s.error();
     return Error::NotFound("contact_not_found",
                            "no contact with id \"" + std::string(id) + "\"");

@@ -86,29 +86,44 @@ int DecodeChar(char c) {
 }
 }  // namespace
 
-std::string Base64UrlEncode(std::string_view bytes) {
+namespace {
+// RFC 4648 base64 with `alphabet`, padded with "=" when `pad`.
+std::string Base64With(std::string_view bytes, const char* alphabet, bool pad) {
   std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
+  out.reserve((bytes.size() + 2) / 3 * 4);
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t i = 0, n = bytes.size();
   for (; i + 3 <= n; i += 3) {
     uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+    out += alphabet[v >> 18];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
   }
   if (n - i == 1) {
     uint32_t v = p[i] << 16;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
+    out += alphabet[v >> 18];
+    out += alphabet[(v >> 12) & 63];
+    if (pad) out += "==";
   } else if (n - i == 2) {
     uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
+    out += alphabet[v >> 18];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    if (pad) out += '=';
   }
   return out;
+}
+}  // namespace
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  return Base64With(bytes, kAlphabet, false);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  static constexpr char kStandard[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  return Base64With(bytes, kStandard, true);
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {

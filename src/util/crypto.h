@@ -1,5 +1,6 @@
 // Small cryptographic helpers over OpenSSL: randomness, HMAC-SHA256,
-// constant-time comparison and unpadded base64url (RFC 4648 §5).
+// constant-time comparison, unpadded base64url (RFC 4648 §5) and padded
+// base64 (§4).
 //
 // Thread-safety: all functions are safe to call concurrently.
 #pragma once
@@ -32,6 +33,8 @@ std::string Hex(const std::array<uint8_t, N>& b) {
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
 std::string Base64UrlEncode(std::string_view bytes);
+// Padded base64 with the standard alphabet (RFC 4648 §4), e.g. for LDIF.
+std::string Base64Encode(std::string_view bytes);
 // nullopt on any character outside the alphabet or an impossible length.
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 
