@@ -661,7 +661,10 @@ Awaitable JsonApi::Export(Request& r) {
   const std::string& domain = r.param("domain");
   auto d = dir_.GetDomain(domain);
   if (!d) co_return ErrorResponse(d.error());
-  if (exports_running_.load() >= limits_.max_exports) {
+  // Take a slot first, then look: two requests racing for the last slot
+  // cannot both get it. The stream gives the slot back.
+  if (exports_running_.fetch_add(1) >= limits_.max_exports) {
+    --exports_running_;
     Response busy = ErrorResponse(
         {ErrorKind::kUnavailable, "too_many_exports",
          "at most " + std::to_string(limits_.max_exports) +

@@ -81,7 +81,8 @@ class JsonApi {
   std::atomic<int> exports_running_{0};
   // Writes block on fsync; they run here, off the network threads.
   boost::asio::thread_pool write_pool_{2};
-  ScimApi scim_{dir_, write_pool_};
+  ScimApi scim_{dir_, write_pool_,
+                ScimLimits{.max_json_depth = limits_.max_json_depth}};
 };
 
 }  // namespace galsync::server

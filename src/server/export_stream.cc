@@ -61,7 +61,6 @@ ExportStream::ExportStream(Directory& dir, std::string domain, View view,
                            ExportFormat format, asio::any_io_executor executor,
                            std::atomic<int>& running)
     : s_(std::make_shared<Shared>(std::move(executor))), running_(running) {
-  ++running_;
   s_->thread = std::thread([&dir, domain = std::move(domain), view, format,
                             s = s_]() mutable {
     std::string piece = format.Begin();

@@ -30,10 +30,10 @@ namespace galsync::server {
 
 class ExportStream final : public ResponseStream {
  public:
-  // Starts the scan. `running` counts the exports in progress: the stream
-  // adds itself now and removes itself when destroyed (its response was
-  // sent, or its client went away). `executor` is the session's: Next()
-  // waits on it.
+  // Starts the scan. `running` counts the exports in progress; the caller
+  // has counted this one, and the stream takes it off when destroyed (its
+  // response was sent, or its client went away). `executor` is the
+  // session's: Next() waits on it.
   ExportStream(Directory& dir, std::string domain, View view,
                ExportFormat format, boost::asio::any_io_executor executor,
                std::atomic<int>& running);

@@ -62,7 +62,7 @@ TEST_F(ExportStreamTest, AnExportIsOneSnapshotEvenWhileTheDomainChanges) {
   const auto people = demo::GeneratePeople(6000);
   Write(people, "");
   asio::io_context ioc;
-  std::atomic<int> running{0};
+  std::atomic<int> running{1};  // the caller counted the export
   auto format = ExportFormat::Parse("jsonl").value();
   ExportStream stream(*dir_, kDom, View::kFull, format, ioc.get_executor(),
                       running);
@@ -108,7 +108,7 @@ TEST_F(ExportStreamTest, AnExportIsOneSnapshotEvenWhileTheDomainChanges) {
 TEST_F(ExportStreamTest, AReaderThatGoesAwayStopsTheScan) {
   Write(demo::GeneratePeople(8000), "");
   asio::io_context ioc;
-  std::atomic<int> running{0};
+  std::atomic<int> running{1};  // the caller counted the export
   auto format = ExportFormat::Parse("vcard").value();
   {
     ExportStream stream(*dir_, kDom, View::kFull, format, ioc.get_executor(),
@@ -135,7 +135,7 @@ TEST_F(ExportStreamTest, EveryFormatBeginsWithItsPreambleAndHasEveryContact) {
                         Case{"ldif", "version: 1\n\ndn: uid=", "\ndn: "},
                         Case{"jsonl", "{\"id\":", "\n"}}) {
     asio::io_context ioc;
-    std::atomic<int> running{0};
+    std::atomic<int> running{1};  // the caller counted the export
     ExportStream stream(*dir_, kDom, View::kFull,
                         ExportFormat::Parse(c.format).value(),
                         ioc.get_executor(), running);
