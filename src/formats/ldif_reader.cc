@@ -145,6 +145,13 @@ class LdifReader final : public SourceReader {
     if (!line.empty() && line[0] == ' ') {
       if (in_comment_) return Ok{};
       if (!has_logical_) {
+        // The bad line belongs to an entry (a new one if none is open), so
+        // its error comes out with a line number.
+        if (!in_entry_) {
+          in_entry_ = true;
+          entry_line_ = number;
+          entry_bytes_ = 0;
+        }
         Reject("line " + std::to_string(number) +
                ": a continuation line with nothing to continue");
         return Ok{};

@@ -388,6 +388,24 @@ TEST(LdifReaderTest, ChangeRecordsAndBadBase64AreErrors) {
   EXPECT_EQ(r.records[2].error, "an entry must begin with \"dn:\"");
 }
 
+// Found by fuzz_source_reader: a file that starts with a continuation line
+// gave a record with no line number (line 0).
+TEST(LdifReaderTest, AContinuationLineWithNothingToContinueNamesItsLine) {
+  for (const std::string& ldif :
+       {std::string(" stray\n\ndn: uid=a,dc=example\ncn: A\n"),
+        std::string("# comment\n\n stray\n")}) {
+    auto r = ReadAll(SourceFormat::kLdif, ldif);
+    ASSERT_TRUE(r.status.ok());
+    ASSERT_FALSE(r.records.empty()) << ldif;
+    const uint64_t line = ldif[0] == ' ' ? 1 : 3;
+    EXPECT_EQ(r.records[0].line, line) << ldif;
+    EXPECT_EQ(r.records[0].error,
+              "line " + std::to_string(line) +
+                  ": a continuation line with nothing to continue")
+        << ldif;
+  }
+}
+
 // --- JSON lines ------------------------------------------------------------
 
 TEST(JsonLinesReaderTest, OneContactPerLineAndErrorsPerLine) {
