@@ -148,6 +148,23 @@ TEST(ScimUserTest, ReplacingKeepsWhatScimHasNoNameForAndClearsTheRest) {
   EXPECT_EQ(extra.count("employee_number"), 0u);
 }
 
+TEST(ScimUserTest, TypesDefaultToWorkAndUnknownOnesAreOther) {
+  std::string user_name;
+  Contact base;
+  base.id = "x";
+  auto c = ContactOfUser(Obj(R"({"userName":"a",
+      "emails":[{"value":"a@example.com"},{"value":"b@example.com","type":"Home"},
+                {"value":"c@example.com","type":"school"}],
+      "phoneNumbers":[{"value":"+1 555 0100"},{"value":"+1 555 0101","type":"MOBILE"}]})"),
+                         base, &user_name);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->emails[0].type, "work");
+  EXPECT_EQ(c->emails[1].type, "home");
+  EXPECT_EQ(c->emails[2].type, "other");
+  EXPECT_EQ(c->phones[0].type, "work");
+  EXPECT_EQ(c->phones[1].type, "mobile");
+}
+
 TEST(ScimUserTest, BadUsersAreInvalidValue) {
   std::string user_name;
   Contact base;

@@ -95,9 +95,13 @@ Result<std::vector<const json::object*>> Elements(const json::object& o,
   return out;
 }
 
-std::string TypeOf(const json::object& e, std::initializer_list<std::string_view> known) {
+// An element's type among `known`: "work" when it has none (as a contact's
+// e-mail or phone without a type), "other" when it is another one.
+std::string TypeOf(const json::object& e,
+                   std::initializer_list<std::string_view> known) {
   const json::value* t = e.if_contains("type");
-  if (t == nullptr || !t->is_string()) return "other";
+  if (t == nullptr || t->is_null()) return "work";
+  if (!t->is_string()) return "other";
   std::string type = AsciiLower(t->get_string());
   for (std::string_view k : known) {
     if (type == k) return type;

@@ -419,6 +419,8 @@ void PrintDemoHelp(const std::string& base, const std::string& domain,
       "  P=$(c \"$D/changes?token=$T\"); echo \"$P\"; T=$(echo \"$P\" | %s)\n\n"
       "  # Typeahead search: every term a prefix of a different word.\n"
       "  c \"$D/search?q=jo+sm\"\n\n"
+      "  # The whole domain as one file: vCard, CSV, LDIF or JSON lines.\n"
+      "  c \"$D/export?format=vcard\" | head -12\n\n"
       "  # Without the key: 401.\n"
       "  curl -si \"$D/search?q=jo+sm\" | head -1\n\n"
       "  # Now up to date, a long-poll waits until the next change commits (or\n"
