@@ -130,6 +130,8 @@ bool IsValidContactId(std::string_view id);
 // Errors are kInvalidArgument with a message naming the offending member,
 // e.g. `emails[2].address: "bob@@x" is not a valid e-mail address`.
 Result<Contact> ContactFromJson(const boost::json::value& json);
+// The same for an object, without copying it into a value.
+Result<Contact> ContactFromJson(const boost::json::object& json);
 
 // Parses `text` as JSON (UTF-8 checked, depth-limited) and decodes it.
 Result<Contact> ParseContactJson(std::string_view text);

@@ -98,6 +98,15 @@ class SourceReader {
   // The file has ended: passes the last record, or says it is cut short.
   Status Finish(const RecordSink& sink);
 
+  // Builds the records begun after this call in `storage` (by default, on
+  // the heap). Whoever passes it keeps its memory resource alive as long as
+  // those records. A snapshot import gives each chunk of records an arena,
+  // so that reading allocates by bumping a pointer and a spent chunk is
+  // freed at once.
+  void UseStorage(boost::json::storage_ptr storage) {
+    storage_ = std::move(storage);
+  }
+
   // Entries read and skipped because they describe no person.
   uint64_t ignored() const { return ignored_; }
   // Things worth telling whoever imports the file, e.g. the CSV columns
@@ -112,7 +121,15 @@ class SourceReader {
   // After the last line.
   virtual Status End(const RecordSink& sink) = 0;
 
+  // A record of line `line` whose contact is an empty object in the
+  // reader's storage; build its contact in the same storage
+  // (ContactObject(storage_)), or assigning it copies.
+  SourceRecord NewRecord(uint64_t line) const {
+    return SourceRecord{line, boost::json::object(storage_), {}};
+  }
+
   const SourceLimits limits_;
+  boost::json::storage_ptr storage_;
   uint64_t ignored_ = 0;
   std::vector<std::string> warnings_;
 

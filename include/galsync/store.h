@@ -187,6 +187,12 @@ class Store {
   // never written (or its tombstone was purged).
   virtual Result<StoredContact> GetContact(int64_t domain_id,
                                            std::string_view id) = 0;
+  // GetContact for each of `ids`, all read from one snapshot: element i is
+  // ids[i]'s state, or empty if that id was never written. One read
+  // transaction instead of one per id (a snapshot import looks up every new
+  // id it meets).
+  virtual Result<std::vector<std::optional<StoredContact>>> GetContacts(
+      int64_t domain_id, std::span<const std::string> ids) = 0;
 
   // Applies `changes` atomically in one transaction: all or none. Changes that
   // apply take the contiguous seq range [first_seq, last_seq] in request

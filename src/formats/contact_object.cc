@@ -34,7 +34,7 @@ std::string CleanValue(std::string_view value) {
 
 json::object& ContactObject::Sub(std::string_view member) {
   json::value& v = o_[member];
-  if (!v.is_object()) v = json::object();
+  if (!v.is_object()) v = json::object(o_.storage());
   return v.get_object();
 }
 
@@ -64,12 +64,13 @@ void ContactObject::AddTyped(std::string_view array,
   std::string v = CleanValue(value);
   if (v.empty()) return;
   json::value& a = o_[array];
-  if (!a.is_array()) a = json::array();
+  if (!a.is_array()) a = json::array(o_.storage());
   for (const json::value& e : a.get_array()) {
     const json::string& have = e.at(value_member).get_string();
     if (EqualsIgnoreAsciiCase(have, v)) return;
   }
-  a.get_array().push_back(json::object{{value_member, v}, {"type", type}});
+  a.get_array().push_back(
+      json::object({{value_member, v}, {"type", type}}, o_.storage()));
 }
 
 void ContactObject::AddEmail(std::string_view address, std::string_view type) {

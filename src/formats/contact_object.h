@@ -19,6 +19,10 @@ namespace galsync::formats {
 
 class ContactObject {
  public:
+  // The object, and everything in it, lives in `storage`.
+  explicit ContactObject(boost::json::storage_ptr storage = {})
+      : o_(std::move(storage)) {}
+
   // A top-level text member: "id", "nickname", "title", "department",
   // "organization", "manager", "photo". Replaces an earlier value.
   void Set(std::string_view member, std::string_view value);

@@ -8,6 +8,7 @@
 // a cell fills.
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -290,47 +291,63 @@ class CsvReader final : public SourceReader {
       if (line.empty()) return Ok{};  // blank line between records
       record_line_ = number;
       record_bytes_ = 0;
-      fields_.clear();
-      field_.clear();
+      cell_count_ = 0;
+      NextCell();
       fault_.clear();
       closed_quote_ = false;
     } else {
-      field_.push_back('\n');
+      cells_[cell_count_ - 1].push_back('\n');
     }
     record_bytes_ += line.size() + 1;
     if (record_bytes_ > limits_.max_record_bytes) {
       return RecordTooLarge(record_line_, limits_.max_record_bytes);
     }
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char c = line[i];
+    std::string* cell = &cells_[cell_count_ - 1];  // the one being read
+    size_t i = 0;
+    while (i < line.size()) {
       if (in_quotes_) {
-        if (c != '"') {
-          field_.push_back(c);
-        } else if (i + 1 < line.size() && line[i + 1] == '"') {
-          field_.push_back('"');
-          ++i;
+        // Up to the next quote: a doubled one is a quote, a single one ends
+        // the quoted text.
+        const size_t q = line.find('"', i);
+        if (q == std::string_view::npos) {
+          cell->append(line.substr(i));
+          break;
+        }
+        cell->append(line.substr(i, q - i));
+        if (q + 1 < line.size() && line[q + 1] == '"') {
+          cell->push_back('"');
+          i = q + 2;
         } else {
           in_quotes_ = false;
           closed_quote_ = true;
+          i = q + 1;
         }
-      } else if (c == ',') {
-        fields_.push_back(std::move(field_));
-        field_.clear();
+        continue;
+      }
+      const char c = line[i];
+      if (c == ',') {
+        cell = &NextCell();
         closed_quote_ = false;
-      } else if (c == '"' && field_.empty() && !closed_quote_) {
-        in_quotes_ = true;
+        ++i;
       } else if (closed_quote_) {
         if (fault_.empty()) {
-          fault_ = "field " + std::to_string(fields_.size() + 1) +
+          fault_ = "field " + std::to_string(cell_count_) +
                    " has text after its closing quote";
         }
+        ++i;
+      } else if (c == '"' && cell->empty()) {
+        in_quotes_ = true;
+        ++i;
       } else {
-        field_.push_back(c);
+        // Text up to the next comma or quote (a quote inside unquoted text
+        // is kept as it is).
+        size_t end = line.find_first_of(",\"", i + 1);
+        if (end == std::string_view::npos) end = line.size();
+        cell->append(line.substr(i, end - i));
+        i = end;
       }
     }
     if (in_quotes_) return Ok{};  // the quoted field goes on
-    fields_.push_back(std::move(field_));
-    field_.clear();
     return Record(sink);
   }
 
@@ -350,6 +367,19 @@ class CsvReader final : public SourceReader {
   }
 
  private:
+  // The fields of the record being read.
+  std::span<const std::string> fields() const {
+    return std::span(cells_).first(cell_count_);
+  }
+
+  // Starts the record's next field, reusing a cell's buffer.
+  std::string& NextCell() {
+    if (cell_count_ == cells_.size()) cells_.emplace_back();
+    std::string& cell = cells_[cell_count_++];
+    cell.clear();
+    return cell;
+  }
+
   Status Record(const RecordSink& sink) {
     if (!header_read_) {
       if (!fault_.empty()) {
@@ -360,12 +390,11 @@ class CsvReader final : public SourceReader {
       header_read_ = true;
       return Resolve();
     }
-    SourceRecord r;
-    r.line = record_line_;
+    SourceRecord r = NewRecord(record_line_);
     if (!fault_.empty()) {
       r.error = fault_;
-    } else if (fields_.size() != columns_.size()) {
-      r.error = "the row has " + std::to_string(fields_.size()) +
+    } else if (fields().size() != columns_.size()) {
+      r.error = "the row has " + std::to_string(fields().size()) +
                 " fields; the header has " + std::to_string(columns_.size());
     } else {
       r.contact = Build();
@@ -377,8 +406,8 @@ class CsvReader final : public SourceReader {
   // Resolves each header name to a Column.
   Status Resolve() {
     std::vector<std::string> names;
-    names.reserve(fields_.size());
-    for (const std::string& f : fields_) names.push_back(AsciiLower(Trim(f)));
+    names.reserve(fields().size());
+    for (const std::string& f : fields()) names.push_back(AsciiLower(Trim(f)));
     // Outlook's "Title" is the name prefix; galsync's "title" the job title.
     bool outlook = false;
     for (const std::string& n : names) {
@@ -401,9 +430,9 @@ class CsvReader final : public SourceReader {
       }
       if (!c) c = GroupColumn(n);
       if (!c) {
-        unused.push_back(Trim(fields_[i]).empty() ? "(column " +
+        unused.push_back(Trim(fields()[i]).empty() ? "(column " +
                                                         std::to_string(i + 1) + ")"
-                                                  : std::string(Trim(fields_[i])));
+                                                  : std::string(Trim(fields()[i])));
         c = Column{};
       }
       if (c->target == Target::kEmailList) has_email_list_ = true;
@@ -441,19 +470,19 @@ class CsvReader final : public SourceReader {
   }
 
   boost::json::object Build() {
-    ContactObject o;
+    ContactObject o(storage_);
     // Google's groups: the type columns first, whatever their order (only
     // for headers that have such groups).
     std::map<std::pair<char, int>, std::string> group_types;
     for (size_t i = 0; has_groups_ && i < columns_.size(); ++i) {
       const Column& c = columns_[i];
       if (c.target == Target::kGroupType) {
-        group_types[{c.kind, c.group}] = GroupTypeOf(c.kind, fields_[i]);
+        group_types[{c.kind, c.group}] = GroupTypeOf(c.kind, fields()[i]);
       }
     }
     for (size_t i = 0; i < columns_.size(); ++i) {
       const Column& c = columns_[i];
-      const std::string_view cell = fields_[i];
+      const std::string_view cell = fields()[i];
       if (cell.empty()) continue;
       switch (c.target) {
         case Target::kIgnore:
@@ -524,8 +553,10 @@ class CsvReader final : public SourceReader {
   bool has_groups_ = false;
 
   // The record being read.
-  std::vector<std::string> fields_;
-  std::string field_;
+  // The record's fields are the first cell_count_ cells; the cells beyond
+  // keep their buffers for the next record.
+  std::vector<std::string> cells_;
+  size_t cell_count_ = 0;
   std::string fault_;  // why the record is malformed, if it is
   bool in_quotes_ = false;
   bool closed_quote_ = false;

@@ -246,8 +246,7 @@ class LdifReader final : public SourceReader {
 
   void EndEntry(const RecordSink& sink) {
     if (!in_entry_ && attrs_.empty() && fault_.empty()) return;
-    SourceRecord r;
-    r.line = entry_line_;
+    SourceRecord r = NewRecord(entry_line_);
     const bool person = Build(r);
     in_entry_ = false;
     in_entry_after_dn_ = false;
@@ -267,7 +266,7 @@ class LdifReader final : public SourceReader {
       return true;
     }
     bool person = false, any_class = false;
-    ContactObject o;
+    ContactObject o(storage_);
     // Preferred values: displayName over cn, co (a name) over c (a code).
     std::string display, cn, ou, country, country_code;
     for (const auto& [attr, value] : attrs_) {

@@ -122,12 +122,12 @@ class JsonLinesReader final : public SourceReader {
               const RecordSink& sink) override {
     if (line.find_first_not_of(" \t") == std::string_view::npos) return Ok{};
     if (number == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
-    SourceRecord r;
-    r.line = number;
+    SourceRecord r = NewRecord(number);
     constexpr int kMaxDepth = 16;  // as for the API's contact bodies
     json::parse_options options;
     options.max_depth = kMaxDepth;
     json::parser parser(json::storage_ptr(), options);
+    parser.reset(storage_);  // the value is built in the record's storage
     json::error_code ec;
     const size_t consumed = parser.write(line.data(), line.size(), ec);
     if (ec) {

@@ -296,7 +296,7 @@ class VCardReader final : public SourceReader {
     stray_ = false;
     card_line_ = logical_line_;
     card_bytes_ = 0;
-    card_ = ContactObject();
+    card_.emplace(storage_);  // not assigned: the storage would stay
     fault_.clear();
     is_group_ = false;
     adr_.clear();
@@ -317,13 +317,12 @@ class VCardReader final : public SourceReader {
       constexpr std::string_view kParts[] = {"", "room", "street", "locality",
                                              "region", "postcode", "country"};
       for (size_t i = 1; i < adr_.size() && i < std::size(kParts); ++i) {
-        card_.SetOffice(kParts[i], adr_[i]);
+        card_->SetOffice(kParts[i], adr_[i]);
       }
     }
-    SourceRecord r;
-    r.line = card_line_;
+    SourceRecord r = NewRecord(card_line_);
     if (fault_.empty()) {
-      r.contact = card_.Take();
+      r.contact = card_->Take();
     } else {
       r.error = std::move(fault_);
     }
@@ -333,39 +332,39 @@ class VCardReader final : public SourceReader {
   void Apply(const Property& p) {
     const std::string& n = p.name;
     if (n == "UID") {
-      card_.Set("id", WithoutUrnUuid(UnescapeText(p.value)));
+      card_->Set("id", WithoutUrnUuid(UnescapeText(p.value)));
     } else if (n == "FN") {
-      card_.SetName("full", UnescapeText(p.value));
+      card_->SetName("full", UnescapeText(p.value));
     } else if (n == "N") {
       auto c = Components(p.value);
       constexpr std::string_view kParts[] = {"family", "given", "middle",
                                              "prefix", "suffix"};
       for (size_t i = 0; i < c.size() && i < std::size(kParts); ++i) {
-        card_.SetName(kParts[i], c[i]);
+        card_->SetName(kParts[i], c[i]);
       }
     } else if (n == "NICKNAME") {
-      card_.SetIfUnset("nickname", FirstOfList(p.value));
+      card_->SetIfUnset("nickname", FirstOfList(p.value));
     } else if (n == "EMAIL") {
       const auto t = Types(p);
-      card_.AddEmail(UnescapeText(p.value), HasType(t, "work")   ? "work"
+      card_->AddEmail(UnescapeText(p.value), HasType(t, "work")   ? "work"
                                             : HasType(t, "home") ? "home"
                                                                  : "other");
     } else if (n == "TEL") {
       const auto t = Types(p);
       std::string number = UnescapeText(p.value);
       if (StartsWithIgnoreCase(number, "tel:")) number.erase(0, 4);
-      card_.AddPhone(number, HasType(t, "fax")     ? "fax"
+      card_->AddPhone(number, HasType(t, "fax")     ? "fax"
                              : HasType(t, "pager") ? "pager"
                              : HasType(t, "cell")  ? "mobile"
                              : HasType(t, "home")  ? "home"
                              : HasType(t, "work")  ? "work"
                                                    : "other");
     } else if (n == "TITLE") {
-      card_.Set("title", UnescapeText(p.value));
+      card_->Set("title", UnescapeText(p.value));
     } else if (n == "ORG") {
       auto c = Components(p.value);
-      if (!c.empty()) card_.Set("organization", c[0]);
-      if (c.size() > 1) card_.Set("department", c[1]);
+      if (!c.empty()) card_->Set("organization", c[0]);
+      if (c.size() > 1) card_->Set("department", c[1]);
     } else if (n == "ADR") {
       // The work address is the office; any other only if there is none.
       const bool work = HasType(Types(p), "work");
@@ -374,27 +373,27 @@ class VCardReader final : public SourceReader {
         adr_is_work_ = work;
       }
     } else if (n == "URL") {
-      card_.AddLink(UnescapeUri(p.value), LinkType(Types(p)));
+      card_->AddLink(UnescapeUri(p.value), LinkType(Types(p)));
     } else if (n == "PHOTO") {
       // Only a link to a photo; inline images (ENCODING=b, data: URIs)
       // are not kept in the directory.
       const std::string uri = UnescapeUri(p.value);
       if (!FindParam(p, "ENCODING") && !StartsWithIgnoreCase(uri, "data:")) {
-        card_.Set("photo", uri);
+        card_->Set("photo", uri);
       }
     } else if (n == "RELATED") {
       if (HasType(Types(p), "x-manager")) {
-        card_.Set("manager", WithoutUrnUuid(UnescapeText(p.value)));
+        card_->Set("manager", WithoutUrnUuid(UnescapeText(p.value)));
       }
     } else if (n == "X-GALSYNC-MANAGER") {
-      card_.Set("manager", UnescapeText(p.value));
+      card_->Set("manager", UnescapeText(p.value));
     } else if (n == "X-GALSYNC-EXTRA") {
       const Param* key = FindParam(p, "X-KEY");
       if (key && !key->values.empty()) {
-        card_.AddExtra(key->values[0], UnescapeText(p.value));
+        card_->AddExtra(key->values[0], UnescapeText(p.value));
       }
     } else if (n == "NOTE") {
-      card_.AddExtra("note", UnescapeText(p.value));
+      card_->AddExtra("note", UnescapeText(p.value));
     } else if (n == "KIND") {
       is_group_ = AsciiLower(p.value) == "group";
     }
@@ -410,7 +409,7 @@ class VCardReader final : public SourceReader {
   bool stray_ = false;
   uint64_t card_line_ = 0;
   size_t card_bytes_ = 0;
-  ContactObject card_;
+  std::optional<ContactObject> card_;
   std::string fault_;
   bool is_group_ = false;
   std::vector<std::string> adr_;

@@ -471,7 +471,7 @@ constexpr std::string_view kInvalidContact = "invalid_contact";
 // error, which the caller then takes with TakeError().
 class Decoder {
  public:
-  bool Decode(const json::value& json, Contact& c);
+  bool Decode(const json::object& o, Contact& c);
   Error TakeError() { return std::move(error_); }
 
  private:
@@ -819,15 +819,10 @@ bool Decoder::DecodeUpdated(const json::value& v, int64_t& updated_us) {
   return true;
 }
 
-bool Decoder::Decode(const json::value& json, Contact& c) {
-  const json::object* o = json.if_object();
-  if (o == nullptr) {
-    return Fail(kInvalidContact, "a contact must be a JSON object, got " +
-                                     std::string(KindName(json)));
-  }
+bool Decoder::Decode(const json::object& o, Contact& c) {
   constexpr size_t kText = ContactLimits::kMaxTextBytes;
   bool has_id = false;
-  for (const json::key_value_pair& kv : *o) {
+  for (const json::key_value_pair& kv : o) {
     const std::string_view key = kv.key();
     const json::value& v = kv.value();
     const Path path{"", key};
@@ -990,11 +985,18 @@ bool IsValidContactId(std::string_view id) {
          AllIn(id, kIdChars);
 }
 
-Result<Contact> ContactFromJson(const boost::json::value& json) {
+Result<Contact> ContactFromJson(const boost::json::object& json) {
   Contact contact;
   Decoder decoder;
   if (!decoder.Decode(json, contact)) return decoder.TakeError();
   return contact;
+}
+
+Result<Contact> ContactFromJson(const boost::json::value& json) {
+  if (const json::object* o = json.if_object()) return ContactFromJson(*o);
+  return Error::InvalidArgument(
+      std::string(kInvalidContact),
+      "a contact must be a JSON object, got " + std::string(KindName(json)));
 }
 
 Error JsonSyntaxError(std::string_view text, const boost::system::error_code& ec,

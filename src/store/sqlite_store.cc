@@ -325,6 +325,9 @@ class SqliteStore final : public Store {
     return ReadContact(**c, domain_id, id);
   }
 
+  Result<std::vector<std::optional<StoredContact>>> GetContacts(
+      int64_t domain_id, std::span<const std::string> ids) override;
+
   Result<StoredContact> ContactBySource(int64_t domain_id,
                                         std::string_view source,
                                         std::string_view source_key) override {
@@ -736,6 +739,27 @@ Result<WriteResult> SqliteStore::WriteLocked(
   }
   out.domain_last_seq = seq;
   out.live_count = live;
+  return out;
+}
+
+Result<std::vector<std::optional<StoredContact>>> SqliteStore::GetContacts(
+    int64_t domain_id, std::span<const std::string> ids) {
+  auto lease = Acquire();
+  if (!lease) return std::move(lease).error();
+  Conn& c = *lease.value();
+  Transaction tx(c.db.get(), "BEGIN");
+  if (!tx.status()) return tx.status().error();
+  std::vector<std::optional<StoredContact>> out(ids.size());
+  auto& s = c.contact_by_id;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    StmtGuard g{s};
+    s.Bind(1, domain_id).Bind(2, ids[i]);
+    if (s.Step()) {
+      out[i] = StoredContactOfRow(s, ids[i]);
+    } else if (s.failed()) {
+      return s.error();
+    }
+  }
   return out;
 }
 

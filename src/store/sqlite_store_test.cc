@@ -190,6 +190,31 @@ TEST_F(SqliteStoreTest, DeletedContactsAreTombstonesThatCanBeSkipped) {
   EXPECT_EQ(c->seq, 4u);
 }
 
+TEST_F(SqliteStoreTest, GetContactsReadsEachIdAsGetContactDoes) {
+  int64_t d = Domain();
+  int64_t other = store_->CreateDomain("other.example", 1)->id;
+  MustWrite(d, {Upsert("a"), Upsert("b")});
+  MustWrite(d, {Delete("b")});
+  ASSERT_TRUE(store_->Write(other, std::vector{Upsert("c")}, "t", 1).ok());
+  const std::vector<std::string> ids = {"b", "never", "a", "c", "a"};
+  auto got = store_->GetContacts(d, ids);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    SCOPED_TRACE(ids[i]);
+    auto one = store_->GetContact(d, ids[i]);
+    ASSERT_EQ((*got)[i].has_value(), one.ok());
+    if (!one.ok()) continue;
+    EXPECT_EQ((*got)[i]->id, one->id);
+    EXPECT_EQ((*got)[i]->seq, one->seq);
+    EXPECT_EQ((*got)[i]->deleted, one->deleted);
+    EXPECT_EQ((*got)[i]->json, one->json);
+  }
+  EXPECT_TRUE((*got)[0]->deleted);  // a tombstone is a state too
+  EXPECT_FALSE((*got)[3].has_value());  // "c" is another domain's
+  EXPECT_TRUE(store_->GetContacts(d, {})->empty());
+}
+
 TEST_F(SqliteStoreTest, IfMatchMismatchFailsTheWholeBatch) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a")});
