@@ -5,7 +5,10 @@
 // parameters are refused before anything is read.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+
+#include <boost/json/parse.hpp>
 
 #include "demo/demo_people.h"
 #include "galsync/export.h"
@@ -109,6 +112,34 @@ TEST_F(ImportTest, RejectedLinesAreListedAndExitCodeSix) {
   EXPECT_EQ(real.exit_code, 6) << real.output;
   EXPECT_EQ(LastSeq(), 2u);
   EXPECT_EQ(admin_->Get(std::string(kDom) + "/contacts/cy").status, 200);
+}
+
+// An upload that breaks off (here a malformed chunk after 4,000 good rows)
+// ends the import: its threads stop, the batches written stay, and the
+// error's report counts exactly them.
+TEST_F(ImportTest, AnUploadThatBreaksOffReportsWhatWasWritten) {
+  std::string rows = "id,given_name\n";
+  for (int i = 0; i < 4000; ++i) {
+    rows += "p" + std::to_string(i) + ",Person " + std::to_string(i) + "\n";
+  }
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", rows.size());
+  const std::string request =
+      std::string("POST ") + kDom +
+      "/import?format=csv&source=hr HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer " + writer_key_ +
+      "\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      size + rows + "\r\nzz\r\n";
+  HttpClient raw(server_->port(), writer_key_);
+  const std::string response = raw.SendRaw(request);
+  ASSERT_TRUE(response.starts_with("HTTP/1.1 400")) << response;
+  const size_t body = response.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  auto json = boost::json::parse(response.substr(body + 4)).as_object();
+  const auto& report = json.at("report").as_object();
+  const uint64_t added = report.at("added").to_number<uint64_t>();
+  EXPECT_EQ(added, LastSeq());
+  EXPECT_LE(added, 4000u);
 }
 
 TEST_F(ImportTest, RefusedBeforeAnythingIsRead) {

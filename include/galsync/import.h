@@ -37,10 +37,18 @@
 // Cost: the source's contacts are read once at Start (one scan, a 16-byte
 // digest per contact kept in memory); each record then costs its parse,
 // validation and canonical serialization and a hash lookup; only changed
-// records reach the store.
+// records reach the store, and the ids of new keys are looked up 256 at a
+// time. The work runs as a pipeline on the machine's cores: the thread
+// that calls Feed parses; converter threads (one per core, at most four)
+// validate, serialize and hash; one applier thread compares, batches and
+// writes. Records reach the applier in file order, so the result is that
+// of one pass over the file. Memory stays flat: the queues between the
+// stages hold a few chunks of 256 records.
 //
-// Thread-safety: an import is used by one thread at a time; imports of
-// different sources may run concurrently.
+// Thread-safety: an import is used by one thread at a time (its own
+// threads are internal); imports of different sources may run
+// concurrently. Destroying an import before Finish abandons it: queued
+// records are dropped, batches already written stay (as after a crash).
 #pragma once
 
 #include <cstdint>
@@ -108,14 +116,24 @@ class SnapshotImport {
       SourceOptions source_options, ImportOptions options, std::string actor);
   ~SnapshotImport();
 
-  // The next bytes of the file. An error ends the import: the reader could
-  // not go on, or the store failed. Batches applied before stay applied.
+  // The next bytes of the file. Records are applied behind the reader, so
+  // an error may surface at a later Feed or at Finish. An error ends the
+  // import: the reader could not go on (every record before the bad one is
+  // then applied), or the store failed. Batches applied before stay
+  // applied.
   Status Feed(std::string_view bytes);
   // The file is complete: reads the last record, applies the rest and the
   // deletes. On error the report so far is still in progress().
   Result<ImportReport> Finish();
 
-  // Counts so far (for progress displays).
+  // Ends the import without finishing it (the upload broke off): queued
+  // records are dropped, batches already written stay. Returns the counts
+  // of what was applied; Feed and Finish fail from then on.
+  const ImportReport& Abandon();
+
+  // The counts of what was applied, once Feed or Finish has returned an
+  // error or Abandon was called (while the import runs, its threads update
+  // them).
   const ImportReport& progress() const;
 
  private:

@@ -702,6 +702,12 @@ Result<ImportReport> SnapshotImport::Finish() {
   return st.report;
 }
 
+const ImportReport& SnapshotImport::Abandon() {
+  s_->finished = true;
+  s_->Stop(/*drain=*/false);
+  return s_->report;
+}
+
 const ImportReport& SnapshotImport::progress() const { return s_->report; }
 
 }  // namespace galsync

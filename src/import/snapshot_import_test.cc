@@ -275,6 +275,22 @@ TEST_F(SnapshotImportTest, AnImportCutShortFinishesWhenRunAgain) {
   EXPECT_EQ(LastSeq(), 5000u);  // nothing written twice
 }
 
+TEST_F(SnapshotImportTest, AbandonStopsAndReportsWhatWasWritten) {
+  const std::string file = Csv(demo::GeneratePeople(5000));
+  auto im = SnapshotImport::Start(*dir_, kDom, SourceFormat::kCsv, {},
+                                  {.source = "hr", .batch_changes = 300},
+                                  "test-import");
+  ASSERT_TRUE(im.ok());
+  ASSERT_TRUE((*im)->Feed(std::string_view(file).substr(0, file.size() / 2)).ok());
+  const ImportReport& so_far = (*im)->Abandon();
+  EXPECT_EQ(so_far.added, Live());  // the report and the store agree
+  EXPECT_EQ(Live() % 300, 0u);
+  EXPECT_EQ(LastSeq(), Live());
+  EXPECT_FALSE((*im)->Feed(std::string_view(file).substr(file.size() / 2)).ok());
+  EXPECT_FALSE((*im)->Finish().ok());
+  EXPECT_EQ(LastSeq(), so_far.added);
+}
+
 // Records cross several chunks and converter threads on their way to the
 // applier; its decisions must still be those of one pass in file order.
 TEST_F(SnapshotImportTest, DecisionsFollowFileOrderAcrossChunks) {

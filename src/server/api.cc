@@ -635,7 +635,12 @@ Awaitable JsonApi::Import(Request& r) {
   SnapshotImport& im = **started;
   for (;;) {
     auto piece = co_await r.body->Read();
-    if (!piece) co_return ImportFailed(piece.error(), im.progress(), *source);
+    if (!piece) {
+      // The upload broke off: stop the import's threads before reporting.
+      const ImportReport* so_far =
+          co_await OnPool(write_pool_, [&] { return &im.Abandon(); });
+      co_return ImportFailed(piece.error(), *so_far, *source);
+    }
     if (piece->empty()) break;
     const std::string_view data = *piece;
     auto fed = co_await OnPool(write_pool_, [&] { return im.Feed(data); });
