@@ -14,21 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 build="${2:-build/release}"
-for b in galsyncd galsync client_bench; do
-  [ -x "$build/$b" ] || { echo "build $build/$b first (see README)"; exit 1; }
-done
+. bench/lib.sh
+bench_need "$build" galsyncd galsync client_bench
+work=$BENCH_TMP
 
-work=$(mktemp -d)
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-"$build/galsyncd" --data-dir "$work/data" --listen 127.0.0.1:0 --demo "$n" \
-  --durability normal >"$work/out" 2>/dev/null &
-pid=$!
-until grep -q "listening on" "$work/out"; do sleep 0.5; done
-base=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$work/out" | head -1)
+bench_galsyncd "$build" --demo "$n" --durability normal
+base=$BENCH_BASE
+key=$BENCH_KEY
 echo "== galsyncd with $n demo people at $base"
-key=$(sed -n 's/^galsyncd admin key: //p' "$work/out")
 
 echo "== galsync sync: full sync into a fresh replica (CLI, end to end)"
 "$build/galsync" --replica "$work/cli.db" init --server "$base" --domain demo.example --key "$key" >/dev/null

@@ -15,23 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 build="${2:-build/release}"
-bin="$build/galsyncd"
-[ -x "$bin" ] || { echo "build $bin first (see README)"; exit 1; }
+. bench/lib.sh
+bench_need "$build" galsyncd
 command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps.sh"; exit 1; }
 
-data=$(mktemp -d)
-out=$(mktemp)
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data" "$out"; }
-trap cleanup EXIT
-
 start=$(date +%s.%N)
-"$bin" --data-dir "$data" --listen 127.0.0.1:0 --demo "$n" --durability normal >"$out" 2>/dev/null &
-pid=$!
-until grep -q "listening on" "$out"; do sleep 0.1; done
+bench_galsyncd "$build" --demo "$n" --durability normal
+pid=$BENCH_PID
 ready=$(date +%s.%N)
-base=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+base=$BENCH_BASE
 d="$base/v1/domains/demo.example"
-key=$(sed -n 's/^galsyncd admin key: //p' "$out")
+key=$BENCH_KEY
 auth="Authorization: Bearer $key"
 rss() { awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/$pid/status"; }
 echo "== $n demo people: ready in $(echo "$ready - $start" | bc) s; RSS $(rss)"

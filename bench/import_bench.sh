@@ -14,22 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 build="${2:-build/release}"
-for b in galsyncd galsync import_bench; do
-  [ -x "$build/$b" ] || { echo "build $build/$b first (see docs/benchmarks.md)"; exit 1; }
-done
-
-data=$(mktemp -d)
-out=$(mktemp)
-tmp=$(mktemp -d)
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data" "$out" "$tmp"; }
-trap cleanup EXIT
+. bench/lib.sh
+bench_need "$build" galsyncd galsync import_bench
+tmp=$BENCH_TMP
 
 "$build/import_bench" csv "$n" "$tmp/people.csv"
-"$build/galsyncd" --data-dir "$data" --listen 127.0.0.1:0 >"$out" 2>&1 &
-pid=$!
-until grep -q "listening on" "$out"; do sleep 0.1; done
-base=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
-sed -n 's/^galsyncd admin key: //p' "$out" >"$tmp/admin.key"
+bench_galsyncd "$build"
+base=$BENCH_BASE
+echo "$BENCH_KEY" >"$tmp/admin.key"
 curl -sf -H "Authorization: Bearer $(cat "$tmp/admin.key")" \
      -d '{"name":"bench.example"}' "$base/v1/domains" >/dev/null
 echo "== $n people, $(( $(stat -c %s "$tmp/people.csv") / 1000000 )) MB of CSV"

@@ -1,0 +1,43 @@
+# Sourced by the bench scripts: a galsyncd on loopback for as long as the
+# script runs, and a scratch directory.
+#
+#   bench_need BUILD_DIR BINARY...  exits unless each binary is built
+#   bench_galsyncd BUILD_DIR [ARG...]
+#       starts BUILD_DIR/galsyncd on 127.0.0.1 (any free port) with a fresh
+#       data directory and ARGs, waits until it listens, and sets
+#       BENCH_PID, BENCH_BASE (http://127.0.0.1:PORT) and BENCH_KEY (the
+#       server admin key it created)
+#   BENCH_TMP  scratch directory
+# On exit the server stops and BENCH_TMP is removed.
+
+BENCH_TMP=$(mktemp -d)
+BENCH_PID=
+bench_cleanup() {
+  if [ -n "$BENCH_PID" ]; then
+    kill "$BENCH_PID" 2>/dev/null || true
+    wait "$BENCH_PID" 2>/dev/null || true
+  fi
+  rm -rf "$BENCH_TMP"
+}
+trap bench_cleanup EXIT
+
+bench_need() {
+  local build=$1 b
+  shift
+  for b in "$@"; do
+    [ -x "$build/$b" ] || { echo "build $build/$b first (see docs/benchmarks.md)"; exit 1; }
+  done
+}
+
+bench_galsyncd() {
+  local build=$1 out="$BENCH_TMP/galsyncd.out"
+  shift
+  "$build/galsyncd" --data-dir "$BENCH_TMP/data" --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
+  BENCH_PID=$!
+  until grep -q "listening on" "$out"; do
+    kill -0 "$BENCH_PID" 2>/dev/null || { cat "$out" >&2; exit 1; }
+    sleep 0.1
+  done
+  BENCH_BASE=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+  BENCH_KEY=$(sed -n 's/^galsyncd admin key: //p' "$out")
+}
