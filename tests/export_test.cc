@@ -2,11 +2,6 @@
 // (import -> export -> import changes nothing), the body streams in chunks,
 // bad requests get precise errors, the number of exports at once is capped,
 // and a client that goes away frees its slot.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -153,39 +148,6 @@ TEST_F(ExportTest, BadRequestsGetPreciseErrors) {
   }
 }
 
-// A raw connection that sends a request, reads the response's head, and
-// then reads nothing more.
-class StalledClient {
- public:
-  StalledClient(uint16_t port, const std::string& request) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    // A small receive window, so the server's writes back up quickly.
-    int small = 4096;
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    timeval patience{30, 0};  // a server that never answers fails the test
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(send(fd_, request.data(), request.size(), 0),
-              static_cast<ssize_t>(request.size()));
-    char c;
-    while (!head_.ends_with("\r\n\r\n") && recv(fd_, &c, 1, 0) == 1) {
-      head_.push_back(c);
-    }
-  }
-  ~StalledClient() { close(fd_); }
-
-  // The status line and headers, as received.
-  const std::string& head() const { return head_; }
-
- private:
-  int fd_ = -1;
-  std::string head_;
-};
-
 // The most a TCP connection's send buffer may grow to on this machine
 // (the third field of tcp_wmem): what the kernel can hold for an export
 // whose client reads nothing.
@@ -230,7 +192,7 @@ TEST_F(ExportTest, ExportsAtOnceAreCappedAndAClientThatLeavesFreesItsSlot) {
                               " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                               server_->admin_key() + "\r\n\r\n";
   {
-    StalledClient stalled(server_->port(), request);
+    testing::HeldRequest stalled(server_->port(), request);
     ASSERT_TRUE(stalled.head().starts_with("HTTP/1.1 200")) << stalled.head();
     // The stalled export keeps its slot: the next one is refused.
     auto busy = admin_->Get(target);

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 
@@ -140,6 +141,39 @@ TEST_F(ImportTest, AnUploadThatBreaksOffReportsWhatWasWritten) {
   const uint64_t added = report.at("added").to_number<uint64_t>();
   EXPECT_EQ(added, LastSeq());
   EXPECT_LE(added, 4000u);
+}
+
+TEST_F(ImportTest, ImportsAtOnceAreCappedAndAFinishedOneFreesItsSlot) {
+  TempDir dir;
+  ServerProcess server(dir.path(), {"--max-imports", "1"});
+  HttpClient admin(server);
+  ASSERT_EQ(admin.Post("/v1/domains", R"({"name":"a.example"})").status, 201);
+  const std::string target =
+      std::string(kDom) + "/import?format=csv&source=hr";
+  {
+    // An upload that has begun and stalls. "100 Continue" comes once the
+    // import has started, so it holds the slot from then on.
+    testing::HeldRequest stalled(
+        server.port(),
+        "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+            server.admin_key() +
+            "\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n");
+    ASSERT_TRUE(stalled.head().starts_with("HTTP/1.1 100")) << stalled.head();
+    auto busy = admin.Post(target, "id,given_name\nann,Ann\n");
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    EXPECT_EQ(busy.error_code(), "too_many_imports");
+    EXPECT_EQ(busy.headers["retry-after"], "5");
+  }
+  // The stalled upload went away: its import ends and the slot frees.
+  testing::HttpResult ok;
+  for (int i = 0; i < 250; ++i) {
+    ok = admin.Post(target, "id,given_name\nann,Ann\n");
+    if (ok.status != 503) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  // One import at a time, not none: a finished one gave its slot back.
+  EXPECT_EQ(admin.Post(target, "id,given_name\nann,Ann\n").status, 200);
 }
 
 TEST_F(ImportTest, RefusedBeforeAnythingIsRead) {

@@ -1,8 +1,11 @@
 // Test helpers; see test_util.h.
 #include "test_util.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +127,27 @@ std::unique_ptr<Directory> OpenDirectory(const TempDir& dir,
   }
   return d;
 }
+
+HeldRequest::HeldRequest(uint16_t port, const std::string& request) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  timeval patience{30, 0};  // a server that never answers fails the test
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(send(fd_, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  char c;
+  while (!head_.ends_with("\r\n\r\n") && recv(fd_, &c, 1, 0) == 1) {
+    head_.push_back(c);
+  }
+}
+
+HeldRequest::~HeldRequest() { close(fd_); }
 
 ServerProcess::ServerProcess(const std::string& data_dir,
                              std::vector<std::string> args) {

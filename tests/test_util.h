@@ -32,6 +32,22 @@ class TempDir {
 std::unique_ptr<Directory> OpenDirectory(const TempDir& dir,
                                          const std::string& domain);
 
+// A raw connection to 127.0.0.1:port that sends `request`, reads the first
+// response head (status line and headers; "100 Continue" counts), and then
+// reads nothing more while it lives: a client that stalls. Its receive
+// buffer is small, so a server writing to it backs up quickly. Waits at
+// most 30 s for the head.
+class HeldRequest {
+ public:
+  HeldRequest(uint16_t port, const std::string& request);
+  ~HeldRequest();
+  const std::string& head() const { return head_; }
+
+ private:
+  int fd_ = -1;
+  std::string head_;
+};
+
 // A galsyncd process serving on 127.0.0.1:<ephemeral port>.
 class ServerProcess {
  public:

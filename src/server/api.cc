@@ -627,6 +627,21 @@ Awaitable JsonApi::Import(Request& r) {
     if (k.starts_with("map.")) source_opts.columns.emplace_back(k.substr(4), v);
   }
   std::string actor = ActorOf(r) + " import:" + *source;
+  // A slot before anything runs (taken first, then checked, as for
+  // exports), given back however the handler ends.
+  if (imports_running_.fetch_add(1) >= limits_.max_imports) {
+    --imports_running_;
+    Response busy = ErrorResponse(
+        {ErrorKind::kUnavailable, "too_many_imports",
+         "at most " + std::to_string(limits_.max_imports) +
+             " imports run at once; try again shortly"});
+    busy.headers.emplace_back("Retry-After", "5");
+    co_return busy;
+  }
+  struct SlotGuard {
+    std::atomic<int>& running;
+    ~SlotGuard() { --running; }
+  } slot{imports_running_};
   auto started = co_await OnPool(write_pool_, [&] {
     return SnapshotImport::Start(dir_, domain, *format, source_opts, opts,
                                  actor);

@@ -25,6 +25,7 @@ struct ApiLimits {
   size_t max_limit_param = 1000000;   // `limit` above this is a 400
   int max_json_depth = 32;            // request bodies
   int max_exports = 2;                // exports streaming at once; 503 beyond
+  int max_imports = 2;                // imports running at once; 503 beyond
 };
 
 class JsonApi {
@@ -79,6 +80,7 @@ class JsonApi {
   uint64_t listener_ = 0;
   ChangeWaiters waiters_;
   std::atomic<int> exports_running_{0};
+  std::atomic<int> imports_running_{0};
   // Writes block on fsync; they run here, off the network threads.
   boost::asio::thread_pool write_pool_{2};
   ScimApi scim_{dir_, write_pool_,

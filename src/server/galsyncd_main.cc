@@ -73,6 +73,8 @@ Flags:
                          [default: 1000]
   --max-exports N        exports streaming at once (each holds a read
                          snapshot); beyond, 503 with Retry-After [default: 2]
+  --max-imports N        imports running at once (each uses a thread per
+                         core); beyond, 503 with Retry-After [default: 2]
   --key-rate N           requests per second per API key, in bursts of up
                          to 2N; beyond, 429 with Retry-After [default: 0,
                          no limit: keys are often shared by many clients]
@@ -109,6 +111,7 @@ struct Flags {
   size_t max_connections_per_client = 1000;
   size_t key_rate = 0;
   size_t max_exports = 2;
+  size_t max_imports = 2;
   int64_t idle_timeout_us = int64_t{75} * 1000000;
   int64_t read_timeout_us = int64_t{30} * 1000000;
   bool new_incarnation = false;
@@ -203,6 +206,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.max_connections_per_client = Count(a, next(), 1, 1000000);
     } else if (a == "--max-exports") {
       f.max_exports = Count(a, next(), 1, 1000);
+    } else if (a == "--max-imports") {
+      f.max_imports = Count(a, next(), 1, 1000);
     } else if (a == "--key-rate") {
       f.key_rate = Count(a, next(), 0, 10000000);
     } else if (a == "--idle-timeout" || a == "--read-timeout") {
@@ -542,6 +547,7 @@ int Run(const Flags& f) {
   auto ioc = std::make_unique<asio::io_context>(static_cast<int>(f.threads));
   server::ApiLimits api_limits;
   api_limits.max_exports = static_cast<int>(f.max_exports);
+  api_limits.max_imports = static_cast<int>(f.max_imports);
   server::JsonApi api(dir, keys, &search, api_limits);
   server::RouterLimits router_limits;
   router_limits.key_rate = static_cast<double>(f.key_rate);
