@@ -7,6 +7,9 @@
 #       data directory and ARGs, waits until it listens, and sets
 #       BENCH_PID, BENCH_BASE (http://127.0.0.1:PORT) and BENCH_KEY (the
 #       server admin key it created)
+#   bench_wait_idle
+#       waits until the galsyncd uses under 5 % of a core for a second
+#       (e.g. it has rebuilt its search index after a large import)
 #   BENCH_TMP  scratch directory
 # On exit the server stops and BENCH_TMP is removed.
 
@@ -40,4 +43,15 @@ bench_galsyncd() {
   done
   BENCH_BASE=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
   BENCH_KEY=$(sed -n 's/^galsyncd admin key: //p' "$out")
+}
+
+bench_wait_idle() {
+  local before after
+  # utime + stime, fields 14 and 15 of /proc/PID/stat, in clock ticks
+  before=$(awk '{print $14 + $15}' "/proc/$BENCH_PID/stat")
+  while sleep 1; do
+    after=$(awk '{print $14 + $15}' "/proc/$BENCH_PID/stat")
+    [ $(( after - before )) -lt $(( $(getconf CLK_TCK) / 20 )) ] && return
+    before=$after
+  done
 }

@@ -231,7 +231,10 @@ class StreamedBody final : public BodyStream {
                http::request_parser<http::buffer_body>& parser,
                const HttpLimits& limits, bool expect_continue)
       : stream_(stream), buffer_(buffer), parser_(parser), limits_(limits),
-        expect_continue_(expect_continue) {}
+        expect_continue_(expect_continue) {
+    // Large socket reads (the buffer's own growth starts at a few KB).
+    buffer_.reserve(kReadBytes);
+  }
 
   // The whole body was read: the connection may carry the next request.
   bool complete() const { return parser_.is_done() && !failed_; }
@@ -251,18 +254,21 @@ class StreamedBody final : public BodyStream {
       auto [ec, n] = co_await http::async_write(stream_, go, kUseAwaitable);
       if (ec) co_return Fail(ec);
     }
-    while (!parser_.is_done()) {
-      parser_.get().body().data = piece_;
-      parser_.get().body().size = sizeof piece_;
+    // Whole pieces: each costs the handler a hop to its thread pool, and
+    // while the machine's cores are busy (an import's converters) each hop
+    // waits to be scheduled; 1 MiB pieces make those waits rare.
+    if (!piece_) piece_ = std::make_unique_for_overwrite<char[]>(kPieceBytes);
+    auto& body = parser_.get().body();
+    body.data = piece_.get();
+    body.size = kPieceBytes;
+    while (!parser_.is_done() && body.size > 0) {
       tcp_layer.expires_after(limits_.read_timeout);
       auto [ec, n] =
           co_await http::async_read(stream_, buffer_, parser_, kUseAwaitable);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) co_return Fail(ec);
-      const size_t got = sizeof piece_ - parser_.get().body().size;
-      if (got > 0) co_return std::string_view(piece_, got);
     }
-    co_return std::string_view();
+    co_return std::string_view(piece_.get(), kPieceBytes - body.size);
   }
 
  private:
@@ -290,7 +296,9 @@ class StreamedBody final : public BodyStream {
   const HttpLimits& limits_;
   bool expect_continue_;
   bool failed_ = false;
-  char piece_[64 * 1024];
+  static constexpr size_t kPieceBytes = 1 << 20;
+  static constexpr size_t kReadBytes = 64 * 1024;
+  std::unique_ptr<char[]> piece_;  // allocated at the first Read
 };
 
 template <typename Stream>

@@ -56,9 +56,10 @@ using HttpRequest = http::request<http::string_body>;
 class BodyStream {
  public:
   virtual ~BodyStream() = default;
-  // The next piece of the body: at most 64 KiB, and empty once the body has
-  // ended. Errors: 413 body_too_large, 400 body_timeout (the client stopped
-  // sending), 400 bad_http_request (broken framing or connection).
+  // The next piece of the body: 1 MiB (less only at its end), and empty
+  // once the body has ended. Errors: 413 body_too_large, 400 body_timeout
+  // (the client stopped sending), 400 bad_http_request (broken framing or
+  // connection).
   virtual boost::asio::awaitable<Result<std::string_view>> Read() = 0;
 };
 
