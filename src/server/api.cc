@@ -582,6 +582,23 @@ Result<bool> BoolParam(const Request& r, std::string_view name) {
           std::string(v->substr(0, 32)) + "\"");
 }
 
+// Takes one of the `max` slots that `running` counts, for a request kind
+// that is capped (exports, imports). The slot is taken first, then
+// checked, so two requests racing for the last one cannot both get it.
+// Empty when the slot is the caller's (it gives it back when done);
+// otherwise the 503 to answer, "too_many_<what>".
+std::optional<Response> TakeSlot(std::atomic<int>& running, int max,
+                                 std::string_view what) {
+  if (running.fetch_add(1) < max) return std::nullopt;
+  --running;
+  Response busy = ErrorResponse(
+      {ErrorKind::kUnavailable, "too_many_" + std::string(what),
+       "at most " + std::to_string(max) + " " + std::string(what) +
+           " run at once; try again shortly"});
+  busy.headers.emplace_back("Retry-After", "5");
+  return busy;
+}
+
 // An import that stopped: the error, and the report of what was done.
 Response ImportFailed(const Error& e, const ImportReport& so_far,
                       std::string_view source) {
@@ -627,16 +644,9 @@ Awaitable JsonApi::Import(Request& r) {
     if (k.starts_with("map.")) source_opts.columns.emplace_back(k.substr(4), v);
   }
   std::string actor = ActorOf(r) + " import:" + *source;
-  // A slot before anything runs (taken first, then checked, as for
-  // exports), given back however the handler ends.
-  if (imports_running_.fetch_add(1) >= limits_.max_imports) {
-    --imports_running_;
-    Response busy = ErrorResponse(
-        {ErrorKind::kUnavailable, "too_many_imports",
-         "at most " + std::to_string(limits_.max_imports) +
-             " imports run at once; try again shortly"});
-    busy.headers.emplace_back("Retry-After", "5");
-    co_return busy;
+  // A slot before anything runs, given back however the handler ends.
+  if (auto busy = TakeSlot(imports_running_, limits_.max_imports, "imports")) {
+    co_return std::move(*busy);
   }
   struct SlotGuard {
     std::atomic<int>& running;
@@ -681,16 +691,9 @@ Awaitable JsonApi::Export(Request& r) {
   const std::string& domain = r.param("domain");
   auto d = dir_.GetDomain(domain);
   if (!d) co_return ErrorResponse(d.error());
-  // Take a slot first, then look: two requests racing for the last slot
-  // cannot both get it. The stream gives the slot back.
-  if (exports_running_.fetch_add(1) >= limits_.max_exports) {
-    --exports_running_;
-    Response busy = ErrorResponse(
-        {ErrorKind::kUnavailable, "too_many_exports",
-         "at most " + std::to_string(limits_.max_exports) +
-             " exports run at once; try again shortly"});
-    busy.headers.emplace_back("Retry-After", "5");
-    co_return busy;
+  // The stream gives the slot back.
+  if (auto busy = TakeSlot(exports_running_, limits_.max_exports, "exports")) {
+    co_return std::move(*busy);
   }
   Response res;
   res.content_type = std::string(format->MediaType());
