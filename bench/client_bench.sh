@@ -10,15 +10,11 @@
 #   bench/client_bench.sh [N] [BUILD_DIR]     (defaults: 1000000, build/release)
 #
 # galsyncd and the client share the machine's cores.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-n="${1:-1000000}"
-build="${2:-build/release}"
-. bench/lib.sh
-bench_need "$build" galsyncd galsync client_bench
+. "$(dirname "$0")/lib.sh"
+bench_need galsyncd galsync client_bench
 work=$BENCH_TMP
 
-bench_galsyncd "$build" --demo "$n" --durability normal
+bench_galsyncd --demo "$n" --durability normal
 base=$BENCH_BASE
 key=$BENCH_KEY
 echo "== galsyncd with $n demo people at $base"

@@ -11,16 +11,12 @@
 #
 # The server runs with --durability normal (as bench/http_bench.sh): each
 # SCIM create commits without an fsync. wrk and galsyncd share the cores.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-n="${1:-1000000}"
-build="${2:-build/release}"
-. bench/lib.sh
-bench_need "$build" galsyncd
-command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps.sh"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_need galsyncd
+bench_need_tool wrk
 tmp=$BENCH_TMP
 
-bench_galsyncd "$build" --demo "$n" --durability normal
+bench_galsyncd --demo "$n" --durability normal
 pid=$BENCH_PID
 base=$BENCH_BASE
 d="$base/v1/domains/demo.example"

@@ -11,16 +11,12 @@
 #
 # wrk and galsyncd share the machine's cores; the figures in
 # docs/benchmarks.md say how many.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-n="${1:-1000000}"
-build="${2:-build/release}"
-. bench/lib.sh
-bench_need "$build" galsyncd
-command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps.sh"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_need galsyncd
+bench_need_tool wrk
 
 start=$(date +%s.%N)
-bench_galsyncd "$build" --demo "$n" --durability normal
+bench_galsyncd --demo "$n" --durability normal
 pid=$BENCH_PID
 ready=$(date +%s.%N)
 base=$BENCH_BASE

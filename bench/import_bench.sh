@@ -12,16 +12,12 @@
 # galsyncd runs with its default durability (an fsync per batch), as the
 # in-process build/release/import_bench does. Client and server share the
 # cores.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-n="${1:-1000000}"
-build="${2:-build/release}"
-. bench/lib.sh
-bench_need "$build" galsyncd galsync import_bench
+. "$(dirname "$0")/lib.sh"
+bench_need galsyncd galsync import_bench
 tmp=$BENCH_TMP
 
 "$build/import_bench" csv "$n" "$tmp/people.csv"
-bench_galsyncd "$build"
+bench_galsyncd
 base=$BENCH_BASE
 echo "$BENCH_KEY" >"$tmp/admin.key"
 curl -sf -H "Authorization: Bearer $(cat "$tmp/admin.key")" \

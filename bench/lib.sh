@@ -1,9 +1,12 @@
-# Sourced by the bench scripts: a galsyncd on loopback for as long as the
-# script runs, and a scratch directory.
+# Sourced first by each bench script, which takes [N] [BUILD_DIR]: strict
+# mode, the repository as working directory, `n` (default 1000000) and
+# `build` (default build/release) from the script's arguments, a galsyncd
+# on loopback for as long as the script runs, and a scratch directory.
 #
-#   bench_need BUILD_DIR BINARY...  exits unless each binary is built
-#   bench_galsyncd BUILD_DIR [ARG...]
-#       starts BUILD_DIR/galsyncd on 127.0.0.1 (any free port) with a fresh
+#   bench_need BINARY...  exits unless each is built in $build
+#   bench_need_tool PROGRAM...  exits unless each is installed
+#   bench_galsyncd [ARG...]
+#       starts $build/galsyncd on 127.0.0.1 (any free port) with a fresh
 #       data directory and ARGs, waits until it listens, and sets
 #       BENCH_PID, BENCH_BASE (http://127.0.0.1:PORT) and BENCH_KEY (the
 #       server admin key it created)
@@ -12,6 +15,11 @@
 #       (e.g. it has rebuilt its search index after a large import)
 #   BENCH_TMP  scratch directory
 # On exit the server stops and BENCH_TMP is removed.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+n="${1:-1000000}"
+build="${2:-build/release}"
 
 BENCH_TMP=$(mktemp -d)
 BENCH_PID=
@@ -25,16 +33,21 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 bench_need() {
-  local build=$1 b
-  shift
+  local b
   for b in "$@"; do
     [ -x "$build/$b" ] || { echo "build $build/$b first (see docs/benchmarks.md)"; exit 1; }
   done
 }
 
+bench_need_tool() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null || { echo "$t missing: scripts/install-deps.sh"; exit 1; }
+  done
+}
+
 bench_galsyncd() {
-  local build=$1 out="$BENCH_TMP/galsyncd.out"
-  shift
+  local out="$BENCH_TMP/galsyncd.out"
   "$build/galsyncd" --data-dir "$BENCH_TMP/data" --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
   BENCH_PID=$!
   until grep -q "listening on" "$out"; do
