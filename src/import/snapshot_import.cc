@@ -236,24 +236,11 @@ struct SnapshotImport::State {
 
   ~State() { Stop(/*drain=*/false); }
 
-  // What the source owns, into `entries`: the store's scan on this thread,
-  // the digests of the contents on another (hashing is half the scan's
-  // cost). `expected` sizes the map (the domain's live contacts).
+  // What the source owns, into `entries`. `expected` sizes the index (the
+  // domain's live contacts).
   Status ReadSource(size_t expected) {
     by_key.reserve(expected);
-    using Pending = std::vector<std::pair<Entry*, std::string>>;
-    BoundedQueue<Pending> to_hash(kQueuedChunks);
-    ReturnTray<Pending> hashed;
-    std::thread hasher([&] {
-      while (auto pending = to_hash.Pop()) {
-        for (auto& [e, content] : *pending) e->digest = DigestOf(content);
-        hashed.Put(std::move(*pending));
-      }
-    });
-    Pending pending = hashed.Take();
-    // Entries stay put as the deque grows, so the hasher writes each digest
-    // while this thread goes on adding.
-    auto scanned = dir.store().SourceContacts(
+    return dir.store().SourceContacts(
         domain_id, opts.source, [&](const SourceRow& row) {
           auto [it, fresh] = by_key.try_emplace(std::string(row.source_key));
           if (!fresh) return true;  // a key belongs to one contact (store.h)
@@ -262,18 +249,9 @@ struct SnapshotImport::State {
           e.id = std::string(row.id);
           e.seq = row.seq;
           e.live = !row.deleted;
-          if (e.live) pending.emplace_back(&e, ContentOfStoredJson(row.json));
-          if (pending.size() == kChunkRecords) {
-            to_hash.Push(std::move(pending));
-            pending = hashed.Take();
-          }
+          if (e.live) e.digest = DigestOf(ContentOfStoredJson(row.json));
           return true;
         });
-    if (!pending.empty()) to_hash.Push(std::move(pending));
-    to_hash.Close();
-    hasher.join();
-    if (!scanned) return std::move(scanned).error();
-    return Ok{};
   }
 
   void StartPipeline() {
