@@ -12,6 +12,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev
   libsqlite3-dev sqlite3
+  # The PostgreSQL store (libpq), and the server its tests and benchmarks
+  # start (scripts/pg-test-server.sh).
+  libpq-dev postgresql-15
   libicu-dev
   libssl-dev
   # The TLS tests make throwaway certificates with the openssl command.

@@ -27,6 +27,7 @@
 #include "galsync/directory.h"
 #include "galsync/keys.h"
 #include "galsync/search.h"
+#include "galsync/postgres_store.h"
 #include "galsync/sqlite_store.h"
 #include "server/api.h"
 #include "server/http_server.h"
@@ -51,6 +52,10 @@ Flags:
   --data-dir DIR         where the store (galsync.db) and the token secret
                          (token.key) live; created if missing; one galsyncd
                          at a time [default: ./galsync-data]
+  --store SPEC           sqlite: the embedded store in --data-dir; or a
+                         postgresql://USER@HOST:PORT/DB URI: the PostgreSQL
+                         store (docs/scale-out.md), with the token secret
+                         still in --data-dir [default: sqlite]
   --listen HOST:PORT     address to serve on; port 0 picks a free port
                          [default: 127.0.0.1:8080]
   --tls-cert FILE        serve HTTPS with this PEM certificate chain ...
@@ -99,6 +104,7 @@ Exit status: 0 after a clean shutdown, 1 on a startup error, 2 on bad flags.
 
 struct Flags {
   std::string data_dir = "galsync-data";
+  std::string store = "sqlite";
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -173,6 +179,11 @@ Flags ParseFlags(int argc, char** argv) {
       std::exit(0);
     } else if (a == "--data-dir") {
       f.data_dir = next();
+    } else if (a == "--store") {
+      f.store = next();
+      if (f.store != "sqlite" && !IsPostgresUri(f.store)) {
+        BadFlag("--store wants sqlite or a postgresql:// URI");
+      }
     } else if (a == "--listen") {
       std::string v = next();
       auto colon = v.rfind(':');
@@ -310,8 +321,11 @@ Result<std::string> LoadSecret(const fs::path& path) {
   return secret;
 }
 
-// Creates the data directory if needed, locks it and opens its store.
+// Creates the data directory if needed, locks it and opens the store:
+// `store_spec` "sqlite" is the embedded store in the directory; a
+// postgresql:// URI, the PostgreSQL store.
 Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
+                                           const std::string& store_spec,
                                            const SqliteStoreOptions& so) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
@@ -320,7 +334,11 @@ Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
                            ec.message());
   }
   if (auto st = LockDataDir(data_dir); !st) return std::move(st).error();
-  auto store = OpenSqliteStore((fs::path(data_dir) / "galsync.db").string(), so);
+  auto store =
+      IsPostgresUri(store_spec)
+          ? OpenPostgresStore(store_spec, {.new_incarnation = so.new_incarnation,
+                                           .exclusive = true})
+          : OpenSqliteStore((fs::path(data_dir) / "galsync.db").string(), so);
   if (!store) {
     return Error::Internal("cannot open store: " + store.error().message);
   }
@@ -489,7 +507,7 @@ int Run(const Flags& f) {
   SqliteStoreOptions so;
   so.synchronous_full = f.durability_full;
   so.new_incarnation = f.new_incarnation;
-  auto store = OpenDataDir(f.data_dir, so);
+  auto store = OpenDataDir(f.data_dir, f.store, so);
   if (!store) {
     std::cerr << "galsyncd: " << store.error().message << "\n";
     return 1;
@@ -601,7 +619,8 @@ Manages the API keys of a data directory while no galsyncd runs on it; a
 running server manages them through its API (docs/security.md). SCOPES is a
 comma-separated list of read, write and admin. `create` prints the new key
 once, on stdout; only its hash is stored. `revoke` takes effect at the
-server's next start.
+server's next start. With the PostgreSQL store, give the server's --store
+URI as --store too.
 
 Exit status: 0 on success, 1 on an error, 2 on bad flags.
 )";
@@ -613,6 +632,7 @@ Exit status: 0 on success, 1 on an error, 2 on bad flags.
 
 int KeysMain(const std::vector<std::string>& args) {
   std::string command, data_dir = "galsync-data", domain, name, scopes_text;
+  std::string store_spec = "sqlite";
   std::vector<std::string> positional;
   bool server_wide = false, has_domain = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -626,6 +646,11 @@ int KeysMain(const std::vector<std::string>& args) {
       return 0;
     } else if (a == "--data-dir") {
       data_dir = next();
+    } else if (a == "--store") {
+      store_spec = next();
+      if (store_spec != "sqlite" && !IsPostgresUri(store_spec)) {
+        BadKeysFlag("--store wants sqlite or a postgresql:// URI");
+      }
     } else if (a == "--domain") {
       domain = next();
       has_domain = true;
@@ -660,7 +685,7 @@ int KeysMain(const std::vector<std::string>& args) {
     if (!s) BadKeysFlag("--scopes: " + s.error().message);
     scopes = *s;
   }
-  auto store = OpenDataDir(data_dir, SqliteStoreOptions{});
+  auto store = OpenDataDir(data_dir, store_spec, SqliteStoreOptions{});
   if (!store) {
     std::cerr << "galsyncd keys: " << store.error().message << "\n";
     return 1;

@@ -2,15 +2,19 @@
 // paging and byte budgets, compaction, every token error (forged, other
 // domain, other incarnation, expired, ahead), since=, and a randomized
 // model check that any interleaving of writes and paged syncs converges.
+// Each test runs over the SQLite store and over a real PostgreSQL.
 #include "galsync/directory.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <map>
+#include <optional>
 #include <random>
 
+#include "galsync/postgres_store.h"
 #include "galsync/sqlite_store.h"
+#include "pg_test_server.h"
 #include "test_util.h"
 
 namespace galsync {
@@ -33,16 +37,23 @@ Contact Person(const std::string& id, const std::string& given = "Ann") {
 
 using Replica = testing::PageReplica;
 
-class DirectoryTest : public ::testing::Test {
+using testing::StoreBackend;
+
+class DirectoryTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
-  void SetUp() override { Open(); }
+  void SetUp() override {
+    if (GetParam() == StoreBackend::kPostgres) pg_.emplace();
+    Open();
+  }
 
   void Open(bool new_incarnation = false, DirectoryOptions opts = {}) {
     dir_.reset();
-    SqliteStoreOptions so;
-    so.synchronous_full = false;
-    so.new_incarnation = new_incarnation;
-    auto s = OpenSqliteStore(tmp_.file("g.db"), so);
+    auto s = GetParam() == StoreBackend::kPostgres
+                 ? OpenPostgresStore(pg_->uri(),
+                                     {.new_incarnation = new_incarnation})
+                 : OpenSqliteStore(tmp_.file("g.db"),
+                                   {.synchronous_full = false,
+                                    .new_incarnation = new_incarnation});
     ASSERT_TRUE(s.ok()) << s.error().message;
     dir_ = std::make_unique<Directory>(std::move(s.value()), kSecret, opts,
                                        &clock_);
@@ -87,11 +98,12 @@ class DirectoryTest : public ::testing::Test {
   }
 
   TempDir tmp_;
+  std::optional<testing::PgSchema> pg_;
   ManualClock clock_{1'700'000'000'000'000};
   std::unique_ptr<Directory> dir_;
 };
 
-TEST_F(DirectoryTest, FullSyncPagesThroughEveryLiveContactOnce) {
+TEST_P(DirectoryTest, FullSyncPagesThroughEveryLiveContactOnce) {
   for (int i = 0; i < 25; ++i) Put("p" + std::to_string(i));
   Del("p3");
   Del("p7");
@@ -106,7 +118,7 @@ TEST_F(DirectoryTest, FullSyncPagesThroughEveryLiveContactOnce) {
   EXPECT_NE(p0.find("\"domain\":\"example.com\""), std::string::npos);
 }
 
-TEST_F(DirectoryTest, FullSyncHasNoTombstonesAndIsMarked) {
+TEST_P(DirectoryTest, FullSyncHasNoTombstonesAndIsMarked) {
   Put("a");
   Put("b");
   Del("a");
@@ -118,7 +130,7 @@ TEST_F(DirectoryTest, FullSyncHasNoTombstonesAndIsMarked) {
   EXPECT_EQ(p->next_seq, 3u);
 }
 
-TEST_F(DirectoryTest, DeltaCarriesOnlyLatestStateOfEachChangedContact) {
+TEST_P(DirectoryTest, DeltaCarriesOnlyLatestStateOfEachChangedContact) {
   Put("a");
   Put("b");
   Replica r;
@@ -135,7 +147,7 @@ TEST_F(DirectoryTest, DeltaCarriesOnlyLatestStateOfEachChangedContact) {
   EXPECT_NE(r.contacts["a"].find("V99"), std::string::npos);
 }
 
-TEST_F(DirectoryTest, UpToDatePollEchoesTheTokenWithoutChanges) {
+TEST_P(DirectoryTest, UpToDatePollEchoesTheTokenWithoutChanges) {
   Put("a");
   Replica r;
   SyncAll(r);
@@ -146,7 +158,7 @@ TEST_F(DirectoryTest, UpToDatePollEchoesTheTokenWithoutChanges) {
   EXPECT_NE(p->body.find(r.token), std::string::npos);
 }
 
-TEST_F(DirectoryTest, DeletesDuringAFullSyncAreNotMissed) {
+TEST_P(DirectoryTest, DeletesDuringAFullSyncAreNotMissed) {
   for (int i = 0; i < 10; ++i) Put("p" + std::to_string(i));
   Del("p9");  // deleted before the sync: never delivered, not needed
   Replica r;
@@ -162,7 +174,7 @@ TEST_F(DirectoryTest, DeletesDuringAFullSyncAreNotMissed) {
   EXPECT_NE(r.contacts["p0"].find("Changed"), std::string::npos);
 }
 
-TEST_F(DirectoryTest, PagesRespectTheByteBudget) {
+TEST_P(DirectoryTest, PagesRespectTheByteBudget) {
   DirectoryOptions o;
   o.max_page_bytes = 2000;
   Open(false, o);
@@ -178,7 +190,7 @@ TEST_F(DirectoryTest, PagesRespectTheByteBudget) {
   EXPECT_EQ(r.contacts.size(), 30u);
 }
 
-TEST_F(DirectoryTest, ClientLimitIsCappedByTheServer) {
+TEST_P(DirectoryTest, ClientLimitIsCappedByTheServer) {
   DirectoryOptions o;
   o.max_page_changes = 5;
   Open(false, o);
@@ -189,7 +201,7 @@ TEST_F(DirectoryTest, ClientLimitIsCappedByTheServer) {
   EXPECT_TRUE(p->has_more);
 }
 
-TEST_F(DirectoryTest, ForgedOrTruncatedTokensAre400) {
+TEST_P(DirectoryTest, ForgedOrTruncatedTokensAre400) {
   Put("a");
   Replica r;
   SyncAll(r);
@@ -204,7 +216,7 @@ TEST_F(DirectoryTest, ForgedOrTruncatedTokensAre400) {
   }
 }
 
-TEST_F(DirectoryTest, TokenOfAnotherDomainIs400) {
+TEST_P(DirectoryTest, TokenOfAnotherDomainIs400) {
   ASSERT_TRUE(dir_->CreateDomain("other.example").ok());
   ASSERT_TRUE(dir_->PutContact("other.example", Person("x"), {}, false, "t").ok());
   ChangesRequest req;
@@ -218,7 +230,7 @@ TEST_F(DirectoryTest, TokenOfAnotherDomainIs400) {
   EXPECT_EQ(p.error().reason, "token_domain_mismatch");
 }
 
-TEST_F(DirectoryTest, TokenOfAnotherIncarnationIs410) {
+TEST_P(DirectoryTest, TokenOfAnotherIncarnationIs410) {
   Put("a");
   Replica r;
   SyncAll(r);
@@ -229,7 +241,7 @@ TEST_F(DirectoryTest, TokenOfAnotherIncarnationIs410) {
   EXPECT_EQ(p.error().reason, "store_restored");
 }
 
-TEST_F(DirectoryTest, TokenOlderThanTheHorizonIs410) {
+TEST_P(DirectoryTest, TokenOlderThanTheHorizonIs410) {
   Put("a");
   Put("b");
   Replica r;
@@ -250,7 +262,7 @@ TEST_F(DirectoryTest, TokenOlderThanTheHorizonIs410) {
   EXPECT_TRUE(Page(fresh.token).ok());
 }
 
-TEST_F(DirectoryTest, TokenAheadOfTheStoreIs410) {
+TEST_P(DirectoryTest, TokenAheadOfTheStoreIs410) {
   Put("a");
   Put("b");
   Replica r;
@@ -268,7 +280,7 @@ TEST_F(DirectoryTest, TokenAheadOfTheStoreIs410) {
   EXPECT_EQ(p.error().reason, "token_ahead");
 }
 
-TEST_F(DirectoryTest, SinceTimeMapsToTheFirstChangeAtOrAfter) {
+TEST_P(DirectoryTest, SinceTimeMapsToTheFirstChangeAtOrAfter) {
   Put("a");
   clock_.Advance(1'000'000);
   int64_t mid = clock_.NowMicros();
@@ -295,7 +307,7 @@ TEST_F(DirectoryTest, SinceTimeMapsToTheFirstChangeAtOrAfter) {
 
 // A `since` after a delete whose tombstone was purged must not be served
 // as if nothing had happened since: the gap left by the purge is visible.
-TEST_F(DirectoryTest, SinceAcrossAPurgedDeleteIs410) {
+TEST_P(DirectoryTest, SinceAcrossAPurgedDeleteIs410) {
   Put("a");
   Put("b");
   clock_.Advance(1'000'000);
@@ -312,14 +324,14 @@ TEST_F(DirectoryTest, SinceAcrossAPurgedDeleteIs410) {
   EXPECT_EQ(p.error().reason, "since_too_old");
 }
 
-TEST_F(DirectoryTest, UnknownDomainIs404) {
+TEST_P(DirectoryTest, UnknownDomainIs404) {
   auto p = dir_->Changes("nope.example", {});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind, ErrorKind::kNotFound);
   EXPECT_FALSE(dir_->PutContact("nope.example", Person("a"), {}, false, "t").ok());
 }
 
-TEST_F(DirectoryTest, BatchesAreBoundedAndIdsChecked) {
+TEST_P(DirectoryTest, BatchesAreBoundedAndIdsChecked) {
   DirectoryOptions o;
   o.max_batch_changes = 3;
   Open(false, o);
@@ -331,7 +343,7 @@ TEST_F(DirectoryTest, BatchesAreBoundedAndIdsChecked) {
   EXPECT_EQ(dir_->Write(kDom, bad, "t").error().reason, "invalid_id");
 }
 
-TEST_F(DirectoryTest, CommitListenerHearsEveryCommitThatTookSeqs) {
+TEST_P(DirectoryTest, CommitListenerHearsEveryCommitThatTookSeqs) {
   std::vector<uint64_t> heard;
   dir_->AddCommitListener(
       [&](const std::string& d, uint64_t seq) { heard.push_back(seq); });
@@ -380,7 +392,7 @@ VisibilityPolicy MobilePrivate() {
   return VisibilityPolicy{{"phones.mobile"}};
 }
 
-TEST_F(DirectoryTest, PublicViewWithholdsHiddenContactsAndPrivateAttributes) {
+TEST_P(DirectoryTest, PublicViewWithholdsHiddenContactsAndPrivateAttributes) {
   ASSERT_TRUE(dir_->SetPolicy(kDom, MobilePrivate(), "t").ok());
   Contact ann = Person("ann");
   ann.phones = {{"+1 555 0100", "work"}, {"+1 555 0199", "mobile"}};
@@ -410,7 +422,7 @@ TEST_F(DirectoryTest, PublicViewWithholdsHiddenContactsAndPrivateAttributes) {
   EXPECT_TRUE(dir_->GetContact(kDom, "svc-backup", View::kFull).ok());
 }
 
-TEST_F(DirectoryTest, HidingAndShowingReachPublicReplicasAsDeletesAndAdds) {
+TEST_P(DirectoryTest, HidingAndShowingReachPublicReplicasAsDeletesAndAdds) {
   Put("ann");
   Put("bob");
   Replica pub;
@@ -436,7 +448,7 @@ TEST_F(DirectoryTest, HidingAndShowingReachPublicReplicasAsDeletesAndAdds) {
 
 // A contact hidden all along never shows up in the public feed, not even
 // as a delete carrying its id.
-TEST_F(DirectoryTest, IdsOfAlwaysHiddenContactsNeverReachThePublicView) {
+TEST_P(DirectoryTest, IdsOfAlwaysHiddenContactsNeverReachThePublicView) {
   Put("ann");
   Replica pub;
   SyncAll(pub, 0, View::kPublic);
@@ -464,7 +476,7 @@ TEST_F(DirectoryTest, IdsOfAlwaysHiddenContactsNeverReachThePublicView) {
   EXPECT_EQ(pub.contacts.size(), 1u);
 }
 
-TEST_F(DirectoryTest, PolicyChangesReachPublicReplicasAsOrdinaryChanges) {
+TEST_P(DirectoryTest, PolicyChangesReachPublicReplicasAsOrdinaryChanges) {
   for (int i = 0; i < 10; ++i) {
     Contact c = Person("p" + std::to_string(i));
     if (i % 2 == 0) c.phones = {{"+1 555 01" + std::to_string(10 + i), "mobile"}};
@@ -506,7 +518,7 @@ TEST_F(DirectoryTest, PolicyChangesReachPublicReplicasAsOrdinaryChanges) {
   EXPECT_EQ(*p, MobilePrivate());
 }
 
-TEST_F(DirectoryTest, TokensContinueOnlyInTheirOwnView) {
+TEST_P(DirectoryTest, TokensContinueOnlyInTheirOwnView) {
   Put("ann");
   Replica pub;
   SyncAll(pub, 0, View::kPublic);
@@ -526,7 +538,7 @@ TEST_F(DirectoryTest, TokensContinueOnlyInTheirOwnView) {
 // replicas of both views syncing in random pages. Every public page only
 // carries what the policy in force allows; after a final sync each replica
 // equals its view of the live set.
-TEST_F(DirectoryTest, RandomVisibilityChangesConverge) {
+TEST_P(DirectoryTest, RandomVisibilityChangesConverge) {
   std::mt19937 rng(11);
   const VisibilityPolicy policies[] = {
       {}, MobilePrivate(), {{"phones"}}, {{"emails.home", "title"}}};
@@ -582,7 +594,7 @@ TEST_F(DirectoryTest, RandomVisibilityChangesConverge) {
 // A model check: random writes interleaved with several replicas syncing
 // with random page sizes; after a final sync every replica equals the live
 // set exactly.
-TEST_F(DirectoryTest, RandomInterleavingsConverge) {
+TEST_P(DirectoryTest, RandomInterleavingsConverge) {
   std::mt19937 rng(7);
   std::vector<Replica> replicas(4);
   for (int step = 0; step < 3000; ++step) {
@@ -605,6 +617,9 @@ TEST_F(DirectoryTest, RandomInterleavingsConverge) {
     EXPECT_EQ(r.contacts, live);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, DirectoryTest, testing::kBothStores,
+                         testing::StoreBackendName);
 
 }  // namespace
 }  // namespace galsync

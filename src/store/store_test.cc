@@ -1,11 +1,14 @@
-// Tests of the SQLite store: seq order and contiguity, compaction by key,
-// preconditions, atomic batches, history, purge, persistence, migrations,
-// and readers racing writers (brief invariants 1, 2 and 7).
+// Tests of the stores, each run against SQLite and against a real
+// PostgreSQL: seq order and contiguity, compaction by key, preconditions,
+// atomic batches, history, purge, persistence, migrations, and readers
+// racing writers (brief invariants 1, 2 and 7).
+#include "galsync/postgres_store.h"
 #include "galsync/sqlite_store.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "galsync/contact.h"
+#include "pg_test_server.h"
 #include "test_util.h"
 
 namespace galsync {
@@ -57,14 +61,33 @@ std::vector<Row> ScanAll(Store& s, int64_t dom, uint64_t after = 0,
   return rows;
 }
 
-class SqliteStoreTest : public ::testing::Test {
+using testing::StoreBackend;
+
+struct OpenOptions {
+  bool new_incarnation = false;
+  bool fast = false;  // SQLite without fsync, where only ordering is tested
+};
+
+class StoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
-  void SetUp() override { Reopen(); }
-  void Reopen(SqliteStoreOptions o = {}) {
+  void SetUp() override {
+    if (GetParam() == StoreBackend::kPostgres) pg_.emplace();
+    Reopen();
+  }
+  void Reopen(OpenOptions o = {}) {
     store_.reset();
-    auto s = OpenSqliteStore(dir_.file("g.db"), o);
+    auto s = Open(o);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
+  }
+  Result<std::unique_ptr<Store>> Open(OpenOptions o = {}) {
+    if (GetParam() == StoreBackend::kPostgres) {
+      return OpenPostgresStore(pg_->uri(),
+                               {.new_incarnation = o.new_incarnation});
+    }
+    return OpenSqliteStore(dir_.file("g.db"),
+                           {.synchronous_full = !o.fast,
+                            .new_incarnation = o.new_incarnation});
   }
   int64_t Domain(const std::string& name = "example.com") {
     auto d = store_->GetDomain(name);
@@ -81,10 +104,11 @@ class SqliteStoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::optional<testing::PgSchema> pg_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(SqliteStoreTest, DomainsAreCreatedListedAndUnique) {
+TEST_P(StoreTest, DomainsAreCreatedListedAndUnique) {
   auto a = store_->CreateDomain("b.example", 5);
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(store_->CreateDomain("a.example", 6).ok());
@@ -102,7 +126,7 @@ TEST_F(SqliteStoreTest, DomainsAreCreatedListedAndUnique) {
   EXPECT_EQ(store_->GetDomain("nope").error().kind, ErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, SeqsAreContiguousAndBatchesTakeARange) {
+TEST_P(StoreTest, SeqsAreContiguousAndBatchesTakeARange) {
   int64_t d = Domain();
   auto w1 = MustWrite(d, {Upsert("a")});
   EXPECT_EQ(w1.first_seq, 1u);
@@ -123,7 +147,7 @@ TEST_F(SqliteStoreTest, SeqsAreContiguousAndBatchesTakeARange) {
   EXPECT_EQ(rows[2].id, "a");
 }
 
-TEST_F(SqliteStoreTest, CommitTimesNeverGoBackwards) {
+TEST_P(StoreTest, CommitTimesNeverGoBackwards) {
   int64_t d = Domain();
   auto w1 = MustWrite(d, {Upsert("a")}, 5000);
   auto w2 = MustWrite(d, {Upsert("b")}, 3000);  // the clock stepped back
@@ -133,7 +157,7 @@ TEST_F(SqliteStoreTest, CommitTimesNeverGoBackwards) {
   EXPECT_EQ(w3.time_us, 9000);
 }
 
-TEST_F(SqliteStoreTest, IdenticalUpsertTakesNoSeq) {
+TEST_P(StoreTest, IdenticalUpsertTakesNoSeq) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a")});
   auto w = MustWrite(d, {Upsert("a")});
@@ -147,7 +171,7 @@ TEST_F(SqliteStoreTest, IdenticalUpsertTakesNoSeq) {
   EXPECT_EQ(w2.first_seq, 2u);
 }
 
-TEST_F(SqliteStoreTest, LogIsCompactedByKey) {
+TEST_P(StoreTest, LogIsCompactedByKey) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("x"), Upsert("y")});
   for (int i = 0; i < 100; ++i) MustWrite(d, {Upsert("x", "V" + std::to_string(i))});
@@ -166,7 +190,7 @@ TEST_F(SqliteStoreTest, LogIsCompactedByKey) {
   EXPECT_EQ(store_->History(d, "x", 0, 1000)->size(), 101u);
 }
 
-TEST_F(SqliteStoreTest, DeletedContactsAreTombstonesThatCanBeSkipped) {
+TEST_P(StoreTest, DeletedContactsAreTombstonesThatCanBeSkipped) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a"), Upsert("b"), Delete("a")});
   auto all = ScanAll(*store_, d);
@@ -190,7 +214,7 @@ TEST_F(SqliteStoreTest, DeletedContactsAreTombstonesThatCanBeSkipped) {
   EXPECT_EQ(c->seq, 4u);
 }
 
-TEST_F(SqliteStoreTest, GetContactsReadsEachIdAsGetContactDoes) {
+TEST_P(StoreTest, GetContactsReadsEachIdAsGetContactDoes) {
   int64_t d = Domain();
   int64_t other = store_->CreateDomain("other.example", 1)->id;
   MustWrite(d, {Upsert("a"), Upsert("b")});
@@ -215,7 +239,7 @@ TEST_F(SqliteStoreTest, GetContactsReadsEachIdAsGetContactDoes) {
   EXPECT_TRUE(store_->GetContacts(d, {})->empty());
 }
 
-TEST_F(SqliteStoreTest, IfMatchMismatchFailsTheWholeBatch) {
+TEST_P(StoreTest, IfMatchMismatchFailsTheWholeBatch) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a")});
   ChangeRequest ok = Upsert("b");
@@ -243,7 +267,7 @@ TEST_F(SqliteStoreTest, IfMatchMismatchFailsTheWholeBatch) {
             ErrorKind::kPreconditionFailed);
 }
 
-TEST_F(SqliteStoreTest, HistoryRecordsWhoWhenBeforeAndAfter) {
+TEST_P(StoreTest, HistoryRecordsWhoWhenBeforeAndAfter) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a", "One")}, 10);
   ASSERT_TRUE(store_->Write(d, std::vector{Upsert("a", "Two")}, "alice", 20).ok());
@@ -265,7 +289,7 @@ TEST_F(SqliteStoreTest, HistoryRecordsWhoWhenBeforeAndAfter) {
   EXPECT_EQ(store_->History(d, "", 0, 2)->size(), 2u);
 }
 
-TEST_F(SqliteStoreTest, PurgeRemovesOldTombstonesAndAdvancesHorizon) {
+TEST_P(StoreTest, PurgeRemovesOldTombstonesAndAdvancesHorizon) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a"), Upsert("b"), Upsert("c")}, 100);
   MustWrite(d, {Delete("a")}, 200);   // seq 4
@@ -284,7 +308,7 @@ TEST_F(SqliteStoreTest, PurgeRemovesOldTombstonesAndAdvancesHorizon) {
   EXPECT_EQ(store_->Purge(d, 0)->horizon_seq, 4u);
 }
 
-TEST_F(SqliteStoreTest, SeqBeforeTimeFindsTheFirstChangeAtOrAfter) {
+TEST_P(StoreTest, SeqBeforeTimeFindsTheFirstChangeAtOrAfter) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a")}, 100);             // 1
   MustWrite(d, {Upsert("b"), Upsert("c")}, 200);  // 2, 3
@@ -300,7 +324,7 @@ TEST_F(SqliteStoreTest, SeqBeforeTimeFindsTheFirstChangeAtOrAfter) {
   EXPECT_EQ(*store_->SeqBeforeTime(d, 401), 5u);
 }
 
-TEST_F(SqliteStoreTest, DataAndIncarnationSurviveReopen) {
+TEST_P(StoreTest, DataAndIncarnationSurviveReopen) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a"), Upsert("b")});
   uint64_t inc = store_->incarnation();
@@ -308,26 +332,26 @@ TEST_F(SqliteStoreTest, DataAndIncarnationSurviveReopen) {
   EXPECT_EQ(store_->incarnation(), inc);
   EXPECT_EQ(ScanAll(*store_, Domain()).size(), 2u);
   EXPECT_EQ(store_->GetDomain("example.com")->last_seq, 2u);
-  SqliteStoreOptions o;
-  o.new_incarnation = true;
-  Reopen(o);
+  Reopen({.new_incarnation = true});
   EXPECT_NE(store_->incarnation(), inc);
 }
 
-TEST_F(SqliteStoreTest, RefusesASchemaFromTheFuture) {
+TEST_P(StoreTest, RefusesASchemaFromTheFuture) {
   store_.reset();
-  {
+  if (GetParam() == StoreBackend::kPostgres) {
+    pg_->Exec("UPDATE galsync_schema SET version = 99");
+  } else {
     sqlite3* db;
     ASSERT_EQ(sqlite3_open(dir_.file("g.db").c_str(), &db), SQLITE_OK);
     sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
     sqlite3_close(db);
   }
-  auto s = OpenSqliteStore(dir_.file("g.db"), {});
+  auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().reason, "schema_too_new");
 }
 
-TEST_F(SqliteStoreTest, DomainsAreIsolated) {
+TEST_P(StoreTest, DomainsAreIsolated) {
   int64_t a = Domain("a.example"), b = Domain("b.example");
   MustWrite(a, {Upsert("x")});
   MustWrite(b, {Upsert("x", "Other"), Upsert("y")});
@@ -342,10 +366,8 @@ TEST_F(SqliteStoreTest, DomainsAreIsolated) {
 // Writers insert new contacts only, so every seq stays a row; any snapshot
 // must then hold exactly seqs 1..last_seq with no gap, and a tailing reader
 // must receive seqs strictly one after another.
-TEST_F(SqliteStoreTest, ConcurrentReadersNeverSeeAGap) {
-  SqliteStoreOptions o;
-  o.synchronous_full = false;  // speed; ordering is what is tested here
-  Reopen(o);
+TEST_P(StoreTest, ConcurrentReadersNeverSeeAGap) {
+  Reopen({.fast = true});  // speed; ordering is what is tested here
   int64_t d = Domain();
   std::atomic<bool> done{false};
   std::atomic<int> next_id{0};
@@ -399,7 +421,7 @@ TEST_F(SqliteStoreTest, ConcurrentReadersNeverSeeAGap) {
 // Owners (ChangeRequest::source): recorded by upserts that name one, kept
 // by writes that do not, listed per source with tombstones, moved without a
 // log entry when only the owner changes, and unique per (source, key).
-TEST_F(SqliteStoreTest, SourceOwnership) {
+TEST_P(StoreTest, SourceOwnership) {
   const int64_t dom = Domain();
   auto owned = [](ChangeRequest ch, std::string source, std::string key) {
     ch.source = std::move(source);
@@ -454,6 +476,9 @@ TEST_F(SqliteStoreTest, SourceOwnership) {
   EXPECT_FALSE(clash.ok());
   EXPECT_EQ(ScanAll(*store_, dom).size(), 4u);  // nothing of it was written
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::kBothStores,
+                         testing::StoreBackendName);
 
 }  // namespace
 }  // namespace galsync

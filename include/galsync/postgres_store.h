@@ -1,0 +1,47 @@
+// The PostgreSQL store: the same Store, in a PostgreSQL database that
+// several galsyncd instances can share.
+//
+// Schema, seq assignment and snapshots are described in
+// src/store/postgres_store.cc and docs/scale-out.md. In short: each write
+// transaction first locks its domain's row (SELECT ... FOR UPDATE), reads
+// last_seq there and raises it before committing, so writers to one domain,
+// on any number of instances, take seqs in commit order; every read that
+// must be consistent is one statement or one REPEATABLE READ transaction,
+// i.e. one snapshot.
+//
+// Durability is the server's: with PostgreSQL's default synchronous_commit
+// a write is on disk (and, with synchronous replication, on a standby) when
+// it returns.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "galsync/store.h"
+
+namespace galsync {
+
+struct PostgresStoreOptions {
+  // Forces a new incarnation id on open (after restoring a backup), which
+  // invalidates every outstanding sync token.
+  bool new_incarnation = false;
+  // Idle connections kept for reuse; more are opened while they are busy.
+  size_t max_idle_connections = 16;
+  // Holds a session advisory lock on the database for the store's life and
+  // fails to open (kConflict "store_in_use") if another process holds it.
+  // galsyncd sets it: its in-memory view of each domain (last_seq, the
+  // search index) follows only its own writes, so a second server on the
+  // same database would serve stale no-change answers.
+  bool exclusive = false;
+};
+
+// True if `spec` names a PostgreSQL database (postgresql:// or postgres://).
+bool IsPostgresUri(std::string_view spec);
+
+// Connects to `conninfo` (a postgresql:// URI or a libpq key=value string),
+// creating and migrating the schema as needed. Several processes may open
+// the same database at once; migrations run under an advisory lock.
+Result<std::unique_ptr<Store>> OpenPostgresStore(
+    const std::string& conninfo, const PostgresStoreOptions& opts);
+
+}  // namespace galsync

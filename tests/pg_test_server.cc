@@ -1,0 +1,103 @@
+#include "pg_test_server.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+
+namespace galsync::testing {
+namespace {
+
+std::string ReadLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+bool Answers(const std::string& uri) {
+  return !uri.empty() && PQping(uri.c_str()) == PQPING_OK;
+}
+
+// The server this process started, if it had to; stopped at exit.
+std::string* own_state = nullptr;
+
+void StopOwnServer() {
+  if (!own_state) return;
+  const std::string cmd = std::string(GALSYNC_PG_TEST_SCRIPT) + " stop '" +
+                          *own_state + "' >/dev/null 2>&1";
+  (void)std::system(cmd.c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(*own_state, ec);
+}
+
+std::string StartServer() {
+  // The ctest fixture's server.
+  std::string uri = ReadLine(std::string(GALSYNC_PG_TEST_STATE) + "/conninfo");
+  if (Answers(uri)) return uri;
+  // Our own, in a directory of our own.
+  char tmpl[] = "/tmp/galsync-pgstate.XXXXXX";
+  if (!mkdtemp(tmpl)) return "";
+  own_state = new std::string(tmpl);
+  const std::string cmd = std::string("GALSYNC_PG_FAST=1 ") +
+                          GALSYNC_PG_TEST_SCRIPT + " start '" + *own_state +
+                          "' >/dev/null";
+  if (std::system(cmd.c_str()) != 0) return "";
+  std::atexit(StopOwnServer);
+  uri = ReadLine(*own_state + "/conninfo");
+  return Answers(uri) ? uri : "";
+}
+
+}  // namespace
+
+const std::string& PostgresServerUri() {
+  static std::once_flag once;
+  static std::string uri;
+  std::call_once(once, [] { uri = StartServer(); });
+  if (uri.empty()) {
+    ADD_FAILURE() << "no PostgreSQL test server: " << GALSYNC_PG_TEST_SCRIPT
+                  << " could not start one (is postgresql-15 installed?)";
+  }
+  return uri;
+}
+
+PgSchema::PgSchema() {
+  static std::atomic<int> counter{0};
+  name_ = "t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  const std::string& server = PostgresServerUri();
+  if (server.empty()) return;
+  uri_ = server + "?options=-csearch_path%3D" + name_;
+  PGconn* c = PQconnectdb(server.c_str());
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, ("DROP SCHEMA IF EXISTS " + name_ +
+                           " CASCADE; CREATE SCHEMA " + name_)
+                              .c_str());
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+}
+
+PgSchema::~PgSchema() {
+  if (uri_.empty()) return;
+  PGconn* c = PQconnectdb(PostgresServerUri().c_str());
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + name_ + " CASCADE").c_str()));
+  PQfinish(c);
+}
+
+void PgSchema::Exec(const std::string& sql) const {
+  PGconn* c = PQconnectdb(uri_.c_str());
+  PGresult* r = PQexec(c, sql.c_str());
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK)
+      << sql << ": " << PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+}
+
+}  // namespace galsync::testing

@@ -1,0 +1,56 @@
+// Tests against a real PostgreSQL: the throwaway server of
+// scripts/pg-test-server.sh, and a fresh schema per test in it.
+//
+// Under ctest the server is started once for the whole run by the
+// PostgresServer.Start fixture (CMakeLists.txt); a test binary run by hand
+// starts its own on first use and stops it when it exits.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+
+namespace galsync::testing {
+
+// The stores a parameterized test runs over.
+enum class StoreBackend { kSqlite, kPostgres };
+
+inline const char* BackendName(StoreBackend b) {
+  return b == StoreBackend::kSqlite ? "Sqlite" : "Postgres";
+}
+inline void PrintTo(StoreBackend b, std::ostream* os) { *os << BackendName(b); }
+
+// INSTANTIATE_TEST_SUITE_P(Backends, Fixture, kBothStores, StoreBackendName)
+inline const auto kBothStores =
+    ::testing::Values(StoreBackend::kSqlite, StoreBackend::kPostgres);
+inline std::string StoreBackendName(
+    const ::testing::TestParamInfo<StoreBackend>& info) {
+  return BackendName(info.param);
+}
+
+// The postgresql:// URI of the test server (no database options). Fails
+// the test and returns "" if no server can be started.
+const std::string& PostgresServerUri();
+
+// A schema of its own in the test server, dropped when this goes. Stores
+// opened with uri() create their tables in it, so tests never share data.
+class PgSchema {
+ public:
+  PgSchema();
+  ~PgSchema();
+  PgSchema(const PgSchema&) = delete;
+  PgSchema& operator=(const PgSchema&) = delete;
+
+  const std::string& name() const { return name_; }
+  // The server's URI with search_path set to this schema.
+  const std::string& uri() const { return uri_; }
+  // Runs SQL in this schema; fails the test on error.
+  void Exec(const std::string& sql) const;
+
+ private:
+  std::string name_;
+  std::string uri_;
+};
+
+}  // namespace galsync::testing
