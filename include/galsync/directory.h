@@ -7,7 +7,10 @@
 //              of stored contact JSON; nothing is re-serialized)
 //
 // Each domain's last_seq and horizon are also kept in memory, so a poll with
-// an up-to-date token is answered without touching the store.
+// an up-to-date token is answered without touching the store. On a store
+// shared by several servers (PostgreSQL) that memory follows the others'
+// commits through store events, so a poll may lag another server's commit
+// by the event's delay; pages are always read from the store.
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
@@ -69,9 +72,12 @@ struct PutResult {
   bool created = false;
 };
 
-// Called after every commit that took seqs, with the domain and its new
-// last_seq. Runs on the writer's thread: must be quick and must not call back
-// into the Directory's write methods.
+// Called when a domain's last_seq rises, with the domain and the new
+// last_seq: after each local commit that took seqs and, on a shared store,
+// when another server's commit is heard (OnStoreEvent). Commits that land
+// close together may be heard once, at the highest. Runs on the writer's
+// (or the store's event) thread: must be quick and must not call back into
+// the Directory's write methods.
 using CommitListener =
     std::function<void(const std::string& domain, uint64_t last_seq)>;
 
@@ -154,9 +160,21 @@ class Directory {
   uint64_t AddCommitListener(CommitListener listener);
   void RemoveCommitListener(uint64_t handle);
 
+  // What another server on a shared store did (Store::Follow): commits
+  // raise the domain's last_seq and reach the commit listeners, as local
+  // ones do; new domains and policy changes are read from the store.
+  void OnStoreEvent(const StoreEvent& event);
+
  private:
   struct DomainState;
-  Result<std::shared_ptr<DomainState>> Find(std::string_view domain) const;
+  // The domain's state; on a shared store, a domain another server has
+  // just created is read from the store.
+  Result<std::shared_ptr<DomainState>> Find(std::string_view domain);
+  // Adds the domain's state, or brings it up to `info` (policy, horizon,
+  // last_seq with its listeners).
+  Result<std::shared_ptr<DomainState>> Adopt(const DomainInfo& info);
+  // Raises last_seq and, if it rose, tells the commit listeners.
+  void Advanced(DomainState& d, uint64_t last_seq);
   Result<ScanResult> Scan(DomainState& d, View view, uint64_t after_seq,
                           uint64_t skip_tombstones_upto, size_t max_rows,
                           const ChangeVisitor& visit);

@@ -27,12 +27,6 @@ struct PostgresStoreOptions {
   bool new_incarnation = false;
   // Idle connections kept for reuse; more are opened while they are busy.
   size_t max_idle_connections = 16;
-  // Holds a session advisory lock on the database for the store's life and
-  // fails to open (kConflict "store_in_use") if another process holds it.
-  // galsyncd sets it: its in-memory view of each domain (last_seq, the
-  // search index) follows only its own writes, so a second server on the
-  // same database would serve stale no-change answers.
-  bool exclusive = false;
 };
 
 // True if `spec` names a PostgreSQL database (postgresql:// or postgres://).

@@ -140,7 +140,29 @@ struct ScanResult {
   bool exhausted = false;   // no more rows after the last one visited
   uint64_t snapshot_last_seq = 0;  // domain last_seq in the scan's snapshot
   uint64_t horizon_seq = 0;        // ... and horizon, in the same snapshot
+  std::string policy_json;         // ... and visibility policy
 };
+// Called once per scan, before the first row, with the snapshot's domain
+// state (rows, stopped and exhausted not yet set): a reader that must
+// interpret rows by the domain's policy learns the policy they were
+// written under.
+using SnapshotVisitor = std::function<void(const ScanResult& snapshot)>;
+
+// What a store shared by several processes (several galsyncd over one
+// PostgreSQL) tells each of them of writes made by any of them.
+struct StoreEvent {
+  enum class Kind {
+    kCommit,  // domain_id's last_seq is now at least last_seq
+    kDomain,  // domain_id was created or its policy changed: re-read it
+    kKeys,    // API keys were added or revoked: re-read them
+    kResync,  // events may have been missed (e.g. a reconnection): re-read
+              // every domain and the keys
+  };
+  Kind kind = Kind::kResync;
+  int64_t domain_id = 0;
+  uint64_t last_seq = 0;
+};
+using StoreEventHandler = std::function<void(const StoreEvent&)>;
 
 struct HistoryEntry {
   uint64_t seq = 0;
@@ -207,10 +229,11 @@ class Store {
   // Visits rows with seq > after_seq in seq order, skipping tombstones with
   // seq <= skip_tombstones_upto, at most max_rows of them, all from one
   // consistent snapshot.
-  virtual Result<ScanResult> ScanChanges(int64_t domain_id, uint64_t after_seq,
-                                         uint64_t skip_tombstones_upto,
-                                         size_t max_rows,
-                                         const ChangeVisitor& visit) = 0;
+  // `on_snapshot`, if given, is called before the first row.
+  virtual Result<ScanResult> ScanChanges(
+      int64_t domain_id, uint64_t after_seq, uint64_t skip_tombstones_upto,
+      size_t max_rows, const ChangeVisitor& visit,
+      const SnapshotVisitor& on_snapshot = nullptr) = 0;
 
   // The seq S such that every change committed at or after `time_us` has
   // seq > S: i.e. (first seq with time >= time_us) - 1, or last_seq if none.
@@ -258,6 +281,21 @@ class Store {
   // Removes tombstones and history entries committed before cutoff_us and
   // raises the horizon to the highest purged tombstone seq.
   virtual Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) = 0;
+
+  // A random secret of `bytes` bytes named `name`, the same for every
+  // process on this store: created by the first to ask, then kept.
+  virtual Result<std::string> SharedSecret(std::string_view name,
+                                           size_t bytes) = 0;
+
+  // Whether other processes may write this store too. If so, Follow starts
+  // delivering StoreEvents for every write by any process (this one's
+  // included), in commit order, on a thread of the store, until the store
+  // is destroyed; the first event is a kResync. Single-process stores
+  // (SQLite) return false and deliver nothing.
+  virtual bool shared() const { return false; }
+  virtual Status Follow(StoreEventHandler handler) { return Ok{}; }
+  // Stops the events; when it returns, the handler is no longer running.
+  virtual void Unfollow() {}
 
   // API keys. They are few (thousands at most) and the key ring keeps them
   // all in memory, so the store only inserts, lists and revokes.

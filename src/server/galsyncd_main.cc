@@ -336,8 +336,8 @@ Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
   if (auto st = LockDataDir(data_dir); !st) return std::move(st).error();
   auto store =
       IsPostgresUri(store_spec)
-          ? OpenPostgresStore(store_spec, {.new_incarnation = so.new_incarnation,
-                                           .exclusive = true})
+          ? OpenPostgresStore(store_spec,
+                              {.new_incarnation = so.new_incarnation})
           : OpenSqliteStore((fs::path(data_dir) / "galsync.db").string(), so);
   if (!store) {
     return Error::Internal("cannot open store: " + store.error().message);
@@ -493,6 +493,31 @@ class PurgeJob {
   std::thread thread_;  // last: starts after the members above exist
 };
 
+// Hands a shared store's events to the directory and the key ring, from
+// Start until it is destroyed (before either of them).
+class StoreFollower {
+ public:
+  StoreFollower(Directory& dir, KeyRing& keys) : dir_(dir), keys_(keys) {}
+  ~StoreFollower() { dir_.store().Unfollow(); }
+
+  Status Start() {
+    return dir_.store().Follow([this](const StoreEvent& e) {
+      dir_.OnStoreEvent(e);
+      if (e.kind == StoreEvent::Kind::kKeys ||
+          e.kind == StoreEvent::Kind::kResync) {
+        if (auto st = keys_.Load(); !st) {
+          std::fprintf(stderr, "galsyncd: reloading keys: %s\n",
+                       st.error().message.c_str());
+        }
+      }
+    });
+  }
+
+ private:
+  Directory& dir_;
+  KeyRing& keys_;
+};
+
 int Run(const Flags& f) {
   // TLS files first: a typo there should not wait for a demo load.
   std::unique_ptr<asio::ssl::context> tls;
@@ -512,7 +537,12 @@ int Run(const Flags& f) {
     std::cerr << "galsyncd: " << store.error().message << "\n";
     return 1;
   }
-  auto secret = LoadSecret(fs::path(f.data_dir) / "token.key");
+  // Servers sharing a store must share the secret too, so that a token
+  // issued by one is accepted by the others: it is kept in the store.
+  auto secret =
+      (*store)->shared()
+          ? (*store)->SharedSecret("token", TokenCodec::kSecretBytes)
+          : LoadSecret(fs::path(f.data_dir) / "token.key");
   if (!secret) {
     std::cerr << "galsyncd: " << secret.error().message << "\n";
     return 1;
@@ -570,6 +600,13 @@ int Run(const Flags& f) {
   server::RouterLimits router_limits;
   router_limits.key_rate = static_cast<double>(f.key_rate);
   server::Router router(api.Routes(), keys, router_limits);
+  // On a shared store, what the other servers write reaches this one's
+  // sync engine, long-polls and search index, and their keys its key ring.
+  StoreFollower follower(dir, keys);
+  if (auto st = follower.Start(); !st) {
+    std::cerr << "galsyncd: " << st.error().message << "\n";
+    return 1;
+  }
   server::HttpLimits limits;
   limits.max_connections = f.max_connections;
   limits.max_connections_per_client = f.max_connections_per_client;

@@ -45,8 +45,16 @@
 // 10,000 changes is a handful of round trips, not 30,000.
 #include "galsync/postgres_store.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -119,9 +127,6 @@ CREATE TABLE api_keys(
 constexpr int kSchemaVersion = std::size(kMigrations);
 // pg_advisory_xact_lock key of schema migrations ("galsync" in ASCII).
 constexpr int64_t kMigrationLock = 0x67616c73796e63;
-// pg_advisory_lock key (with the schema's hash) of PostgresStoreOptions::
-// exclusive; an int4, "gsyn".
-constexpr int kInstanceLock = 0x6773796e;
 
 #define GALSYNC_DOMAIN_COLUMNS                                             \
   "id, name, uid, created_us, last_seq, last_time_us, horizon_seq, "       \
@@ -160,8 +165,8 @@ constexpr Statement kSourcePage{
 // changes, one row whose change columns are NULL.
 constexpr Statement kScan{
     "gs_scan",
-    "SELECT d.last_seq, d.horizon_seq, c.seq, c.time_us, c.deleted, "
-    "c.contact_id, c.json FROM domains d LEFT JOIN LATERAL ("
+    "SELECT d.last_seq, d.horizon_seq, d.policy, c.seq, c.time_us, "
+    "c.deleted, c.contact_id, c.json FROM domains d LEFT JOIN LATERAL ("
     "SELECT seq, time_us, deleted, contact_id, json FROM contacts "
     "WHERE domain_id = d.id AND seq > $2 AND (NOT deleted OR seq > $4) "
     "ORDER BY seq LIMIT $3) c ON true WHERE d.id = $1"};
@@ -252,6 +257,14 @@ constexpr Statement kInsertKey{
     "INSERT INTO api_keys(id, domain, scopes, name, secret_sha256, "
     "created_us, created_by, revoked_us) VALUES ($1, $2, $3, $4, $5, $6, $7, "
     "$8) ON CONFLICT (id) DO NOTHING"};
+// Events for the other processes on this database (StoreEvent), sent inside
+// the writing transaction, so they are delivered when and only if it
+// commits, in commit order. Payloads: "c <domain> <last_seq>" (a commit),
+// "d <domain>" (created, or its policy changed), "k" (keys).
+constexpr Statement kNotify{"gs_notify", "SELECT pg_notify($1, $2)"};
+constexpr Statement kCurrentSchema{"gs_current_schema",
+                                   "SELECT current_schema()"};
+
 constexpr Statement kRevokeKey{
     "gs_revoke_key",
     "UPDATE api_keys SET revoked_us = CASE WHEN revoked_us = 0 THEN $2 "
@@ -299,13 +312,30 @@ class PostgresStore final : public Store {
       : conninfo_(std::move(conninfo)), opts_(opts) {}
 
   Status Init() {
-    if (opts_.exclusive) {
-      if (auto st = LockInstance(); !st) return st;
-    }
     auto c = Acquire();
     if (!c) return std::move(c).error();
     if (auto st = Migrate(**c); !st) return st;
+    // One channel per schema: stores in other schemas of the database
+    // (tests run many) do not hear each other.
+    auto schema = (*c)->Run(kCurrentSchema, {});
+    if (!schema) return std::move(schema).error();
+    channel_ = "galsync:" + std::string(schema->Text(0, 0));
     return LoadIncarnation(**c);
+  }
+
+  ~PostgresStore() override { Unfollow(); }
+
+  bool shared() const override { return true; }
+  Status Follow(StoreEventHandler handler) override;
+  void Unfollow() override {
+    if (!listener_.joinable()) return;
+    stop_ = true;
+    const uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+    listener_.join();
+    ::close(wake_fd_);
+    wake_fd_ = -1;
+    stop_ = false;
   }
 
   uint64_t incarnation() const override { return incarnation_; }
@@ -321,12 +351,18 @@ class PostgresStore final : public Store {
     auto c = Acquire();
     if (!c) return std::move(c).error();
     const uint64_t uid = crypto::RandomU64() >> 1;  // fits in a bigint
+    Transaction tx(&**c, "BEGIN");
+    if (!tx.status()) return tx.status().error();
     auto r = (*c)->Run(kInsertDomain, {name, uid, now_us});
     if (!r) return std::move(r).error();
     if (r->size() == 0) {
       return Error{ErrorKind::kConflict, "domain_exists",
                    "domain \"" + std::string(name) + "\" already exists"};
     }
+    if (auto st = Notify(**c, "d " + std::string(r->Text(0, 0))); !st) {
+      return std::move(st).error();
+    }
+    if (auto st = tx.Commit(); !st) return std::move(st).error();
     DomainInfo d;
     d.id = r->Int(0, 0);
     d.name = std::string(name);
@@ -394,8 +430,8 @@ class PostgresStore final : public Store {
 
   Result<ScanResult> ScanChanges(int64_t domain_id, uint64_t after_seq,
                                  uint64_t skip_tombstones_upto,
-                                 size_t max_rows,
-                                 const ChangeVisitor& visit) override;
+                                 size_t max_rows, const ChangeVisitor& visit,
+                                 const SnapshotVisitor& on_snapshot) override;
 
   Result<uint64_t> SeqBeforeTime(int64_t domain_id, int64_t time_us) override;
 
@@ -414,11 +450,26 @@ class PostgresStore final : public Store {
 
   Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) override;
 
+  Result<std::string> SharedSecret(std::string_view name,
+                                   size_t bytes) override;
+
   Status InsertKey(const StoredKey& k) override;
   Result<std::vector<StoredKey>> ListKeys() override;
   Status RevokeKey(std::string_view id, int64_t now_us) override;
 
  private:
+  Status Notify(Conn& c, const std::string& payload) {
+    auto r = c.Run(kNotify, {channel_, payload});
+    if (!r) return std::move(r).error();
+    return Ok{};
+  }
+  // The listener thread: LISTENs on channel_ and hands events to handler_,
+  // reconnecting (and sending kResync) whenever its connection is lost.
+  void Listen();
+  // Waits up to `ms` for the listener's socket `fd` (or -1: none) or the
+  // stop signal; false if stopping.
+  bool Wait(int fd, int ms);
+
   // A pooled connection, returned to the pool on destruction if it is
   // healthy and outside any transaction.
   class Lease {
@@ -478,7 +529,6 @@ class PostgresStore final : public Store {
 
   Status Migrate(Conn& c);
   Status LoadIncarnation(Conn& c);
-  Status LockInstance();
 
   const std::string conninfo_;
   const PostgresStoreOptions opts_;
@@ -486,28 +536,84 @@ class PostgresStore final : public Store {
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> pool_;  // GUARDED_BY(pool_mu_)
-  // Holds the instance lock (opts_.exclusive) while it stays open.
-  std::unique_ptr<Conn> instance_lock_;
+  std::string channel_;  // NOTIFY channel of this schema
+  StoreEventHandler handler_;
+  std::atomic<bool> stop_{false};
+  int wake_fd_ = -1;  // eventfd: wakes the listener to stop
+  std::thread listener_;
 };
 
-Status PostgresStore::LockInstance() {
-  auto c = Conn::Open(conninfo_);
-  if (!c) return std::move(c).error();
-  // Keyed by the schema too: tests run several stores in one database.
-  constexpr Statement kTryLock{
-      "gs_instance_lock",
-      "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))"};
-  auto r = (*c)->Run(kTryLock, {kInstanceLock});
-  if (!r) return std::move(r).error();
-  if (!r->Bool(0, 0)) {
-    return Error{ErrorKind::kConflict, "store_in_use",
-                 "another galsyncd is using this PostgreSQL database; "
-                 "several servers over one database are not supported yet "
-                 "(docs/scale-out.md)"};
-  }
-  instance_lock_ = std::move(c.value());
+Status PostgresStore::Follow(StoreEventHandler handler) {
+  if (listener_.joinable()) return Error::Internal("already following");
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Error::Internal("eventfd failed");
+  handler_ = std::move(handler);
+  listener_ = std::thread([this] { Listen(); });
   return Ok{};
 }
+
+bool PostgresStore::Wait(int fd, int ms) {
+  pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd, POLLIN, 0}};
+  ::poll(fds, fd >= 0 ? 2 : 1, ms);
+  return !stop_;
+}
+
+void PostgresStore::Listen() {
+  using Clock = std::chrono::steady_clock;
+  // A connection that has been silent this long is checked with a query,
+  // so a dead one (e.g. the server failed over) is noticed and replaced.
+  constexpr auto kHeartbeat = std::chrono::seconds(5);
+  constexpr int kRetryMs = 250;
+  while (!stop_) {
+    auto c = Conn::Open(conninfo_);
+    if (!c) {
+      if (!Wait(-1, kRetryMs)) return;
+      continue;
+    }
+    Conn& conn = **c;
+    char* quoted =
+        PQescapeIdentifier(conn.raw(), channel_.data(), channel_.size());
+    const bool listening =
+        quoted && conn.Exec("LISTEN " + std::string(quoted)).ok();
+    PQfreemem(quoted);
+    if (!listening) {
+      if (!Wait(-1, kRetryMs)) return;
+      continue;
+    }
+    // Whatever happened before LISTEN took effect was not heard.
+    handler_(StoreEvent{StoreEvent::Kind::kResync});
+    auto last_heard = Clock::now();
+    while (Wait(PQsocket(conn.raw()), 1000)) {
+      if (!PQconsumeInput(conn.raw())) break;  // connection lost
+      while (PGnotify* n = PQnotifies(conn.raw())) {
+        const std::string_view payload(n->extra);
+        StoreEvent e;
+        auto num = [&](size_t from, auto& out) {
+          std::from_chars(payload.data() + std::min(from, payload.size()),
+                          payload.data() + payload.size(), out);
+        };
+        if (payload.starts_with("c ")) {
+          e.kind = StoreEvent::Kind::kCommit;
+          num(2, e.domain_id);
+          num(payload.find(' ', 2) + 1, e.last_seq);
+        } else if (payload.starts_with("d ")) {
+          e.kind = StoreEvent::Kind::kDomain;
+          num(2, e.domain_id);
+        } else if (payload == "k") {
+          e.kind = StoreEvent::Kind::kKeys;
+        }  // else: from a newer galsync; re-read everything
+        PQfreemem(n);
+        handler_(e);
+        last_heard = Clock::now();
+      }
+      if (Clock::now() - last_heard > kHeartbeat) {
+        if (!conn.Exec("SELECT 1").ok()) break;
+        last_heard = Clock::now();
+      }
+    }
+  }
+}
+
 
 Status PostgresStore::Migrate(Conn& c) {
   Transaction tx(&c, "BEGIN");
@@ -603,6 +709,9 @@ Result<WriteResult> PostgresStore::SetPolicy(
   }
   if (auto r = c.Run(kSetPolicy, {domain_id, policy_json}); !r) {
     return std::move(r).error();
+  }
+  if (auto st = Notify(c, "d " + std::to_string(domain_id)); !st) {
+    return std::move(st).error();
   }
   std::vector<ChangeRequest> restamps;
   int64_t after = 0;
@@ -789,6 +898,11 @@ Result<WriteResult> PostgresStore::WriteIn(
     if (!h) return std::move(h).error();
     auto r = c.Run(kUpdateDomain, {domain_id, seq, out.time_us, live});
     if (!r) return std::move(r).error();
+    if (auto st = Notify(c, "c " + std::to_string(domain_id) + " " +
+                                std::to_string(seq));
+        !st) {
+      return std::move(st).error();
+    }
     out.first_seq = first;
     out.last_seq = seq;
   }
@@ -822,11 +936,10 @@ Result<std::vector<std::optional<StoredContact>>> PostgresStore::GetContacts(
   return out;
 }
 
-Result<ScanResult> PostgresStore::ScanChanges(int64_t domain_id,
-                                              uint64_t after_seq,
-                                              uint64_t skip_tombstones_upto,
-                                              size_t max_rows,
-                                              const ChangeVisitor& visit) {
+Result<ScanResult> PostgresStore::ScanChanges(
+    int64_t domain_id, uint64_t after_seq, uint64_t skip_tombstones_upto,
+    size_t max_rows, const ChangeVisitor& visit,
+    const SnapshotVisitor& on_snapshot) {
   auto c = Acquire();
   if (!c) return std::move(c).error();
   // Tombstones at or below `skip` are left out; 0 keeps them all.
@@ -841,19 +954,21 @@ Result<ScanResult> PostgresStore::ScanChanges(int64_t domain_id,
   ScanResult out;
   out.snapshot_last_seq = static_cast<uint64_t>(r->Int(0, 0));
   out.horizon_seq = static_cast<uint64_t>(r->Int(0, 1));
+  out.policy_json = std::string(r->Text(0, 2));
+  if (on_snapshot) on_snapshot(out);
   if (after_seq >= out.snapshot_last_seq || max_rows == 0) {
     out.exhausted = after_seq >= out.snapshot_last_seq;
     return out;
   }
   out.exhausted = true;
   for (int i = 0; i < r->size(); ++i) {
-    if (r->IsNull(i, 2)) break;  // the domain alone: no rows
+    if (r->IsNull(i, 3)) break;  // the domain alone: no rows
     if (out.rows == max_rows) {
       out.exhausted = false;
       break;
     }
-    ChangeRow row{static_cast<uint64_t>(r->Int(i, 2)), r->Int(i, 3),
-                  r->Bool(i, 4), r->Text(i, 5), r->Text(i, 6)};
+    ChangeRow row{static_cast<uint64_t>(r->Int(i, 3)), r->Int(i, 4),
+                  r->Bool(i, 5), r->Text(i, 6), r->Text(i, 7)};
     ++out.rows;
     if (!visit(row)) {
       out.stopped = true;
@@ -1030,9 +1145,38 @@ Result<PurgeResult> PostgresStore::Purge(int64_t domain_id,
   return out;
 }
 
+Result<std::string> PostgresStore::SharedSecret(std::string_view name,
+                                                size_t bytes) {
+  constexpr Statement kPut{
+      "gs_put_secret",
+      "INSERT INTO meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO "
+      "NOTHING"};
+  constexpr Statement kGet{"gs_get_secret",
+                           "SELECT value FROM meta WHERE key = $1"};
+  auto c = Acquire();
+  if (!c) return std::move(c).error();
+  const std::string key = "secret:" + std::string(name);
+  std::string fresh(bytes, '\0');
+  crypto::RandomBytes(fresh.data(), fresh.size());
+  // The first process to ask creates it; everyone reads the same.
+  if (auto r = (*c)->Run(kPut, {key, crypto::Base64UrlEncode(fresh)}); !r) {
+    return std::move(r).error();
+  }
+  auto r = (*c)->Run(kGet, {key});
+  if (!r) return std::move(r).error();
+  auto secret =
+      r->size() ? crypto::Base64UrlDecode(r->Text(0, 0)) : std::nullopt;
+  if (!secret || secret->size() < bytes) {
+    return Error::Internal("stored secret " + key + " is damaged");
+  }
+  return *std::move(secret);
+}
+
 Status PostgresStore::InsertKey(const StoredKey& k) {
   auto c = Acquire();
   if (!c) return std::move(c).error();
+  Transaction tx(&**c, "BEGIN");
+  if (!tx.status()) return tx.status();
   auto r = (*c)->Run(kInsertKey,
                      {k.id, k.domain, int64_t{k.scopes}, k.name,
                       k.secret_sha256, k.created_us, k.created_by,
@@ -1042,7 +1186,8 @@ Status PostgresStore::InsertKey(const StoredKey& k) {
     return Error{ErrorKind::kConflict, "key_exists",
                  "a key with id " + k.id + " already exists"};
   }
-  return Ok{};
+  if (auto st = Notify(**c, "k"); !st) return st;
+  return tx.Commit();
 }
 
 Result<std::vector<StoredKey>> PostgresStore::ListKeys() {
@@ -1069,13 +1214,16 @@ Result<std::vector<StoredKey>> PostgresStore::ListKeys() {
 Status PostgresStore::RevokeKey(std::string_view id, int64_t now_us) {
   auto c = Acquire();
   if (!c) return std::move(c).error();
+  Transaction tx(&**c, "BEGIN");
+  if (!tx.status()) return tx.status();
   auto r = (*c)->Run(kRevokeKey, {id, now_us});
   if (!r) return std::move(r).error();
   if (r->Affected() == 0) {
     return Error::NotFound("key_not_found",
                            "no key with id \"" + std::string(id) + "\"");
   }
-  return Ok{};
+  if (auto st = Notify(**c, "k"); !st) return st;
+  return tx.Commit();
 }
 
 }  // namespace

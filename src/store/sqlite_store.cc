@@ -355,8 +355,8 @@ class SqliteStore final : public Store {
 
   Result<ScanResult> ScanChanges(int64_t domain_id, uint64_t after_seq,
                                  uint64_t skip_tombstones_upto,
-                                 size_t max_rows,
-                                 const ChangeVisitor& visit) override;
+                                 size_t max_rows, const ChangeVisitor& visit,
+                                 const SnapshotVisitor& on_snapshot) override;
 
   Result<uint64_t> SeqBeforeTime(int64_t domain_id, int64_t time_us) override;
 
@@ -374,6 +374,9 @@ class SqliteStore final : public Store {
       const std::function<bool(const SourceRow&)>& visit) override;
 
   Result<PurgeResult> Purge(int64_t domain_id, int64_t cutoff_us) override;
+
+  Result<std::string> SharedSecret(std::string_view name,
+                                   size_t bytes) override;
 
   Status InsertKey(const StoredKey& k) override;
   Result<std::vector<StoredKey>> ListKeys() override;
@@ -767,7 +770,8 @@ Result<ScanResult> SqliteStore::ScanChanges(int64_t domain_id,
                                             uint64_t after_seq,
                                             uint64_t skip_tombstones_upto,
                                             size_t max_rows,
-                                            const ChangeVisitor& visit) {
+                                            const ChangeVisitor& visit,
+                                            const SnapshotVisitor& on_snapshot) {
   auto lease = Acquire();
   if (!lease) return std::move(lease).error();
   Conn& c = *lease.value();
@@ -781,7 +785,9 @@ Result<ScanResult> SqliteStore::ScanChanges(int64_t domain_id,
     if (!d) return std::move(d).error();
     out.snapshot_last_seq = d->last_seq;
     out.horizon_seq = d->horizon_seq;
+    out.policy_json = std::move(d->policy_json);
   }
+  if (on_snapshot) on_snapshot(out);
   if (after_seq >= out.snapshot_last_seq || max_rows == 0) {
     out.exhausted = after_seq >= out.snapshot_last_seq;
     return out;
@@ -1000,6 +1006,33 @@ Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {
   }
   if (auto st = tx.Commit(); !st) return std::move(st).error();
   return out;
+}
+
+Result<std::string> SqliteStore::SharedSecret(std::string_view name,
+                                              size_t bytes) {
+  std::lock_guard lock(write_mu_);
+  Db* db = writer_->db.get();
+  const std::string key = "secret:" + std::string(name);
+  std::string fresh(bytes, '\0');
+  crypto::RandomBytes(fresh.data(), fresh.size());
+  auto put = db->Prepare(
+      "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO "
+      "NOTHING");
+  if (!put) return std::move(put).error();
+  put->Bind(1, key).Bind(2, crypto::Base64UrlEncode(fresh));
+  if (auto st = put->Run(); !st) return std::move(st).error();
+  auto get = db->Prepare("SELECT value FROM meta WHERE key = ?1");
+  if (!get) return std::move(get).error();
+  get->Bind(1, key);
+  if (!get->Step()) {
+    if (get->failed()) return get->error();
+    return Error::Internal("secret " + key + " vanished");
+  }
+  auto secret = crypto::Base64UrlDecode(get->Text(0));
+  if (!secret || secret->size() < bytes) {
+    return Error::Internal("stored secret " + key + " is damaged");
+  }
+  return *std::move(secret);
 }
 
 // Keys are written rarely: their statements are prepared per call rather

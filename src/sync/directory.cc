@@ -21,19 +21,26 @@ struct Directory::DomainState {
   // policy with the old one.
   std::shared_mutex policy_mu;
   std::shared_ptr<const PublicProjection> projection;  // GUARDED_BY(policy_mu)
+  // The policy as the store holds it (DomainInfo::policy_json), to tell
+  // whether a scan's snapshot was written under another policy.
+  std::string policy_json;  // GUARDED_BY(policy_mu)
 
   DomainState(const DomainInfo& d, VisibilityPolicy policy)
       : id(d.id), name(d.name), uid(d.uid), last_seq(d.last_seq),
         horizon_seq(d.horizon_seq),
-        projection(std::make_shared<PublicProjection>(std::move(policy))) {}
+        projection(std::make_shared<PublicProjection>(std::move(policy))),
+        policy_json(d.policy_json) {}
 };
 
 namespace {
 
-void AtomicMax(std::atomic<uint64_t>& a, uint64_t v) {
+// Raises `a` to `v`; true if this call raised it.
+bool AtomicMax(std::atomic<uint64_t>& a, uint64_t v) {
   uint64_t cur = a.load();
-  while (cur < v && !a.compare_exchange_weak(cur, v)) {
+  while (cur < v) {
+    if (a.compare_exchange_weak(cur, v)) return true;
   }
+  return false;
 }
 
 Error Gone(std::string reason, std::string message) {
@@ -69,14 +76,82 @@ Status Directory::Open() {
 }
 
 Result<std::shared_ptr<Directory::DomainState>> Directory::Find(
-    std::string_view domain) const {
-  std::shared_lock lock(mu_);
-  auto it = domains_.find(std::string(domain));
-  if (it == domains_.end()) {
-    return Error::NotFound("domain_not_found",
-                           "no domain named \"" + std::string(domain) + "\"");
+    std::string_view domain) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = domains_.find(std::string(domain));
+    if (it != domains_.end()) return it->second;
   }
-  return it->second;
+  // Another server on a shared store may have created it a moment ago,
+  // before its event reached this one.
+  if (store_->shared()) {
+    if (auto info = store_->GetDomain(domain); info.ok()) {
+      if (auto d = Adopt(*info); d.ok()) return d;
+    }
+  }
+  return Error::NotFound("domain_not_found",
+                         "no domain named \"" + std::string(domain) + "\"");
+}
+
+Result<std::shared_ptr<Directory::DomainState>> Directory::Adopt(
+    const DomainInfo& info) {
+  auto policy = ParsePolicyJson(info.policy_json);
+  if (!policy) {
+    return Error::Internal("domain \"" + info.name + "\" has an unreadable "
+                           "visibility policy: " + policy.error().message);
+  }
+  std::shared_ptr<DomainState> d;
+  {
+    std::unique_lock lock(mu_);
+    auto [it, fresh] = domains_.try_emplace(info.name);
+    if (fresh) {
+      it->second = std::make_shared<DomainState>(info, std::move(*policy));
+      return it->second;
+    }
+    d = it->second;
+  }
+  {
+    std::unique_lock lock(d->policy_mu);
+    if (d->policy_json != info.policy_json) {
+      d->projection = std::make_shared<PublicProjection>(std::move(*policy));
+      d->policy_json = info.policy_json;
+    }
+  }
+  AtomicMax(d->horizon_seq, info.horizon_seq);
+  Advanced(*d, info.last_seq);
+  return d;
+}
+
+void Directory::Advanced(DomainState& d, uint64_t last_seq) {
+  if (!AtomicMax(d.last_seq, last_seq)) return;
+  std::shared_lock lock(mu_);
+  for (const auto& [_, listener] : listeners_) listener(d.name, last_seq);
+}
+
+void Directory::OnStoreEvent(const StoreEvent& e) {
+  if (e.kind == StoreEvent::Kind::kKeys) return;
+  if (e.kind == StoreEvent::Kind::kCommit) {
+    std::shared_ptr<DomainState> d;
+    {
+      std::shared_lock lock(mu_);
+      for (const auto& [_, state] : domains_) {
+        if (state->id == e.domain_id) d = state;
+      }
+    }
+    if (d) {
+      Advanced(*d, e.last_seq);
+      return;
+    }
+  }
+  // A new domain, a policy change, a commit to a domain not yet known, or
+  // events missed: re-read the domains (they are few).
+  auto list = store_->ListDomains();
+  if (!list) return;  // the next event or resync tries again
+  for (const DomainInfo& info : *list) {
+    if (e.kind == StoreEvent::Kind::kResync || info.id == e.domain_id) {
+      (void)Adopt(info);
+    }
+  }
 }
 
 uint64_t Directory::AddCommitListener(CommitListener listener) {
@@ -91,12 +166,7 @@ void Directory::RemoveCommitListener(uint64_t handle) {
 }
 
 void Directory::Committed(DomainState& d, const WriteResult& w) {
-  if (w.last_seq == 0) return;
-  AtomicMax(d.last_seq, w.domain_last_seq);
-  std::shared_lock lock(mu_);
-  for (const auto& [_, listener] : listeners_) {
-    listener(d.name, w.domain_last_seq);
-  }
+  if (w.last_seq != 0) Advanced(d, w.domain_last_seq);
 }
 
 Result<DomainInfo> Directory::CreateDomain(std::string_view name) {
@@ -116,9 +186,10 @@ Result<DomainInfo> Directory::GetDomain(std::string_view name) {
 }
 
 std::optional<uint64_t> Directory::LastSeq(std::string_view domain) const {
-  auto d = Find(domain);
-  if (!d) return std::nullopt;
-  return (*d)->last_seq.load();
+  std::shared_lock lock(mu_);
+  auto it = domains_.find(std::string(domain));
+  if (it == domains_.end()) return std::nullopt;
+  return it->second->last_seq.load();
 }
 
 Result<StoredContact> Directory::GetContact(std::string_view domain,
@@ -177,6 +248,7 @@ Result<WriteResult> Directory::SetPolicy(std::string_view domain,
       actor, clock_->NowMicros());
   if (!w) return w;
   d.projection = std::move(next);
+  d.policy_json = PolicyJson(policy);
   lock.unlock();
   Committed(d, *w);
   return w;
@@ -226,12 +298,29 @@ Result<ScanResult> Directory::Scan(DomainState& d, View view,
                                visit);
   }
   std::shared_lock policy(d.policy_mu);
-  const PublicProjection& projection = *d.projection;
-  return store_->ScanChanges(
+  const PublicProjection* projection = d.projection.get();
+  // Rows are projected by the policy of their own snapshot. On a shared
+  // store another server may have changed it (re-stamping the contacts it
+  // affects) before this one heard: then the snapshot's policy applies.
+  std::shared_ptr<const PublicProjection> snapshot_projection;
+  std::optional<Error> unreadable;
+  auto on_snapshot = [&](const ScanResult& snapshot) {
+    if (snapshot.policy_json == d.policy_json) return;
+    auto p = ParsePolicyJson(snapshot.policy_json);
+    if (!p) {
+      unreadable = Error::Internal("unreadable visibility policy: " +
+                                   p.error().message);
+      return;
+    }
+    snapshot_projection = std::make_shared<PublicProjection>(std::move(*p));
+    projection = snapshot_projection.get();
+  };
+  auto scan = store_->ScanChanges(
       d.id, after_seq, skip_tombstones_upto, max_rows,
       [&](const ChangeRow& row) {
+        if (unreadable) return false;
         if (row.deleted) return visit(row);
-        auto p = projection.Project(row.json);
+        auto p = projection->Project(row.json);
         switch (p.kind) {
           case PublicProjection::Kind::kAsStored:
             return visit(row);
@@ -249,10 +338,13 @@ Result<ScanResult> Directory::Scan(DomainState& d, View view,
         ChangeRow gone = row;
         gone.deleted = true;
         gone.json = {};
-        gone.withheld = !HadPublicly(d, projection, row, after_seq,
+        gone.withheld = !HadPublicly(d, *projection, row, after_seq,
                                      skip_tombstones_upto);
         return visit(gone);
-      });
+      },
+      on_snapshot);
+  if (unreadable) return *std::move(unreadable);
+  return scan;
 }
 
 Result<WriteResult> Directory::Write(std::string_view domain,

@@ -618,6 +618,48 @@ TEST_P(DirectoryTest, RandomInterleavingsConverge) {
   }
 }
 
+// Two servers on one PostgreSQL, as two Directories on one schema. The
+// second has not heard of the first's policy change (it follows no events
+// here), yet each page it serves is projected by the policy of the page's
+// own snapshot: the re-stamped contacts never leave with what the new
+// policy makes private.
+TEST(SharedStoreDirectoryTest, PagesFollowThePolicyOfTheirSnapshot) {
+  testing::PgSchema pg;
+  auto open = [&] {
+    auto s = OpenPostgresStore(pg.uri(), {});
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    auto d = std::make_unique<Directory>(std::move(s.value()), kSecret,
+                                         DirectoryOptions{});
+    EXPECT_TRUE(d->Open().ok());
+    return d;
+  };
+  auto writer = open();
+  ASSERT_TRUE(writer->CreateDomain(kDom).ok());
+  Contact ann = Person("ann");
+  ann.phones = {{"+1 555 0100", "work"}, {"+1 555 0199", "mobile"}};
+  ASSERT_TRUE(writer->PutContact(kDom, ann, {}, false, "t").ok());
+  auto reader = open();
+  auto page = [&](const std::string& token) {
+    ChangesRequest req;
+    if (!token.empty()) req.token = token;
+    req.view = View::kPublic;
+    auto p = reader->Changes(kDom, req);
+    EXPECT_TRUE(p.ok()) << p.error().message;
+    return p.ok() ? p->body : std::string();
+  };
+  const std::string before = page("");
+  EXPECT_NE(before.find("0199"), std::string::npos);
+  const std::string token(
+      json::parse(before).at("next_token").as_string());
+
+  ASSERT_TRUE(writer->SetPolicy(kDom, VisibilityPolicy{{"phones.mobile"}}, "t")
+                  .ok());
+  for (const std::string& body : {page(""), page(token)}) {
+    EXPECT_NE(body.find("0100"), std::string::npos) << body;
+    EXPECT_EQ(body.find("0199"), std::string::npos) << body;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DirectoryTest, testing::kBothStores,
                          testing::StoreBackendName);
 
