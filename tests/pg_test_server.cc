@@ -67,21 +67,31 @@ const std::string& PostgresServerUri() {
   return uri;
 }
 
-PgSchema::PgSchema() {
+std::string NewPgSchemaUri(std::string* name_out) {
   static std::atomic<int> counter{0};
-  name_ = "t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  const std::string name =
+      "t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  if (name_out) *name_out = name;
   const std::string& server = PostgresServerUri();
-  if (server.empty()) return;
-  uri_ = server + "?options=-csearch_path%3D" + name_;
+  if (server.empty()) return "";
   PGconn* c = PQconnectdb(server.c_str());
   PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  PGresult* r = PQexec(c, ("DROP SCHEMA IF EXISTS " + name_ +
-                           " CASCADE; CREATE SCHEMA " + name_)
+  PGresult* r = PQexec(c, ("DROP SCHEMA IF EXISTS " + name +
+                           " CASCADE; CREATE SCHEMA " + name)
                               .c_str());
-  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  EXPECT_TRUE(ok) << PQerrorMessage(c);
   PQclear(r);
   PQfinish(c);
+  return ok ? server + "?options=-csearch_path%3D" + name : "";
 }
+
+bool ServersUsePostgres() {
+  const char* v = std::getenv("GALSYNC_TEST_STORE");
+  return v && std::string_view(v) == "postgresql";
+}
+
+PgSchema::PgSchema() { uri_ = NewPgSchemaUri(&name_); }
 
 PgSchema::~PgSchema() {
   if (uri_.empty()) return;

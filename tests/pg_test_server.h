@@ -33,6 +33,15 @@ inline std::string StoreBackendName(
 // the test and returns "" if no server can be started.
 const std::string& PostgresServerUri();
 
+// Makes a fresh schema in the test server and returns the server's URI with
+// search_path set to it; the schema lives as long as the server.
+std::string NewPgSchemaUri(std::string* name = nullptr);
+
+// Whether this run tests the servers over PostgreSQL: ctest runs the
+// server tests a second time with GALSYNC_TEST_STORE=postgresql, and then
+// ServerProcess gives each data directory a schema of its own.
+bool ServersUsePostgres();
+
 // A schema of its own in the test server, dropped when this goes. Stores
 // opened with uri() create their tables in it, so tests never share data.
 class PgSchema {

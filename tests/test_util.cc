@@ -13,14 +13,17 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "galsync/sqlite_store.h"
+#include "pg_test_server.h"
 
 namespace galsync::testing {
 
@@ -149,11 +152,31 @@ HeldRequest::HeldRequest(uint16_t port, const std::string& request) {
 
 HeldRequest::~HeldRequest() { close(fd_); }
 
+// The PostgreSQL store of a data directory in a ServersUsePostgres() run:
+// a schema of its own, named in the directory so that a restart on the
+// same directory finds the same data.
+std::string PgStoreOfDataDir(const std::string& data_dir) {
+  const std::string file = data_dir + "/test-store-uri";
+  std::string uri;
+  if (std::ifstream in(file); in) std::getline(in, uri);
+  if (uri.empty()) {
+    uri = NewPgSchemaUri();
+    std::filesystem::create_directories(data_dir);
+    std::ofstream(file) << uri << "\n";
+  }
+  return uri;
+}
+
 ServerProcess::ServerProcess(const std::string& data_dir,
                              std::vector<std::string> args) {
   int out[2];
   std::vector<std::string> argv = {"--data-dir", data_dir, "--listen",
                                    "127.0.0.1:0"};
+  if (ServersUsePostgres() &&
+      std::find(args.begin(), args.end(), "--store") == args.end()) {
+    argv.push_back("--store");
+    argv.push_back(PgStoreOfDataDir(data_dir));
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = SpawnGalsyncd(std::move(argv), /*with_stderr=*/false, out);
   // Read up to "galsyncd listening on http://127.0.0.1:PORT", keeping the
@@ -241,6 +264,17 @@ std::map<std::string, std::string> ServerLiveSet(
 }
 
 RunResult RunGalsyncd(const std::vector<std::string>& args) {
+  // `galsyncd keys` on a data directory whose server used PostgreSQL
+  // (ServersUsePostgres) manages that server's store.
+  auto dir = std::find(args.begin(), args.end(), "--data-dir");
+  if (ServersUsePostgres() && !args.empty() && args[0] == "keys" &&
+      dir != args.end() && dir + 1 != args.end() &&
+      std::filesystem::exists(*(dir + 1) + "/test-store-uri")) {
+    std::vector<std::string> with_store = args;
+    with_store.push_back("--store");
+    with_store.push_back(PgStoreOfDataDir(*(dir + 1)));
+    return RunProgram(GALSYNCD_PATH, with_store);
+  }
   return RunProgram(GALSYNCD_PATH, args);
 }
 

@@ -170,9 +170,9 @@ class Directory {
   // The domain's state; on a shared store, a domain another server has
   // just created is read from the store.
   Result<std::shared_ptr<DomainState>> Find(std::string_view domain);
-  // Adds the domain's state, or brings it up to `info` (policy, horizon,
-  // last_seq with its listeners).
-  Result<std::shared_ptr<DomainState>> Adopt(const DomainInfo& info);
+  // Adds the state of domain `listed`, or brings a known one up to date
+  // from the store (policy, horizon, last_seq with its listeners).
+  Result<std::shared_ptr<DomainState>> Adopt(const DomainInfo& listed);
   // Raises last_seq and, if it rose, tells the commit listeners.
   void Advanced(DomainState& d, uint64_t last_seq);
   Result<ScanResult> Scan(DomainState& d, View view, uint64_t after_seq,

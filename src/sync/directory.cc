@@ -94,31 +94,45 @@ Result<std::shared_ptr<Directory::DomainState>> Directory::Find(
 }
 
 Result<std::shared_ptr<Directory::DomainState>> Directory::Adopt(
-    const DomainInfo& info) {
-  auto policy = ParsePolicyJson(info.policy_json);
-  if (!policy) {
-    return Error::Internal("domain \"" + info.name + "\" has an unreadable "
-                           "visibility policy: " + policy.error().message);
-  }
+    const DomainInfo& listed) {
   std::shared_ptr<DomainState> d;
   {
+    auto policy = ParsePolicyJson(listed.policy_json);
+    if (!policy) {
+      return Error::Internal("domain \"" + listed.name +
+                             "\" has an unreadable visibility policy: " +
+                             policy.error().message);
+    }
     std::unique_lock lock(mu_);
-    auto [it, fresh] = domains_.try_emplace(info.name);
+    auto [it, fresh] = domains_.try_emplace(listed.name);
     if (fresh) {
-      it->second = std::make_shared<DomainState>(info, std::move(*policy));
+      it->second = std::make_shared<DomainState>(listed, std::move(*policy));
       return it->second;
     }
     d = it->second;
   }
+  // Known already: re-read it while holding its policy lock, which a local
+  // SetPolicy holds across its commit, so what is read here is never older
+  // than a policy this server has just set (`listed` may be).
+  uint64_t last_seq = 0;
   {
     std::unique_lock lock(d->policy_mu);
-    if (d->policy_json != info.policy_json) {
+    auto info = store_->GetDomain(d->name);
+    if (!info) return std::move(info).error();
+    if (d->policy_json != info->policy_json) {
+      auto policy = ParsePolicyJson(info->policy_json);
+      if (!policy) {
+        return Error::Internal("domain \"" + info->name +
+                               "\" has an unreadable visibility policy: " +
+                               policy.error().message);
+      }
       d->projection = std::make_shared<PublicProjection>(std::move(*policy));
-      d->policy_json = info.policy_json;
+      d->policy_json = info->policy_json;
     }
+    AtomicMax(d->horizon_seq, info->horizon_seq);
+    last_seq = info->last_seq;
   }
-  AtomicMax(d->horizon_seq, info.horizon_seq);
-  Advanced(*d, info.last_seq);
+  Advanced(*d, last_seq);
   return d;
 }
 
