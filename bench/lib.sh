@@ -9,7 +9,11 @@
 #       starts $build/galsyncd on 127.0.0.1 (any free port) with a fresh
 #       data directory and ARGs, waits until it listens, and sets
 #       BENCH_PID, BENCH_BASE (http://127.0.0.1:PORT) and BENCH_KEY (the
-#       server admin key it created)
+#       server admin key it created, if it made one); may be called again
+#       for more servers
+#   bench_postgres
+#       starts a throwaway PostgreSQL (scripts/pg-test-server.sh, durable
+#       settings) and sets BENCH_PG to its postgresql:// URI
 #   bench_wait_idle
 #       waits until the galsyncd uses under 5 % of a core for a second
 #       (e.g. it has rebuilt its search index after a large import)
@@ -23,10 +27,16 @@ build="${2:-build/release}"
 
 BENCH_TMP=$(mktemp -d)
 BENCH_PID=
+BENCH_PIDS=()
+BENCH_PG=
 bench_cleanup() {
-  if [ -n "$BENCH_PID" ]; then
-    kill "$BENCH_PID" 2>/dev/null || true
-    wait "$BENCH_PID" 2>/dev/null || true
+  local p
+  for p in "${BENCH_PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  if [ -n "$BENCH_PG" ]; then
+    scripts/pg-test-server.sh stop "$BENCH_TMP/pg" || true
   fi
   rm -rf "$BENCH_TMP"
 }
@@ -47,15 +57,21 @@ bench_need_tool() {
 }
 
 bench_galsyncd() {
-  local out="$BENCH_TMP/galsyncd.out"
-  "$build/galsyncd" --data-dir "$BENCH_TMP/data" --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
+  local i=${#BENCH_PIDS[@]}
+  local out="$BENCH_TMP/galsyncd-$i.out"
+  "$build/galsyncd" --data-dir "$BENCH_TMP/data-$i" --listen 127.0.0.1:0 "$@" >"$out" 2>&1 &
   BENCH_PID=$!
+  BENCH_PIDS+=("$BENCH_PID")
   until grep -q "listening on" "$out"; do
     kill -0 "$BENCH_PID" 2>/dev/null || { cat "$out" >&2; exit 1; }
     sleep 0.1
   done
   BENCH_BASE=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
   BENCH_KEY=$(sed -n 's/^galsyncd admin key: //p' "$out")
+}
+
+bench_postgres() {
+  BENCH_PG=$(scripts/pg-test-server.sh start "$BENCH_TMP/pg")
 }
 
 bench_wait_idle() {

@@ -6,7 +6,11 @@
 // purged so that clients behind the horizon go through a 410 full resync.
 // At the end every replica must equal the server's live set exactly.
 //
-// Runs for ~8 s; GALSYNC_SOAK_SECONDS=N runs the chaos for N seconds.
+// The same chaos runs against two galsyncd over one PostgreSQL behind a
+// round-robin load balancer: writers on both, each client run reaching
+// whichever server the balancer picks.
+//
+// Each runs for ~8 s; GALSYNC_SOAK_SECONDS=N runs the chaos for N seconds.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +20,7 @@
 #include <thread>
 
 #include "galsync/replica.h"
+#include "pg_test_server.h"
 #include "test_util.h"
 
 namespace galsync::testing {
@@ -106,16 +111,17 @@ void Client(const std::string& replica, uint64_t seed,
 }
 
 
-TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
+// The chaos: writers on `write_ports` (in turn), replicas synced through
+// `client_port`, administered through `admin`.
+void RunChaos(const std::vector<uint16_t>& write_ports, uint16_t client_port,
+              HttpClient& admin) {
   int seconds = 8;
   if (const char* soak = std::getenv("GALSYNC_SOAK_SECONDS")) {
     seconds = std::max(1, std::atoi(soak));
   }
   const uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
-  TempDir server_dir, client_dir;
-  ServerProcess server(server_dir.path(), {"--durability", "normal"});
-  HttpClient admin(server);
+  TempDir client_dir;
   ASSERT_EQ(admin.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
   // Writers and clients use keys of the domain, as in production.
   auto make_key = [&](const char* scopes) {
@@ -133,7 +139,7 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
     replicas.push_back(client_dir.file("r" + std::to_string(i) + ".db"));
     auto r = RunProgram(GALSYNC_CLI_PATH,
                         {"--replica", replicas.back(), "init", "--server",
-                         "http://127.0.0.1:" + std::to_string(server.port()),
+                         "http://127.0.0.1:" + std::to_string(client_port),
                          "--domain", "example.com", "--key", read_key});
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
@@ -142,7 +148,8 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
   std::atomic<uint64_t> writes{0};
   std::vector<std::thread> threads;
   for (int w = 0; w < 3; ++w) {
-    threads.emplace_back(Writer, server.port(), write_key, seed + w,
+    threads.emplace_back(Writer, write_ports[w % write_ports.size()],
+                         write_key, seed + w,
                          std::cref(stop_writers), std::ref(writes));
   }
   std::vector<ClientStats> stats(kClients);
@@ -196,12 +203,29 @@ TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
   EXPECT_GT(runs, 3 * kClients);
   EXPECT_GT(killed, 0);
   EXPECT_GE(resynced, 1) << "no client went through a 410 resync";
-  RecordProperty("writes", static_cast<int>(writes.load()));
-  RecordProperty("killed", killed);
+  ::testing::Test::RecordProperty("writes", static_cast<int>(writes.load()));
+  ::testing::Test::RecordProperty("killed", killed);
   std::printf("convergence: %llu writes, %d client runs killed, %d replicas "
               "resynced after 410, %zu live contacts\n",
               static_cast<unsigned long long>(writes.load()), killed, resynced,
               expected.size());
+}
+
+TEST(ConvergenceTest, EveryReplicaEqualsTheServerAfterChaos) {
+  TempDir server_dir;
+  ServerProcess server(server_dir.path(), {"--durability", "normal"});
+  HttpClient admin(server);
+  RunChaos({server.port()}, server.port(), admin);
+}
+
+TEST(ConvergenceTest, EveryReplicaEqualsTheServersBehindALoadBalancer) {
+  PgSchema pg;
+  TempDir dir_a, dir_b;
+  ServerProcess a(dir_a.path(), {"--store", pg.uri()});
+  ServerProcess b(dir_b.path(), {"--store", pg.uri()});
+  RoundRobinProxy balancer({a.port(), b.port()});
+  HttpClient admin(a);
+  RunChaos({a.port(), b.port()}, balancer.port(), admin);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -151,6 +152,74 @@ HeldRequest::HeldRequest(uint16_t port, const std::string& request) {
 }
 
 HeldRequest::~HeldRequest() { close(fd_); }
+
+struct RoundRobinProxy::Impl {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor{ioc};
+  std::vector<uint16_t> backends;
+  size_t next = 0;
+  std::thread thread;
+
+  // Relays from `from` to `to` until `from` ends, then ends `to`'s sending.
+  static void Pump(std::shared_ptr<boost::asio::ip::tcp::socket> from,
+                   std::shared_ptr<boost::asio::ip::tcp::socket> to,
+                   std::shared_ptr<std::array<char, 16384>> buf) {
+    from->async_read_some(
+        boost::asio::buffer(*buf),
+        [from, to, buf](boost::system::error_code ec, size_t n) {
+          if (ec) {
+            boost::system::error_code ignored;
+            to->shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+            return;
+          }
+          boost::asio::async_write(
+              *to, boost::asio::buffer(buf->data(), n),
+              [from, to, buf](boost::system::error_code ec, size_t) {
+                if (ec) {
+                  boost::system::error_code ignored;
+                  from->close(ignored);
+                  return;
+                }
+                Pump(from, to, buf);
+              });
+        });
+  }
+
+  void Accept() {
+    acceptor.async_accept([this](boost::system::error_code ec,
+                                 boost::asio::ip::tcp::socket client) {
+      if (ec) return;
+      auto c = std::make_shared<boost::asio::ip::tcp::socket>(std::move(client));
+      auto b = std::make_shared<boost::asio::ip::tcp::socket>(ioc);
+      const uint16_t to = backends[next++ % backends.size()];
+      b->async_connect(
+          {boost::asio::ip::address_v4::loopback(), to},
+          [c, b](boost::system::error_code ec) {
+            if (ec) return;  // the client sees its connection close
+            Pump(c, b, std::make_shared<std::array<char, 16384>>());
+            Pump(b, c, std::make_shared<std::array<char, 16384>>());
+          });
+      Accept();
+    });
+  }
+};
+
+RoundRobinProxy::RoundRobinProxy(std::vector<uint16_t> backends)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->backends = std::move(backends);
+  boost::asio::ip::tcp::endpoint at(boost::asio::ip::address_v4::loopback(), 0);
+  impl_->acceptor.open(at.protocol());
+  impl_->acceptor.bind(at);
+  impl_->acceptor.listen();
+  port_ = impl_->acceptor.local_endpoint().port();
+  impl_->Accept();
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+RoundRobinProxy::~RoundRobinProxy() {
+  impl_->ioc.stop();
+  impl_->thread.join();
+}
 
 // The PostgreSQL store of a data directory in a ServersUsePostgres() run:
 // a schema of its own, named in the directory so that a restart on the

@@ -48,6 +48,21 @@ class HeldRequest {
   std::string head_;
 };
 
+// A TCP load balancer on 127.0.0.1:<ephemeral port> that hands each new
+// connection to the next of `backends` in turn (round robin) and relays
+// bytes both ways until either side closes.
+class RoundRobinProxy {
+ public:
+  explicit RoundRobinProxy(std::vector<uint16_t> backends);
+  ~RoundRobinProxy();
+  uint16_t port() const { return port_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+};
+
 // A galsyncd process serving on 127.0.0.1:<ephemeral port>.
 class ServerProcess {
  public:
