@@ -41,8 +41,9 @@ echo "== no-change polls, one instance (wrk -t2 -c64 -d10s)"
 wrk -t2 -c64 -d10s -H "$auth" "$a$path/changes?token=$token" | grep -E "Requests/sec|Latency"
 echo "== no-change polls, two instances at once (wrk -t1 -c32 -d10s each)"
 wrk -t1 -c32 -d10s -H "$auth" "$a$path/changes?token=$token" >"$BENCH_TMP/wrk-a" &
+wrk_a=$!
 wrk -t1 -c32 -d10s -H "$auth" "$b$path/changes?token=$token" >"$BENCH_TMP/wrk-b" &
-wait %1 %2
+wait $wrk_a $!
 grep -h "Requests/sec" "$BENCH_TMP/wrk-a" "$BENCH_TMP/wrk-b" |
   awk '{print "  instance " NR ": " $2 " requests/s"; s += $2} END {print "  together: " s " requests/s"}'
 
