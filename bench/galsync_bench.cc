@@ -28,8 +28,8 @@
 //
 // GALSYNC_BENCH_STORE=postgresql://... runs the same workloads on the
 // PostgreSQL store instead, each database in a schema of its own there
-// (bench/postgres_bench.sh starts a server and does this). Durability
-// "normal" is then synchronous_commit=off for the session.
+// (bench/scale_out_bench.sh starts a server and does this). Durability
+// "normal" is then synchronous_commit=off for the store's sessions.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -101,10 +101,9 @@ void RemoveDb(const std::string& path) {
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& path, bool full) {
   if (!PostgresUri().empty()) {
-    std::string uri = PostgresUri() + "?options=-csearch_path%3D" +
-                      SchemaOf(path);
-    if (!full) uri += "%20-csynchronous_commit%3Doff";
-    return OpenPostgresStore(uri, {});
+    return OpenPostgresStore(
+        PostgresUri() + "?options=-csearch_path%3D" + SchemaOf(path),
+        {.synchronous_commit = full});
   }
   SqliteStoreOptions o;
   o.synchronous_full = full;

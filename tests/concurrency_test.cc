@@ -17,13 +17,8 @@ namespace {
 namespace json = boost::json;
 const std::string kD = "/v1/domains/example.com";
 
-// Fetches one page of `limit` changes into `r`; returns has_more.
 bool Step(HttpClient& c, PageReplica& r, int limit) {
-  std::string t = kD + "/changes?limit=" + std::to_string(limit);
-  if (!r.token.empty()) t += "&token=" + r.token;
-  auto res = c.Get(t);
-  EXPECT_EQ(res.status, 200) << res.body;
-  return res.status == 200 && r.Apply(res.body);
+  return SyncStep(c, r, kD, limit);
 }
 
 TEST(ConcurrencyTest, ConcurrentWritersAndPagedReadersConverge) {

@@ -49,13 +49,8 @@ bool Eventually(const std::function<bool()>& probe) {
   return probe();
 }
 
-// One page of `limit` changes into `r`; returns has_more.
 bool Step(HttpClient& c, PageReplica& r, int limit) {
-  std::string t = kD + "/changes?limit=" + std::to_string(limit);
-  if (!r.token.empty()) t += "&token=" + r.token;
-  auto res = c.Get(t);
-  EXPECT_EQ(res.status, 200) << res.body;
-  return res.status == 200 && r.Apply(res.body);
+  return SyncStep(c, r, kD, limit);
 }
 
 std::string Person(const std::string& id, const std::string& given,

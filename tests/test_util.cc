@@ -318,6 +318,15 @@ bool PageReplica::Apply(const std::string& page_body) {
   return o.at("has_more").as_bool();
 }
 
+bool SyncStep(HttpClient& c, PageReplica& r, const std::string& domain_path,
+              int limit) {
+  std::string t = domain_path + "/changes?limit=" + std::to_string(limit);
+  if (!r.token.empty()) t += "&token=" + r.token;
+  auto res = c.Get(t);
+  EXPECT_EQ(res.status, 200) << res.body;
+  return res.status == 200 && r.Apply(res.body);
+}
+
 std::map<std::string, std::string> ServerLiveSet(
     HttpClient& c, const std::string& domain_path) {
   PageReplica r;

@@ -101,6 +101,12 @@ struct PageReplica {
 
 class HttpClient;
 
+// Fetches one page of at most `limit` changes of the domain at
+// `domain_path` ("/v1/domains/NAME") after `r`'s token and applies it to
+// `r`; returns has_more (false, with the test failed, if it was refused).
+bool SyncStep(HttpClient& c, PageReplica& r, const std::string& domain_path,
+              int limit);
+
 // The live set of a domain (`domain_path` is "/v1/domains/NAME"), read by
 // a full sync of its change feed: id -> contact JSON as PageReplica keeps it.
 // Fails the test if a page is refused or out of order.

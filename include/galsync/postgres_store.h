@@ -27,6 +27,11 @@ struct PostgresStoreOptions {
   bool new_incarnation = false;
   // Idle connections kept for reuse; more are opened while they are busy.
   size_t max_idle_connections = 16;
+  // false: the store's sessions run with synchronous_commit = off, so a
+  // commit returns before its WAL is flushed (galsyncd --durability
+  // normal): a kill -9 of galsyncd loses nothing, a crash of PostgreSQL
+  // may lose the last commits. true: the server's setting applies.
+  bool synchronous_commit = true;
 };
 
 // True if `spec` names a PostgreSQL database (postgresql:// or postgres://).

@@ -66,7 +66,8 @@ Flags:
   --threads N            network threads [default: number of cores]
   --durability MODE      full: fsync every commit (survives power loss);
                          normal: survives kill -9 but maybe not power loss
-                         [default: full]
+                         (on PostgreSQL: synchronous_commit off for
+                         galsyncd's sessions) [default: full]
   --retention DURATION   keep tombstones and audit history this long, e.g.
                          30d, 12h, 90m, 3600s [default: 30d]
   --purge-interval DUR   how often the purge job runs [default: 1h]
@@ -337,7 +338,8 @@ Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
   auto store =
       IsPostgresUri(store_spec)
           ? OpenPostgresStore(store_spec,
-                              {.new_incarnation = so.new_incarnation})
+                              {.new_incarnation = so.new_incarnation,
+                               .synchronous_commit = so.synchronous_full})
           : OpenSqliteStore((fs::path(data_dir) / "galsync.db").string(), so);
   if (!store) {
     return Error::Internal("cannot open store: " + store.error().message);

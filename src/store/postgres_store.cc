@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "galsync/contact.h"
+#include "store/change_rules.h"
 #include "store/pg.h"
 #include "util/crypto.h"
 
@@ -306,6 +307,16 @@ Error DomainGone() {
   return Error::NotFound("domain_not_found", "domain no longer exists");
 }
 
+// Locks the domain's row for the rest of the transaction, as every writer
+// of the domain does first (seqs in commit order: see the top of the file);
+// its last_seq, last_time_us, live_count and name.
+Result<Rows> LockDomain(Conn& c, int64_t domain_id) {
+  auto r = c.Run(kLockDomain, {domain_id});
+  if (!r) return r;
+  if (r->size() == 0) return DomainGone();
+  return r;
+}
+
 class PostgresStore final : public Store {
  public:
   PostgresStore(std::string conninfo, PostgresStoreOptions opts)
@@ -499,6 +510,11 @@ class PostgresStore final : public Store {
     }
     auto c = Conn::Open(conninfo_);
     if (!c) return std::move(c).error();
+    if (!opts_.synchronous_commit) {
+      if (auto st = (*c)->Exec("SET synchronous_commit = off"); !st) {
+        return std::move(st).error();
+      }
+    }
     return Lease(this, std::move(c.value()));
   }
 
@@ -702,11 +718,7 @@ Result<WriteResult> PostgresStore::SetPolicy(
   if (!tx.status()) return tx.status().error();
   // The domain's row lock first, as every writer takes it: the scan below
   // then sees every earlier write of the domain and no later one.
-  if (auto r = c.Run(kLockDomain, {domain_id}); !r) {
-    return std::move(r).error();
-  } else if (r->size() == 0) {
-    return DomainGone();
-  }
+  if (auto r = LockDomain(c, domain_id); !r) return std::move(r).error();
   if (auto r = c.Run(kSetPolicy, {domain_id, policy_json}); !r) {
     return std::move(r).error();
   }
@@ -740,9 +752,8 @@ Result<WriteResult> PostgresStore::WriteIn(
   uint64_t live;
   std::string domain_name;
   {
-    auto r = c.Run(kLockDomain, {domain_id});
+    auto r = LockDomain(c, domain_id);
     if (!r) return std::move(r).error();
-    if (r->size() == 0) return DomainGone();
     seq = static_cast<uint64_t>(r->Int(0, 0));
     // Commit times never go backwards within a domain (invariant 1).
     out.time_us = std::max(now_us, r->Int(0, 1));
@@ -790,20 +801,10 @@ Result<WriteResult> PostgresStore::WriteIn(
     State& st = states.find(ch.id)->second;
     StoredContact& cur = st.row;
     const bool live_now = st.exists && !cur.deleted;
-    auto mismatch = [&](std::string why) {
-      std::string msg = "contact \"" + ch.id + "\": " + why;
-      if (changes.size() > 1) msg = "change " + std::to_string(i) + ": " + msg;
-      return Error{ErrorKind::kPreconditionFailed, "version_mismatch", msg};
-    };
-    if (ch.if_match) {
-      if (!live_now) return mismatch("If-Match given but contact does not exist");
-      if (*ch.if_match != "*" && *ch.if_match != std::to_string(cur.seq)) {
-        return mismatch("version is " + std::to_string(cur.seq) +
-                        ", If-Match wanted " + *ch.if_match);
-      }
-    }
-    if (ch.if_none_match && live_now) {
-      return mismatch("already exists (If-None-Match: *)");
+    if (auto st = CheckPreconditions(ch, i, changes.size(), live_now,
+                                     live_now ? cur.seq : 0);
+        !st) {
+      return std::move(st).error();
     }
     if ((ch.op == ChangeOp::kDelete || restamp) && !live_now) {
       out.outcomes.push_back({ChangeResult::kNotFound, 0, false, {}});
@@ -1125,11 +1126,7 @@ Result<PurgeResult> PostgresStore::Purge(int64_t domain_id,
   Transaction tx(&c, "BEGIN");
   if (!tx.status()) return tx.status().error();
   // Writers of the domain wait while it purges, as they wait for each other.
-  if (auto r = c.Run(kLockDomain, {domain_id}); !r) {
-    return std::move(r).error();
-  } else if (r->size() == 0) {
-    return DomainGone();
-  }
+  if (auto r = LockDomain(c, domain_id); !r) return std::move(r).error();
   PurgeResult out;
   auto t = c.Run(kPurgeTombstones, {domain_id, cutoff_us});
   if (!t) return std::move(t).error();

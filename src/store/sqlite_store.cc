@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "galsync/contact.h"
+#include "store/change_rules.h"
 #include "store/sqlite.h"
 #include "util/crypto.h"
 
@@ -652,20 +653,10 @@ Result<WriteResult> SqliteStore::WriteLocked(
     }
     const bool exists = cur.ok();
     const bool live_now = exists && !cur->deleted;
-    auto mismatch = [&](std::string why) {
-      std::string msg = "contact \"" + ch.id + "\": " + why;
-      if (changes.size() > 1) msg = "change " + std::to_string(i) + ": " + msg;
-      return Error{ErrorKind::kPreconditionFailed, "version_mismatch", msg};
-    };
-    if (ch.if_match) {
-      if (!live_now) return mismatch("If-Match given but contact does not exist");
-      if (*ch.if_match != "*" && *ch.if_match != std::to_string(cur->seq)) {
-        return mismatch("version is " + std::to_string(cur->seq) +
-                        ", If-Match wanted " + *ch.if_match);
-      }
-    }
-    if (ch.if_none_match && live_now) {
-      return mismatch("already exists (If-None-Match: *)");
+    if (auto st = CheckPreconditions(ch, i, changes.size(), live_now,
+                                     live_now ? cur->seq : 0);
+        !st) {
+      return std::move(st).error();
     }
 
     if ((ch.op == ChangeOp::kDelete || restamp) && !live_now) {

@@ -65,7 +65,8 @@ using testing::StoreBackend;
 
 struct OpenOptions {
   bool new_incarnation = false;
-  bool fast = false;  // SQLite without fsync, where only ordering is tested
+  bool fast = false;  // no fsync (synchronous_commit off), where only
+                      // ordering is tested
 };
 
 class StoreTest : public ::testing::TestWithParam<StoreBackend> {
@@ -83,7 +84,8 @@ class StoreTest : public ::testing::TestWithParam<StoreBackend> {
   Result<std::unique_ptr<Store>> Open(OpenOptions o = {}) {
     if (GetParam() == StoreBackend::kPostgres) {
       return OpenPostgresStore(pg_->uri(),
-                               {.new_incarnation = o.new_incarnation});
+                               {.new_incarnation = o.new_incarnation,
+                                .synchronous_commit = !o.fast});
     }
     return OpenSqliteStore(dir_.file("g.db"),
                            {.synchronous_full = !o.fast,
