@@ -4,8 +4,9 @@
 #   1. in process (galsync_bench), each store in turn: batched import of N
 #      people, durable single writes, a 1,000-change page, a no-change poll,
 #      a full sync
-#   2. over HTTP, galsyncd --demo N on PostgreSQL: no-change polls/s (wrk,
-#      keep-alive) against one instance, then against two at once
+#   2. over HTTP, galsyncd --demo N on PostgreSQL: no-change polls/s and
+#      durable single writes/s (wrk, keep-alive) against one instance, then
+#      against two at once; and writes/s against a galsyncd on SQLite
 #   3. how soon a write on one instance wakes a long-poll on the other (and,
 #      for comparison, on the same instance)
 #
@@ -47,6 +48,18 @@ wait $wrk_a $!
 grep -h "Requests/sec" "$BENCH_TMP/wrk-a" "$BENCH_TMP/wrk-b" |
   awk '{print "  instance " NR ": " $2 " requests/s"; s += $2} END {print "  together: " s " requests/s"}'
 
+# Durable single writes over HTTP: PUTs of new contacts (put_contacts.lua).
+puts() {  # BASE TAG SECONDS CONNECTIONS
+  wrk -t1 -c"$4" -d"$3"s -s bench/put_contacts.lua -H "$auth" \
+    "$1$path/contacts/" -- "$2" | awk '/Requests\/sec/ {print $2}'
+}
+echo "== durable single writes (PUT of new contacts), one instance (wrk -t1 -c8 -d10s): $(puts "$a" a1 10 8) requests/s"
+puts "$a" a2 10 8 >"$BENCH_TMP/put-a" &
+put_a=$!
+puts "$b" b2 10 8 >"$BENCH_TMP/put-b" &
+wait $put_a $!
+echo "== durable single writes, two instances at once (wrk -t1 -c8 -d10s each): $(cat "$BENCH_TMP/put-a") + $(cat "$BENCH_TMP/put-b") requests/s"
+
 # A long-poll waits on WAITER; the write goes to WRITER; prints the time
 # from just before the write is sent until the long-poll's answer is in,
 # in ms (curl's own start-up and exit included, so an upper bound).
@@ -75,3 +88,10 @@ wake_stats() {
 }
 wake_stats same "$a" "$a"
 wake_stats other "$a" "$b"
+
+# The same writes against galsyncd on SQLite, for comparison.
+bench_galsyncd --demo 1000
+sqlite_key=$BENCH_KEY
+auth="Authorization: Bearer $sqlite_key"
+echo "== durable single writes on SQLite, one instance (wrk -t1 -c8 -d10s): $(puts "$BENCH_BASE" s1 10 8) requests/s"
+
