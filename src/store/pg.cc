@@ -50,8 +50,7 @@ int64_t Rows::Affected() const {
   return v;
 }
 
-Error ResultError(PGconn* c, PGresult* r, std::string_view what,
-                  std::string* sqlstate) {
+Error ResultError(PGconn* c, PGresult* r, std::string_view what) {
   std::string state;
   if (r) {
     if (const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE)) state = s;
@@ -61,7 +60,6 @@ Error ResultError(PGconn* c, PGresult* r, std::string_view what,
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
     msg.pop_back();
   }
-  if (sqlstate) *sqlstate = state;
   std::string full = "PostgreSQL: " + std::string(what) + ": " + msg;
   // Lost connections (class 08), serialization failures and deadlocks
   // (40001, 40P01), and a server shutting down (57P01..57P03) are worth a

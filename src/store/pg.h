@@ -118,15 +118,11 @@ class Conn {
   std::unordered_set<const char*> prepared_;  // by Statement::name
 };
 
-// The SQLSTATE of PostgreSQL errors galsync maps to its own.
-inline constexpr std::string_view kUniqueViolation = "23505";
-
 // An Error from a failed result: kUnavailable (reason "store_unavailable")
 // when the server cannot be reached or asks to retry (serialization
-// failure, deadlock, shutdown), kInternal otherwise. The SQLSTATE is kept in
-// `sqlstate` for callers that map their own cases.
-Error ResultError(PGconn* c, PGresult* r, std::string_view what,
-                  std::string* sqlstate = nullptr);
+// failure, deadlock, shutdown), kInternal otherwise; the message has the
+// server's.
+Error ResultError(PGconn* c, PGresult* r, std::string_view what);
 
 // Builds the text form of a one-dimensional array ({"a","b",NULL}) for a
 // parameter such as $2::text[].
