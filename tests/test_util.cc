@@ -342,11 +342,10 @@ std::map<std::string, std::string> ServerLiveSet(
 }
 
 RunResult RunGalsyncd(const std::vector<std::string>& args) {
-  // `galsyncd keys` on a data directory whose server used PostgreSQL
-  // (ServersUsePostgres) manages that server's store.
+  // On a data directory whose server used PostgreSQL (ServersUsePostgres),
+  // galsyncd (e.g. `galsyncd keys`) uses that server's store too.
   auto dir = std::find(args.begin(), args.end(), "--data-dir");
-  if (ServersUsePostgres() && !args.empty() && args[0] == "keys" &&
-      dir != args.end() && dir + 1 != args.end() &&
+  if (ServersUsePostgres() && dir != args.end() && dir + 1 != args.end() &&
       std::filesystem::exists(*(dir + 1) + "/test-store-uri")) {
     std::vector<std::string> with_store = args;
     with_store.push_back("--store");

@@ -193,6 +193,9 @@ class Directory {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<DomainState>>
       domains_;               // GUARDED_BY(mu_)
+  // The same states by store id, for store events (Adopt keeps both).
+  std::unordered_map<int64_t, std::shared_ptr<DomainState>>
+      by_id_;                 // GUARDED_BY(mu_)
   std::vector<std::pair<uint64_t, CommitListener>>
       listeners_;                 // GUARDED_BY(mu_)
   uint64_t next_listener_ = 1;  // GUARDED_BY(mu_)

@@ -1,8 +1,8 @@
 #include "store/pg.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
-#include <vector>
 
 namespace galsync::pg {
 
@@ -113,26 +113,28 @@ Result<Rows> Conn::Run(const Statement& st, const Param* params, int n) {
     if (!r) return std::move(r).error();
     prepared_.insert(st.name);
   }
-  std::vector<const char*> values(static_cast<size_t>(n));
-  std::vector<int> lengths(static_cast<size_t>(n));
-  // libpq reads text parameters up to their NUL, so views are copied.
-  std::vector<std::string> owned;
-  owned.reserve(static_cast<size_t>(n));
+  // Statements have a handful of parameters: no allocation per call but
+  // for the views that must be copied (libpq reads text parameters up to
+  // their NUL; their lengths matter to binary parameters only).
+  constexpr int kMaxParams = 16;
+  if (n > kMaxParams) return Error::Internal("too many statement parameters");
+  std::array<const char*, kMaxParams> values;
+  std::array<std::string, kMaxParams> owned;
   for (int i = 0; i < n; ++i) {
     values[i] = params[i].data();
-    lengths[i] = params[i].length();
     if (!values[i]) continue;
+    const size_t length = static_cast<size_t>(params[i].length());
     // PostgreSQL text cannot hold NUL: refuse rather than truncate.
-    if (std::memchr(values[i], 0, static_cast<size_t>(lengths[i]))) {
+    if (std::memchr(values[i], 0, length)) {
       return Error::InvalidArgument(
           "invalid_text", "text with a NUL character cannot be stored");
     }
     if (!params[i].terminated()) {
-      values[i] = owned.emplace_back(values[i], lengths[i]).c_str();
+      values[i] = owned[i].assign(values[i], length).c_str();
     }
   }
-  return Check(PQexecPrepared(c_, st.name, n, values.data(), lengths.data(),
-                              nullptr, 0),
+  return Check(PQexecPrepared(c_, st.name, n, values.data(), nullptr, nullptr,
+                              0),
                st.name);
 }
 

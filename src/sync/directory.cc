@@ -63,14 +63,8 @@ Directory::~Directory() = default;
 Status Directory::Open() {
   auto list = store_->ListDomains();
   if (!list) return std::move(list).error();
-  std::unique_lock lock(mu_);
   for (const DomainInfo& d : *list) {
-    auto policy = ParsePolicyJson(d.policy_json);
-    if (!policy) {
-      return Error::Internal("domain \"" + d.name + "\" has an unreadable "
-                             "visibility policy: " + policy.error().message);
-    }
-    domains_[d.name] = std::make_shared<DomainState>(d, std::move(*policy));
+    if (auto st = Adopt(d); !st) return std::move(st).error();
   }
   return Ok{};
 }
@@ -97,19 +91,26 @@ Result<std::shared_ptr<Directory::DomainState>> Directory::Adopt(
     const DomainInfo& listed) {
   std::shared_ptr<DomainState> d;
   {
+    std::shared_lock lock(mu_);
+    if (auto it = domains_.find(listed.name); it != domains_.end()) {
+      d = it->second;
+    }
+  }
+  if (!d) {
     auto policy = ParsePolicyJson(listed.policy_json);
     if (!policy) {
       return Error::Internal("domain \"" + listed.name +
                              "\" has an unreadable visibility policy: " +
                              policy.error().message);
     }
+    auto fresh = std::make_shared<DomainState>(listed, std::move(*policy));
     std::unique_lock lock(mu_);
-    auto [it, fresh] = domains_.try_emplace(listed.name);
-    if (fresh) {
-      it->second = std::make_shared<DomainState>(listed, std::move(*policy));
-      return it->second;
+    auto [it, inserted] = domains_.try_emplace(listed.name, fresh);
+    if (inserted) {
+      by_id_[listed.id] = fresh;
+      return fresh;
     }
-    d = it->second;
+    d = it->second;  // another thread adopted it first
   }
   // Known already: re-read it while holding its policy lock, which a local
   // SetPolicy holds across its commit, so what is read here is never older
@@ -148,8 +149,8 @@ void Directory::OnStoreEvent(const StoreEvent& e) {
     std::shared_ptr<DomainState> d;
     {
       std::shared_lock lock(mu_);
-      for (const auto& [_, state] : domains_) {
-        if (state->id == e.domain_id) d = state;
+      if (auto it = by_id_.find(e.domain_id); it != by_id_.end()) {
+        d = it->second;
       }
     }
     if (d) {
@@ -186,8 +187,7 @@ void Directory::Committed(DomainState& d, const WriteResult& w) {
 Result<DomainInfo> Directory::CreateDomain(std::string_view name) {
   auto d = store_->CreateDomain(name, clock_->NowMicros());
   if (!d) return d;
-  std::unique_lock lock(mu_);
-  domains_[d->name] = std::make_shared<DomainState>(*d, VisibilityPolicy{});
+  if (auto st = Adopt(*d); !st) return std::move(st).error();
   return d;
 }
 
