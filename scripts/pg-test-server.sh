@@ -6,6 +6,11 @@
 #   scripts/pg-test-server.sh start STATE_DIR   prints the connection string
 #                                               and writes it to
 #                                               STATE_DIR/conninfo
+#   scripts/pg-test-server.sh replica STATE_DIR PRIMARY_STATE_DIR
+#                                               a streaming replica (hot
+#                                               standby) of a server started
+#                                               with start; prints its
+#                                               connection string likewise
 #   scripts/pg-test-server.sh stop STATE_DIR    stops it and removes the
 #                                               cluster
 #
@@ -15,10 +20,14 @@
 # benchmarks need.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() {
+  echo "usage: $0 start|stop STATE_DIR | replica STATE_DIR PRIMARY_STATE_DIR" >&2
+  exit 2
+}
+[ $# -ge 2 ] || usage
 cmd=$1
 state=$2
+if [ "$cmd" = replica ]; then [ $# -eq 3 ] || usage; else [ $# -eq 2 ] || usage; fi
 
 bindir=""
 for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
@@ -39,7 +48,7 @@ as_pg() {
 }
 
 case "$cmd" in
-  start)
+  start|replica)
     mkdir -p "$state"
     if [ -f "$state/cluster" ] && [ -d "$(cat "$state/cluster")" ]; then
       "$0" stop "$state"
@@ -48,12 +57,25 @@ case "$cmd" in
     chmod 0755 "$cluster"
     if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$cluster"; fi
     echo "$cluster" > "$state/cluster"
-    as_pg "$bindir/initdb" -D "$cluster/data" -U galsync --auth=trust \
-      --encoding=UTF8 --locale=C.UTF-8 >"$cluster/initdb.log" 2>&1 || {
-      cat "$cluster/initdb.log" >&2; exit 1; }
+    if [ "$cmd" = start ]; then
+      as_pg "$bindir/initdb" -D "$cluster/data" -U galsync --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 >"$cluster/initdb.log" 2>&1 || {
+        cat "$cluster/initdb.log" >&2; exit 1; }
+    else
+      # A base backup of the primary, streaming its WAL; -R makes it a
+      # standby that follows the primary (initdb's pg_hba.conf trusts
+      # replication connections from 127.0.0.1).
+      primary=$(cat "$3/conninfo")
+      hostport=${primary#*@}; hostport=${hostport%%/*}
+      as_pg "$bindir/pg_basebackup" -h "${hostport%:*}" -p "${hostport#*:}" \
+        -U galsync -D "$cluster/data" -R -X stream -c fast \
+        >"$cluster/basebackup.log" 2>&1 || {
+        cat "$cluster/basebackup.log" >&2; exit 1; }
+    fi
     extra=()
     if [ -n "${GALSYNC_PG_FAST:-}" ]; then
-      extra=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+      # (full_page_writes stays on: a base backup for a replica needs it.)
+      extra=(-c fsync=off -c synchronous_commit=off)
     fi
     # A free port: bind to port 0 and read what the kernel chose. Another
     # process may take it before the server does, so retry a few times.

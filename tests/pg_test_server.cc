@@ -110,4 +110,65 @@ void PgSchema::Exec(const std::string& sql) const {
   PQfinish(c);
 }
 
+// `command` is the script's: "start", or "replica" with the primary's
+// state directory after ours.
+std::unique_ptr<ThrowawayPostgres> ThrowawayPostgres::Start(
+    const std::string& command, const std::string& primary_state) {
+  std::unique_ptr<ThrowawayPostgres> pg(new ThrowawayPostgres);
+  char tmpl[] = "/tmp/galsync-pgstate.XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    ADD_FAILURE() << "mkdtemp failed";
+    return nullptr;
+  }
+  pg->state_ = tmpl;
+  std::string cmd = std::string("GALSYNC_PG_FAST=1 ") +
+                    GALSYNC_PG_TEST_SCRIPT + " " + command + " '" +
+                    pg->state_ + "'";
+  if (!primary_state.empty()) cmd += " '" + primary_state + "'";
+  cmd += " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    ADD_FAILURE() << "could not start a PostgreSQL server: " << cmd;
+    return nullptr;
+  }
+  pg->uri_ = ReadLine(pg->state_ + "/conninfo");
+  return pg;
+}
+
+std::unique_ptr<ThrowawayPostgres> ThrowawayPostgres::Primary() {
+  return Start("start", "");
+}
+
+std::unique_ptr<ThrowawayPostgres> ThrowawayPostgres::ReplicaOf(
+    const ThrowawayPostgres& primary) {
+  return Start("replica", primary.state_);
+}
+
+ThrowawayPostgres::~ThrowawayPostgres() {
+  Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(state_, ec);
+}
+
+void ThrowawayPostgres::Stop() {
+  const std::string cmd = std::string(GALSYNC_PG_TEST_SCRIPT) + " stop '" +
+                          state_ + "' >/dev/null 2>&1";
+  (void)std::system(cmd.c_str());
+}
+
+std::string ThrowawayPostgres::Query(const std::string& sql) const {
+  PGconn* c = PQconnectdb(uri_.c_str());
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, sql.c_str());
+  const auto st = PQresultStatus(r);
+  EXPECT_TRUE(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+      << sql << ": " << PQerrorMessage(c);
+  std::string out;
+  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0) {
+    out = PQgetvalue(r, 0, 0);
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
 }  // namespace galsync::testing

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -59,6 +60,35 @@ class PgSchema {
 
  private:
   std::string name_;
+  std::string uri_;
+};
+
+// A throwaway PostgreSQL of a test's own (not the shared test server), for
+// tests that stop, pause or replicate their server: a primary, or a
+// streaming replica (hot standby) of one. Stopped and removed when it goes.
+class ThrowawayPostgres {
+ public:
+  // Fails the test and returns null if the server cannot be started.
+  static std::unique_ptr<ThrowawayPostgres> Primary();
+  static std::unique_ptr<ThrowawayPostgres> ReplicaOf(
+      const ThrowawayPostgres& primary);
+  ~ThrowawayPostgres();
+  ThrowawayPostgres(const ThrowawayPostgres&) = delete;
+  ThrowawayPostgres& operator=(const ThrowawayPostgres&) = delete;
+
+  const std::string& uri() const { return uri_; }
+  // Runs SQL and returns the first column of the first row ("" if none);
+  // fails the test on error.
+  std::string Query(const std::string& sql) const;
+  // Stops the server now (immediate shutdown) and removes its data.
+  void Stop();
+
+ private:
+  ThrowawayPostgres() = default;
+  static std::unique_ptr<ThrowawayPostgres> Start(
+      const std::string& command, const std::string& primary_state);
+
+  std::string state_;  // the script's state directory
   std::string uri_;
 };
 

@@ -129,7 +129,10 @@ class Directory {
                             std::span<const ChangeRequest> changes,
                             std::string_view actor);
 
-  // The change feed (full sync when no token and no since).
+  // The change feed (full sync when no token and no since). On a store that
+  // scans a replica, fails with kUnavailable "replica_behind" while the
+  // replica's snapshot is behind the reader's position, or has nothing new
+  // while this server knows of newer commits; callers retry.
   Result<ChangesPage> Changes(std::string_view domain,
                               const ChangesRequest& req);
 

@@ -32,6 +32,15 @@ struct PostgresStoreOptions {
   // normal): a kill -9 of galsyncd loses nothing, a crash of PostgreSQL
   // may lose the last commits. true: the server's setting applies.
   bool synchronous_commit = true;
+  // A streaming replica of the same database (URI or key=value string;
+  // empty: none). Change scans (pages, full syncs, exports, the search
+  // index's tailing) are read there, in the primary's schema; everything
+  // else, and every write, goes to the primary. The replica may be behind:
+  // a scan reports the seq its snapshot has reached (ScanResult::
+  // snapshot_last_seq) and the sync engine never serves a snapshot older
+  // than the reader's position. If the replica cannot be reached, scans
+  // fall back to the primary.
+  std::string read_replica;
 };
 
 // True if `spec` names a PostgreSQL database (postgresql:// or postgres://).

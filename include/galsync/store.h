@@ -228,7 +228,10 @@ class Store {
 
   // Visits rows with seq > after_seq in seq order, skipping tombstones with
   // seq <= skip_tombstones_upto, at most max_rows of them, all from one
-  // consistent snapshot.
+  // consistent snapshot. The snapshot holds every commit that returned
+  // before the scan began, except on a store that reads scans from a
+  // replica: there it may be older (snapshot_last_seq tells how old), older
+  // even than after_seq.
   // `on_snapshot`, if given, is called before the first row.
   virtual Result<ScanResult> ScanChanges(
       int64_t domain_id, uint64_t after_seq, uint64_t skip_tombstones_upto,

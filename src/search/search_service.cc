@@ -75,6 +75,9 @@ std::shared_ptr<SearchService::DomainIndex> SearchService::Get(
 }
 
 void SearchService::Follow() {
+  constexpr auto kMinBehindPause = std::chrono::milliseconds(1);
+  constexpr auto kMaxBehindPause = std::chrono::milliseconds(100);
+  auto behind_pause = std::chrono::milliseconds(kMinBehindPause);
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
@@ -84,11 +87,21 @@ void SearchService::Follow() {
     lock.unlock();
     for (const std::string& name : work) {
       auto d = Get(name);
-      if (d && !CatchUp(name, *d, /*initial=*/false).ok()) {
+      if (!d) continue;
+      if (!CatchUp(name, *d, /*initial=*/false).ok()) {
         // A transient store error: try again shortly rather than wait for
         // the domain's next commit.
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         Notify(name);
+      } else if (d->applied_seq.load() < dir_.LastSeq(name).value_or(0)) {
+        // Scans read from a replica that has not yet replayed what this
+        // server heard was committed: look again in a moment, less often
+        // while it stays behind.
+        std::this_thread::sleep_for(behind_pause);
+        behind_pause = std::min(behind_pause * 2, kMaxBehindPause);
+        Notify(name);
+      } else {
+        behind_pause = kMinBehindPause;
       }
     }
     lock.lock();

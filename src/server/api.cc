@@ -444,7 +444,7 @@ Awaitable JsonApi::Changes(Request& r) {
     req.since_us = *t;
   }
 
-  auto page = dir_.Changes(domain, req);
+  auto page = co_await PageWhenReplicaHasIt(domain, req);
   if (!page) co_return ErrorResponse(page.error());
   if (*wait > 0 && page->count == 0 && !page->has_more) {
     // Long-poll: wait for the domain's next commit, or the time limit.
@@ -467,12 +467,32 @@ Awaitable JsonApi::Changes(Request& r) {
       if (!last || *last > position) break;
       if (waiters_.closed()) break;  // shutting down
     }
-    page = dir_.Changes(domain, req);
+    page = co_await PageWhenReplicaHasIt(domain, req);
     if (!page) co_return ErrorResponse(page.error());
   }
   Response res = Ok(200, std::move(page->body));
   res.headers.emplace_back("Cache-Control", "no-store");
   co_return res;
+}
+
+asio::awaitable<Result<ChangesPage>> JsonApi::PageWhenReplicaHasIt(
+    const std::string& domain, const ChangesRequest& req) {
+  auto page = dir_.Changes(domain, req);
+  if (page || page.error().reason != "replica_behind") co_return page;
+  // A streaming replica replays a commit within milliseconds when healthy:
+  // look again soon, then less often.
+  const auto deadline = std::chrono::steady_clock::now() + limits_.replica_wait;
+  auto pause = std::chrono::milliseconds(1);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (std::chrono::steady_clock::now() < deadline && !waiters_.closed()) {
+    timer.expires_after(std::min<std::chrono::steady_clock::duration>(
+        pause, deadline - std::chrono::steady_clock::now()));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    page = dir_.Changes(domain, req);
+    if (page || page.error().reason != "replica_behind") co_return page;
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+  co_return page;
 }
 
 Awaitable JsonApi::Search(Request& r) {

@@ -26,6 +26,9 @@ struct ApiLimits {
   int max_json_depth = 32;            // request bodies
   int max_exports = 2;                // exports streaming at once; 503 beyond
   int max_imports = 2;                // imports running at once; 503 beyond
+  // How long a page request waits for a read replica that is behind the
+  // reader's position before answering 503 replica_behind.
+  std::chrono::microseconds replica_wait = std::chrono::seconds(5);
 };
 
 class JsonApi {
@@ -48,6 +51,10 @@ class JsonApi {
  private:
   using Awaitable = boost::asio::awaitable<Response>;
   Awaitable Health(Request& r);
+  // Directory::Changes, retried on a timer while a read replica is behind
+  // (for up to ApiLimits::replica_wait), without holding a thread.
+  boost::asio::awaitable<Result<ChangesPage>> PageWhenReplicaHasIt(
+      const std::string& domain, const ChangesRequest& req);
   Awaitable ListDomains(Request& r);
   Awaitable CreateDomain(Request& r);
   Awaitable GetDomain(Request& r);

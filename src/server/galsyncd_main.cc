@@ -54,8 +54,15 @@ Flags:
                          at a time [default: ./galsync-data]
   --store SPEC           sqlite: the embedded store in --data-dir; or a
                          postgresql://USER@HOST:PORT/DB URI: the PostgreSQL
-                         store (docs/scale-out.md), with the token secret
-                         still in --data-dir [default: sqlite]
+                         store (docs/scale-out.md), shared with other
+                         galsyncd, token secret included [default: sqlite]
+  --read-replica URI     with a PostgreSQL --store: a streaming replica of
+                         it that serves change pages, full syncs, exports
+                         and the search index's tailing; writes and the
+                         rest go to --store (docs/scale-out.md)
+  --replica-wait DUR     how long a page request waits for a replica behind
+                         the reader's position; beyond, 503 replica_behind
+                         with Retry-After [default: 5s]
   --listen HOST:PORT     address to serve on; port 0 picks a free port
                          [default: 127.0.0.1:8080]
   --tls-cert FILE        serve HTTPS with this PEM certificate chain ...
@@ -106,6 +113,8 @@ Exit status: 0 after a clean shutdown, 1 on a startup error, 2 on bad flags.
 struct Flags {
   std::string data_dir = "galsync-data";
   std::string store = "sqlite";
+  std::string read_replica;
+  int64_t replica_wait_us = int64_t{5} * 1000000;
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -185,6 +194,13 @@ Flags ParseFlags(int argc, char** argv) {
       if (f.store != "sqlite" && !IsPostgresUri(f.store)) {
         BadFlag("--store wants sqlite or a postgresql:// URI");
       }
+    } else if (a == "--read-replica") {
+      f.read_replica = next();
+      if (!IsPostgresUri(f.read_replica)) {
+        BadFlag("--read-replica wants a postgresql:// URI");
+      }
+    } else if (a == "--replica-wait") {
+      f.replica_wait_us = Duration(a, next());
     } else if (a == "--listen") {
       std::string v = next();
       auto colon = v.rfind(':');
@@ -246,6 +262,9 @@ Flags ParseFlags(int argc, char** argv) {
     } else {
       BadFlag("unknown flag \"" + a + "\"");
     }
+  }
+  if (!f.read_replica.empty() && !IsPostgresUri(f.store)) {
+    BadFlag("--read-replica needs a PostgreSQL --store (the replica's primary)");
   }
   if (f.tls_cert.empty() != f.tls_key.empty()) {
     BadFlag("--tls-cert and --tls-key go together");
@@ -327,7 +346,8 @@ Result<std::string> LoadSecret(const fs::path& path) {
 // postgresql:// URI, the PostgreSQL store.
 Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
                                            const std::string& store_spec,
-                                           const SqliteStoreOptions& so) {
+                                           const SqliteStoreOptions& so,
+                                           const std::string& read_replica = "") {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) {
@@ -339,7 +359,8 @@ Result<std::unique_ptr<Store>> OpenDataDir(const std::string& data_dir,
       IsPostgresUri(store_spec)
           ? OpenPostgresStore(store_spec,
                               {.new_incarnation = so.new_incarnation,
-                               .synchronous_commit = so.synchronous_full})
+                               .synchronous_commit = so.synchronous_full,
+                               .read_replica = read_replica})
           : OpenSqliteStore((fs::path(data_dir) / "galsync.db").string(), so);
   if (!store) {
     return Error::Internal("cannot open store: " + store.error().message);
@@ -534,7 +555,7 @@ int Run(const Flags& f) {
   SqliteStoreOptions so;
   so.synchronous_full = f.durability_full;
   so.new_incarnation = f.new_incarnation;
-  auto store = OpenDataDir(f.data_dir, f.store, so);
+  auto store = OpenDataDir(f.data_dir, f.store, so, f.read_replica);
   if (!store) {
     std::cerr << "galsyncd: " << store.error().message << "\n";
     return 1;
@@ -598,6 +619,7 @@ int Run(const Flags& f) {
   server::ApiLimits api_limits;
   api_limits.max_exports = static_cast<int>(f.max_exports);
   api_limits.max_imports = static_cast<int>(f.max_imports);
+  api_limits.replica_wait = std::chrono::microseconds(f.replica_wait_us);
   server::JsonApi api(dir, keys, &search, api_limits);
   server::RouterLimits router_limits;
   router_limits.key_rate = static_cast<double>(f.key_rate);

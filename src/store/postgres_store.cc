@@ -320,7 +320,10 @@ Result<Rows> LockDomain(Conn& c, int64_t domain_id) {
 class PostgresStore final : public Store {
  public:
   PostgresStore(std::string conninfo, PostgresStoreOptions opts)
-      : conninfo_(std::move(conninfo)), opts_(opts) {}
+      : opts_(std::move(opts)) {
+    primary_.conninfo = std::move(conninfo);
+    replica_.conninfo = opts_.read_replica;
+  }
 
   Status Init() {
     auto c = Acquire();
@@ -330,8 +333,11 @@ class PostgresStore final : public Store {
     // (tests run many) do not hear each other.
     auto schema = (*c)->Run(kCurrentSchema, {});
     if (!schema) return std::move(schema).error();
-    channel_ = "galsync:" + std::string(schema->Text(0, 0));
-    return LoadIncarnation(**c);
+    schema_ = std::string(schema->Text(0, 0));
+    channel_ = "galsync:" + schema_;
+    if (auto st = LoadIncarnation(**c); !st) return st;
+    if (!replica_.conninfo.empty()) return CheckReplica();
+    return Ok{};
   }
 
   ~PostgresStore() override { Unfollow(); }
@@ -481,47 +487,50 @@ class PostgresStore final : public Store {
   // stop signal; false if stopping.
   bool Wait(int fd, int ms);
 
-  // A pooled connection, returned to the pool on destruction if it is
+  // Connections to one server, kept for reuse.
+  struct Pool {
+    std::string conninfo;
+    std::mutex mu;
+    std::vector<std::unique_ptr<Conn>> idle;  // GUARDED_BY(mu)
+  };
+
+  // A pooled connection, returned to its pool on destruction if it is
   // healthy and outside any transaction.
   class Lease {
    public:
-    Lease(PostgresStore* s, std::unique_ptr<Conn> c)
-        : s_(s), c_(std::move(c)) {}
+    Lease(PostgresStore* s, Pool* p, std::unique_ptr<Conn> c)
+        : s_(s), p_(p), c_(std::move(c)) {}
     Lease(Lease&&) = default;
     ~Lease() {
-      if (c_) s_->Release(std::move(c_));
+      if (c_) s_->Release(*p_, std::move(c_));
     }
     Conn& operator*() { return *c_; }
     Conn* operator->() { return c_.get(); }
+    bool on_replica() const { return p_ == &s_->replica_; }
 
    private:
     PostgresStore* s_;
+    Pool* p_;
     std::unique_ptr<Conn> c_;
   };
 
-  Result<Lease> Acquire() {
-    {
-      std::lock_guard lock(pool_mu_);
-      if (!pool_.empty()) {
-        auto c = std::move(pool_.back());
-        pool_.pop_back();
-        return Lease(this, std::move(c));
-      }
-    }
-    auto c = Conn::Open(conninfo_);
-    if (!c) return std::move(c).error();
-    if (!opts_.synchronous_commit) {
-      if (auto st = (*c)->Exec("SET synchronous_commit = off"); !st) {
-        return std::move(st).error();
-      }
-    }
-    return Lease(this, std::move(c.value()));
-  }
+  // A connection to the primary: every write, and every read that must see
+  // the latest commit.
+  Result<Lease> Acquire() { return Acquire(primary_); }
+  // A connection for reads that may come from an older snapshot (change
+  // scans): to the read replica if there is one and it can be reached,
+  // else to the primary.
+  Result<Lease> AcquireForScan();
+  Result<Lease> Acquire(Pool& pool);
+  // Sends scans to the primary for a while.
+  void ReplicaFailed();
 
-  void Release(std::unique_ptr<Conn> c) {
+  void Release(Pool& pool, std::unique_ptr<Conn> c) {
     if (!c->healthy() || c->in_transaction()) return;
-    std::lock_guard lock(pool_mu_);
-    if (pool_.size() < opts_.max_idle_connections) pool_.push_back(std::move(c));
+    std::lock_guard lock(pool.mu);
+    if (pool.idle.size() < opts_.max_idle_connections) {
+      pool.idle.push_back(std::move(c));
+    }
   }
 
   static Result<StoredContact> ReadContact(Conn& c, int64_t domain_id,
@@ -546,18 +555,120 @@ class PostgresStore final : public Store {
   Status Migrate(Conn& c);
   Status LoadIncarnation(Conn& c);
 
-  const std::string conninfo_;
+  // Waits until the read replica has this store's schema and incarnation
+  // (replayed from the primary), or fails if it is not a replica of it.
+  Status CheckReplica();
+
   const PostgresStoreOptions opts_;
   uint64_t incarnation_ = 0;
 
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<Conn>> pool_;  // GUARDED_BY(pool_mu_)
+  Pool primary_;
+  Pool replica_;  // conninfo empty: no read replica
+  std::string schema_;   // the primary's current schema
+  std::atomic<int64_t> replica_down_until_{0};  // steady clock, ns
   std::string channel_;  // NOTIFY channel of this schema
   StoreEventHandler handler_;
   std::atomic<bool> stop_{false};
   int wake_fd_ = -1;  // eventfd: wakes the listener to stop
   std::thread listener_;
 };
+
+Result<PostgresStore::Lease> PostgresStore::Acquire(Pool& pool) {
+  {
+    std::lock_guard lock(pool.mu);
+    if (!pool.idle.empty()) {
+      auto c = std::move(pool.idle.back());
+      pool.idle.pop_back();
+      return Lease(this, &pool, std::move(c));
+    }
+  }
+  auto c = Conn::Open(pool.conninfo);
+  if (!c) return std::move(c).error();
+  if (&pool == &replica_) {
+    // The replica is read in the primary's schema, whatever its URI says.
+    char* quoted =
+        PQescapeIdentifier((*c)->raw(), schema_.data(), schema_.size());
+    if (quoted == nullptr) return Error::Internal("cannot quote schema name");
+    auto st = (*c)->Exec("SET search_path = " + std::string(quoted));
+    PQfreemem(quoted);
+    if (!st) return std::move(st).error();
+  } else if (!opts_.synchronous_commit) {
+    if (auto st = (*c)->Exec("SET synchronous_commit = off"); !st) {
+      return std::move(st).error();
+    }
+  }
+  return Lease(this, &pool, std::move(c.value()));
+}
+
+Result<PostgresStore::Lease> PostgresStore::AcquireForScan() {
+  if (replica_.conninfo.empty()) return Acquire(primary_);
+  // A replica that failed is left alone for a while (ReplicaFailed), so
+  // that every scan does not wait for a connection attempt.
+  const int64_t now =
+      std::chrono::steady_clock::now().time_since_epoch().count();
+  if (now >= replica_down_until_.load(std::memory_order_relaxed)) {
+    auto c = Acquire(replica_);
+    if (c) return c;
+    ReplicaFailed();
+  }
+  return Acquire(primary_);
+}
+
+void PostgresStore::ReplicaFailed() {
+  // Scans go to the primary for a second; pooled connections to the
+  // replica are likely broken too.
+  constexpr auto kRetryAfter = std::chrono::seconds(1);
+  replica_down_until_.store(
+      (std::chrono::steady_clock::now() + kRetryAfter).time_since_epoch()
+          .count(),
+      std::memory_order_relaxed);
+  std::lock_guard lock(replica_.mu);
+  replica_.idle.clear();
+}
+
+Status PostgresStore::CheckReplica() {
+  constexpr Statement kReplicaState{
+      "gs_replica_state",
+      "SELECT pg_is_in_recovery(), "
+      "(SELECT value FROM meta WHERE key = 'incarnation')"};
+  constexpr Statement kSchemaExists{
+      "gs_replica_schema",
+      "SELECT to_regclass('meta') IS NOT NULL"};
+  // A new schema or incarnation reaches the replica when it has replayed
+  // the primary's commit; wait a little for that.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto c = Acquire(replica_);
+    if (!c) return std::move(c).error();
+    auto has = (*c)->Run(kSchemaExists, {});
+    if (!has) return std::move(has).error();
+    if (has->Bool(0, 0)) {
+      auto r = (*c)->Run(kReplicaState, {});
+      if (!r) return std::move(r).error();
+      if (!r->Bool(0, 0)) {
+        return Error::InvalidArgument(
+            "not_a_replica",
+            "the read replica is not a standby server (pg_is_in_recovery() "
+            "is false): give the URI of a streaming replica of the primary");
+      }
+      if (!r->IsNull(0, 1)) {
+        if (r->Text(0, 1) == std::to_string(incarnation_)) return Ok{};
+        return Error::InvalidArgument(
+            "not_a_replica",
+            "the read replica holds another galsync store than the primary "
+            "(its incarnation differs): it is not a replica of this database");
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error::InvalidArgument(
+          "not_a_replica",
+          "the read replica has not replayed the primary's galsync schema \"" +
+              schema_ + "\" after 10 s: is it a replica of this database?");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
 
 Status PostgresStore::Follow(StoreEventHandler handler) {
   if (listener_.joinable()) return Error::Internal("already following");
@@ -581,7 +692,7 @@ void PostgresStore::Listen() {
   constexpr auto kHeartbeat = std::chrono::seconds(5);
   constexpr int kRetryMs = 250;
   while (!stop_) {
-    auto c = Conn::Open(conninfo_);
+    auto c = Conn::Open(primary_.conninfo);
     if (!c) {
       if (!Wait(-1, kRetryMs)) return;
       continue;
@@ -941,7 +1052,7 @@ Result<ScanResult> PostgresStore::ScanChanges(
     int64_t domain_id, uint64_t after_seq, uint64_t skip_tombstones_upto,
     size_t max_rows, const ChangeVisitor& visit,
     const SnapshotVisitor& on_snapshot) {
-  auto c = Acquire();
+  auto c = AcquireForScan();
   if (!c) return std::move(c).error();
   // Tombstones at or below `skip` are left out; 0 keeps them all.
   const uint64_t skip =
@@ -950,8 +1061,24 @@ Result<ScanResult> PostgresStore::ScanChanges(
       max_rows == 0 ? 0 : static_cast<int64_t>(std::min<size_t>(
                               max_rows, INT32_MAX)) + 1;
   auto r = (*c)->Run(kScan, {domain_id, after_seq, limit, skip});
+  bool on_replica = c->on_replica();
+  if (!r && on_replica && !(*c)->healthy()) {
+    // The replica went away after this connection was pooled: read the
+    // primary (no row has been visited yet).
+    ReplicaFailed();
+    auto p = Acquire(primary_);
+    if (!p) return std::move(p).error();
+    r = (*p)->Run(kScan, {domain_id, after_seq, limit, skip});
+    on_replica = false;
+  }
   if (!r) return std::move(r).error();
-  if (r->size() == 0) return DomainGone();
+  if (r->size() == 0) {
+    if (!on_replica) return DomainGone();
+    // Domains are never removed: the replica has not replayed its creation.
+    return Error{ErrorKind::kUnavailable, "replica_behind",
+                 "the read replica has not yet replayed the creation of this "
+                 "domain; retry shortly"};
+  }
   ScanResult out;
   out.snapshot_last_seq = static_cast<uint64_t>(r->Int(0, 0));
   out.horizon_seq = static_cast<uint64_t>(r->Int(0, 1));

@@ -501,6 +501,10 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
 
   size_t limit = req.limit == 0 ? options_.default_page_changes : req.limit;
   limit = std::min(limit, options_.max_page_changes);
+  // What this server knows was committed, before the scan. A store that
+  // reads from a replica may scan an older snapshot (see
+  // Store::ScanChanges); such a page must still move the reader forward.
+  const uint64_t known = d.last_seq.load();
 
   PageWriter page(std::min<size_t>(limit * 640, options_.max_page_bytes));
   uint64_t last_included = after;
@@ -527,6 +531,17 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
         return true;
       });
   if (!scan) return std::move(scan).error();
+  // A snapshot behind the reader's position would send it back; one with
+  // nothing new while the server knows of more would answer a long-poll
+  // with an empty page. Let the caller retry once the replica has caught
+  // up (JsonApi waits a little before answering 503).
+  if (scan->snapshot_last_seq < (after < known ? after + 1 : after)) {
+    return Error{ErrorKind::kUnavailable, "replica_behind",
+                 "the read replica has replayed this domain up to seq " +
+                     std::to_string(scan->snapshot_last_seq) +
+                     ", behind the changes this request needs (after seq " +
+                     std::to_string(after) + "); retry shortly"};
+  }
   AtomicMax(d.last_seq, scan->snapshot_last_seq);
   // A purge may have committed between the check above and the scan's
   // snapshot: check again against the snapshot's own horizon, so a page is
@@ -541,7 +556,9 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
 
   ChangesPage out;
   out.count = page.count();
-  out.has_more = !scan->exhausted;
+  // A replica's snapshot may end before what the server knows: then there
+  // is more to fetch now, from a later snapshot.
+  out.has_more = !scan->exhausted || scan->snapshot_last_seq < known;
   out.full_sync = full;
   out.next_seq = scan->exhausted ? scan->snapshot_last_seq : last_included;
   SyncToken next{store_->incarnation(), d.uid, out.next_seq, 0, req.view};
