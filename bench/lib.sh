@@ -14,6 +14,14 @@
 #   bench_postgres
 #       starts a throwaway PostgreSQL (scripts/pg-test-server.sh, durable
 #       settings) and sets BENCH_PG to its postgresql:// URI
+#   bench_postgres_replica
+#       after bench_postgres: starts a streaming replica (hot standby) of
+#       it and sets BENCH_PG_REPLICA to its URI
+#   bench_wake_stats NAME WRITER WAITER
+#       20 times: a long-poll waits on WAITER (a base URL) while a PUT goes
+#       to WRITER; prints min, median and max of the time from just before
+#       the PUT until the long-poll's answer is in, in ms (curl's start-up
+#       included, so upper bounds). Uses $auth and $path.
 #   bench_wait_idle
 #       waits until the galsyncd uses under 5 % of a core for a second
 #       (e.g. it has rebuilt its search index after a large import)
@@ -29,12 +37,17 @@ BENCH_TMP=$(mktemp -d)
 BENCH_PID=
 BENCH_PIDS=()
 BENCH_PG=
+BENCH_PG_REPLICA=
+BENCH_WAKES=0
 bench_cleanup() {
   local p
   for p in "${BENCH_PIDS[@]}"; do
     kill "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
+  if [ -n "$BENCH_PG_REPLICA" ]; then
+    scripts/pg-test-server.sh stop "$BENCH_TMP/pg-replica" || true
+  fi
   if [ -n "$BENCH_PG" ]; then
     scripts/pg-test-server.sh stop "$BENCH_TMP/pg" || true
   fi
@@ -72,6 +85,39 @@ bench_galsyncd() {
 
 bench_postgres() {
   BENCH_PG=$(scripts/pg-test-server.sh start "$BENCH_TMP/pg")
+}
+
+bench_postgres_replica() {
+  BENCH_PG_REPLICA=$(scripts/pg-test-server.sh replica "$BENCH_TMP/pg-replica" "$BENCH_TMP/pg")
+}
+
+# One sample of bench_wake_stats: WRITER WAITER TAG.
+bench_wake_ms() {
+  local writer=$1 waiter=$2 i=$3
+  local t
+  t=$(curl -s -H "$auth" "$waiter$path/changes?since=2100-01-01T00:00:00Z" |
+    sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
+  ( curl -s -H "$auth" "$waiter$path/changes?wait=10&token=$t" >/dev/null
+    date +%s%N >"$BENCH_TMP/woke" ) &
+  local poller=$!
+  sleep 0.3
+  local t0
+  t0=$(date +%s%N)
+  curl -s -o /dev/null -X PUT -H "$auth" -H "Content-Type: application/json" \
+    -d "{\"name\":{\"given\":\"Wake\",\"family\":\"Test$i\"}}" \
+    "$writer$path/contacts/wake-$i"
+  wait "$poller"
+  echo $(( ($(cat "$BENCH_TMP/woke") - t0) / 1000000 ))
+}
+
+bench_wake_stats() {
+  local name=$1 writer=$2 waiter=$3 i samples=()
+  for i in $(seq 1 20); do
+    BENCH_WAKES=$((BENCH_WAKES + 1))
+    samples+=("$(bench_wake_ms "$writer" "$waiter" "$BENCH_WAKES")")
+  done
+  printf '%s\n' "${samples[@]}" | sort -n |
+    awk -v name="$name" '{v[NR]=$1} END {print "== long-poll woken by a write, " name " (20 samples, ms): min " v[1] ", median " v[int((NR+1)/2)] ", max " v[NR]}'
 }
 
 bench_wait_idle() {

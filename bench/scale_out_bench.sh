@@ -60,34 +60,8 @@ puts "$b" b2 10 8 >"$BENCH_TMP/put-b" &
 wait $put_a $!
 echo "== durable single writes, two instances at once (wrk -t1 -c8 -d10s each): $(cat "$BENCH_TMP/put-a") + $(cat "$BENCH_TMP/put-b") requests/s"
 
-# A long-poll waits on WAITER; the write goes to WRITER; prints the time
-# from just before the write is sent until the long-poll's answer is in,
-# in ms (curl's own start-up and exit included, so an upper bound).
-wake_ms() {
-  local writer=$1 waiter=$2 i=$3
-  local t
-  t=$(curl -s -H "$auth" "$waiter$path/changes?since=2100-01-01T00:00:00Z" |
-    sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
-  ( curl -s -H "$auth" "$waiter$path/changes?wait=10&token=$t" >/dev/null
-    date +%s%N >"$BENCH_TMP/woke" ) &
-  local poller=$!
-  sleep 0.3
-  local t0
-  t0=$(date +%s%N)
-  curl -s -o /dev/null -X PUT -H "$auth" -H "Content-Type: application/json" \
-    -d "{\"name\":{\"given\":\"Wake\",\"family\":\"Test$i\"}}" \
-    "$writer$path/contacts/wake-$i"
-  wait "$poller"
-  echo $(( ($(cat "$BENCH_TMP/woke") - t0) / 1000000 ))
-}
-wake_stats() {
-  local name=$1 writer=$2 waiter=$3 i samples=()
-  for i in $(seq 1 20); do samples+=("$(wake_ms "$writer" "$waiter" "$name$i")"); done
-  printf '%s\n' "${samples[@]}" | sort -n |
-    awk -v name="$name" '{v[NR]=$1} END {print "== long-poll woken by a write on the " name " instance (20 samples, ms): min " v[1] ", median " v[int((NR+1)/2)] ", max " v[NR]}'
-}
-wake_stats same "$a" "$a"
-wake_stats other "$a" "$b"
+bench_wake_stats "waiting on the same instance" "$a" "$a"
+bench_wake_stats "waiting on the other instance" "$a" "$b"
 
 # The same writes against galsyncd on SQLite, for comparison.
 bench_galsyncd --demo 1000
