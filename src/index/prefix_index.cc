@@ -30,6 +30,92 @@ uint32_t WordKey(uint8_t meta, size_t word_len, size_t term_len) {
          (31u - static_cast<uint32_t>(std::min<size_t>(extra, 31)));
 }
 
+// Interns the strings of one build: an open-addressing table of (hash tag,
+// id) pairs over the interned views (which must outlive it). Ids are dense,
+// in first-seen order.
+class Interner {
+ public:
+  explicit Interner(size_t expected) {
+    size_t cap = 1024;
+    while (cap < expected * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+  }
+  uint32_t Intern(std::string_view s) {
+    if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
+    const uint64_t h = std::hash<std::string_view>{}(s);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.id == kEmpty) {
+        slot = {tag, static_cast<uint32_t>(strings_.size())};
+        strings_.push_back(s);
+        return slot.id;
+      }
+      if (slot.tag == tag && strings_[slot.id] == s) return slot.id;
+    }
+  }
+  // The interned strings by id; the table is freed.
+  std::vector<std::string_view> Release() {
+    slots_ = {};
+    return std::move(strings_);
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint32_t tag = 0;
+    uint32_t id = kEmpty;
+  };
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& o : old) {
+      if (o.id == kEmpty) continue;
+      const uint64_t h = std::hash<std::string_view>{}(strings_[o.id]);
+      size_t i = h & mask;
+      while (slots_[i].id != kEmpty) i = (i + 1) & mask;
+      slots_[i] = o;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::vector<std::string_view> strings_;
+};
+
+// Bytes [from, from + 8) of `s`, big-endian, zero-padded: comparing these
+// compares those bytes of two strings (a shorter string's padding sorts
+// before any byte, so equal keys need the full comparison).
+uint64_t KeyAt(std::string_view s, size_t from) {
+  uint64_t k = 0;
+  for (size_t i = from; i < s.size() && i < from + 8; ++i) {
+    k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * (i - from));
+  }
+  return k;
+}
+
+// The permutation that sorts `v` (bytewise). Most comparisons are settled by
+// the first 16 bytes, held as two integers beside each index, without
+// touching the strings.
+std::vector<uint32_t> SortedOrder(const std::vector<std::string_view>& v) {
+  struct Keyed {
+    uint64_t hi, lo;
+    uint32_t index;
+  };
+  std::vector<Keyed> keyed(v.size());
+  for (uint32_t i = 0; i < v.size(); ++i) {
+    keyed[i] = {KeyAt(v[i], 0), KeyAt(v[i], 8), i};
+  }
+  std::sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    return v[a.index] < v[b.index];
+  });
+  std::vector<uint32_t> order(v.size());
+  for (size_t i = 0; i < v.size(); ++i) order[i] = keyed[i].index;
+  return order;
+}
+
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
          c == '\v';
@@ -263,36 +349,49 @@ std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q) {
 std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     std::vector<IndexDoc> docs) {
   auto ix = std::shared_ptr<PrefixIndex>(new PrefixIndex());
-  std::sort(docs.begin(), docs.end(),
-            [](const IndexDoc& a, const IndexDoc& b) { return a.id < b.id; });
+  {
+    std::vector<std::string_view> ids;
+    ids.reserve(docs.size());
+    for (const IndexDoc& d : docs) ids.push_back(d.id);
+    const std::vector<uint32_t> by_id = SortedOrder(ids);
+    std::vector<IndexDoc> sorted;
+    sorted.reserve(docs.size());
+    for (uint32_t i : by_id) sorted.push_back(std::move(docs[i]));
+    docs.swap(sorted);
+  }
   docs.erase(std::unique(docs.begin(), docs.end(),
                          [](const IndexDoc& a, const IndexDoc& b) {
                            return a.id == b.id;
                          }),
              docs.end());
   const size_t D = docs.size();
-  for (auto& d : docs) CanonicalizeWords(d);
-
-  // Terms: intern, sort, renumber.
-  std::unordered_map<std::string_view, uint32_t> tmp_id;
-  std::vector<std::string_view> uniq;
-  for (const auto& d : docs) {
-    for (const auto& w : d.words) {
-      auto [it, fresh] = tmp_id.emplace(w.text, uniq.size());
-      if (fresh) uniq.push_back(w.text);
-    }
+  size_t occurrences = 0;
+  for (auto& d : docs) {
+    CanonicalizeWords(d);
+    occurrences += d.words.size();
   }
-  std::vector<uint32_t> order(uniq.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return uniq[a] < uniq[b]; });
-  std::vector<uint32_t> final_id(uniq.size());
+  if (occurrences > UINT32_MAX) std::abort();  // 4G words at most
+
+  // Terms: intern (each occurrence gets its word's id in first-seen order),
+  // sort, renumber.
+  std::vector<uint32_t> seen_id;  // per occurrence, in doc and word order
+  seen_id.reserve(occurrences);
+  std::vector<std::string_view> uniq;  // views into docs
+  {
+    Interner interner(occurrences / 4);
+    for (const auto& d : docs) {
+      for (const auto& w : d.words) seen_id.push_back(interner.Intern(w.text));
+    }
+    uniq = interner.Release();
+  }
+  const size_t T = uniq.size();
+  std::vector<uint32_t> order = SortedOrder(uniq);
+  std::vector<uint32_t> final_id(T);
   size_t bytes = 0;
-  for (uint32_t i = 0; i < order.size(); ++i) {
+  for (uint32_t i = 0; i < T; ++i) {
     final_id[order[i]] = i;
     bytes += uniq[order[i]].size();
   }
-  const size_t T = uniq.size();
   ix->term_bytes_.reserve(bytes);
   ix->term_start_.reserve(T + 1);
   for (uint32_t i = 0; i < T; ++i) {
@@ -300,18 +399,24 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     ix->term_bytes_ += uniq[order[i]];
   }
   ix->term_start_.push_back(static_cast<uint32_t>(ix->term_bytes_.size()));
+  order = {};
+  uniq = {};
 
   // Forward entries per doc, sorted by term id; posting counts per term.
   ix->id_start_.reserve(D + 1);
   ix->ranks_.reserve(D);
   ix->fwd_start_.reserve(D + 1);
+  ix->fwd_term_.reserve(occurrences);
+  ix->fwd_meta_.reserve(occurrences);
   std::vector<uint32_t> count(T + 1, 0);
+  std::vector<std::pair<uint32_t, uint8_t>> entries;
+  size_t occurrence = 0;
   for (const auto& d : docs) {
     ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
-    std::vector<std::pair<uint32_t, uint8_t>> entries;
-    entries.reserve(d.words.size());
+    entries.clear();
     for (const auto& w : d.words) {
-      entries.emplace_back(final_id[tmp_id[w.text]], Meta(w.field, w.position));
+      entries.emplace_back(final_id[seen_id[occurrence++]],
+                           Meta(w.field, w.position));
     }
     std::sort(entries.begin(), entries.end());
     for (auto [t, m] : entries) {
@@ -328,12 +433,12 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     ix->max_rank_ = std::max(ix->max_rank_, d.rank);
   }
   ix->id_start_.push_back(static_cast<uint32_t>(ix->id_bytes_.size()));
+  seen_id = {};
+  final_id = {};
   docs.clear();
   docs.shrink_to_fit();
-  tmp_id = {};
 
   // Postings: counting sort by term, then best static key first.
-  if (ix->fwd_term_.size() > UINT32_MAX) std::abort();  // 4G words at most
   ix->post_start_.assign(T + 1, 0);
   for (size_t t = 0; t < T; ++t) ix->post_start_[t + 1] = ix->post_start_[t] + count[t];
   const uint32_t P = ix->post_start_[T];
