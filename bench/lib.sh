@@ -45,10 +45,12 @@ bench_cleanup() {
     kill "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
-  if [ -n "$BENCH_PG_REPLICA" ]; then
+  # (Keyed on the state directories: a server that failed to start may
+  # still have left a cluster directory.)
+  if [ -d "$BENCH_TMP/pg-replica" ]; then
     scripts/pg-test-server.sh stop "$BENCH_TMP/pg-replica" || true
   fi
-  if [ -n "$BENCH_PG" ]; then
+  if [ -d "$BENCH_TMP/pg" ]; then
     scripts/pg-test-server.sh stop "$BENCH_TMP/pg" || true
   fi
   rm -rf "$BENCH_TMP"

@@ -31,7 +31,8 @@ path=/v1/domains/demo.example
 # Wait until the replica has replayed everything the primary has written.
 lsn=$(psql -Atq "$BENCH_PG" -c "SELECT pg_current_wal_lsn()")
 start=$(date +%s.%N)
-until [ "$(psql -Atq "$BENCH_PG_REPLICA" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]; do
+for _ in $(seq 600); do
+  [ "$(psql -Atq "$BENCH_PG_REPLICA" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
   sleep 0.1
 done
 echo "== the replica had replayed the import $(echo "$(date +%s.%N) - $start" | bc) s after it was in"
@@ -46,7 +47,12 @@ full_sync() {
   local t0
   t0=$(date +%s.%N)
   while [ "$more" = true ]; do
-    curl -s -o "$BENCH_TMP/page" -H "$auth" "$base$path/changes?limit=5000${t:+&token=$t}"
+    code=$(curl -s -o "$BENCH_TMP/page" -w '%{http_code}' -H "$auth" \
+      "$base$path/changes?limit=5000${t:+&token=$t}")
+    if [ "$code" != 200 ]; then
+      echo "page $pages: HTTP $code: $(head -c 300 "$BENCH_TMP/page")" >&2
+      exit 1
+    fi
     # The token and the flags close the page.
     tail -c 600 "$BENCH_TMP/page" >"$BENCH_TMP/page-end"
     t=$(grep -o '"next_token":"[^"]*"' "$BENCH_TMP/page-end" | tail -1 | cut -d'"' -f4)
@@ -55,8 +61,10 @@ full_sync() {
   done
   echo "$(echo "$(date +%s.%N) - $t0" | bc) s, $pages pages"
 }
-echo "== full sync of $n from A (primary): $(full_sync "$a")"
-echo "== full sync of $n from B (replica): $(full_sync "$b")"
+took=$(full_sync "$a")
+echo "== full sync of $n from A (primary): $took"
+took=$(full_sync "$b")
+echo "== full sync of $n from B (replica): $took"
 
 token=$(curl -s -H "$auth" "$b$path/changes?since=2100-01-01T00:00:00Z" |
   sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
@@ -75,7 +83,10 @@ for i in $(seq 1 20); do
   curl -s -o /dev/null -X PUT -H "$auth" -H "Content-Type: application/json" \
     -d "{\"name\":{\"given\":\"Replica\",\"family\":\"$name\"}}" \
     "$a$path/contacts/search-$i"
-  until curl -s -H "$auth" "$b$path/search?q=replica%20${name,,}" | grep -q "search-$i"; do :; done
+  for _ in $(seq 5000); do
+    curl -s -H "$auth" "$b$path/search?q=replica%20${name,,}" | grep -q "search-$i" && break
+    sleep 0.001
+  done
   samples+=($(( ($(date +%s%N) - t0) / 1000000 )))
 done
 printf '%s\n' "${samples[@]}" | sort -n |

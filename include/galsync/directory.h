@@ -139,11 +139,14 @@ class Directory {
   // Like Store::ScanChanges, in `view`: in the public view a hidden
   // contact's row comes as a delete (deleted, empty json) and other rows
   // without private attributes. The policy and the rows are consistent: a
-  // policy change waits for scans in progress.
+  // policy change waits for scans in progress. A snapshot older than
+  // `min_snapshot_seq` (a replica's, see Store::ScanChanges) is refused
+  // before any row is visited: kUnavailable "replica_behind".
   Result<ScanResult> ScanChanges(std::string_view domain, View view,
                                  uint64_t after_seq,
                                  uint64_t skip_tombstones_upto,
-                                 size_t max_rows, const ChangeVisitor& visit);
+                                 size_t max_rows, const ChangeVisitor& visit,
+                                 uint64_t min_snapshot_seq = 0);
 
   // Current last_seq of a domain, from memory; nullopt if unknown domain.
   std::optional<uint64_t> LastSeq(std::string_view domain) const;
@@ -180,7 +183,8 @@ class Directory {
   void Advanced(DomainState& d, uint64_t last_seq);
   Result<ScanResult> Scan(DomainState& d, View view, uint64_t after_seq,
                           uint64_t skip_tombstones_upto, size_t max_rows,
-                          const ChangeVisitor& visit);
+                          const ChangeVisitor& visit,
+                          uint64_t min_snapshot_seq);
   // Whether a public-view reader at `after_seq` may hold the contact of
   // `row` (which is hidden now).
   bool HadPublicly(DomainState& d, const PublicProjection& projection,

@@ -39,7 +39,9 @@ struct PostgresStoreOptions {
   // a scan reports the seq its snapshot has reached (ScanResult::
   // snapshot_last_seq) and the sync engine never serves a snapshot older
   // than the reader's position. If the replica cannot be reached, scans
-  // fall back to the primary.
+  // fall back to the primary; its connections use connect_timeout=2 and
+  // tcp_user_timeout=10000 unless the string sets them. Opening the store
+  // fails unless the replica is a standby holding this store.
   std::string read_replica;
 };
 

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -52,7 +53,8 @@ class SearchService {
   // Builds every domain's index (blocking) and starts following commits.
   Status Start();
 
-  // kNotFound for an unknown domain.
+  // kNotFound for an unknown domain; kUnavailable if its index cannot be
+  // built yet (its store, or read replica, is unavailable or behind).
   Result<std::vector<SearchHit>> Search(std::string_view domain,
                                         const Query& q, size_t k);
   // The seq up to which `domain`'s index has applied changes (0 if none).
@@ -66,8 +68,13 @@ class SearchService {
     std::atomic<uint64_t> applied_seq{0};
     std::mutex catch_up_mu;  // one catch-up at a time per domain
   };
-  Status CatchUp(const std::string& domain, DomainIndex& d, bool initial);
-  std::shared_ptr<DomainIndex> Get(std::string_view domain);
+  // Applies the domain's changes after d.applied_seq; an initial catch-up
+  // builds the index from a full scan. While a read replica is behind what
+  // the scan needs it waits up to `behind_wait`, then fails.
+  Status CatchUp(const std::string& domain, DomainIndex& d, bool initial,
+                 std::chrono::milliseconds behind_wait);
+  // The domain's index, built on first use for a domain new to this server.
+  Result<std::shared_ptr<DomainIndex>> Get(std::string_view domain);
   void Follow();
 
   Directory& dir_;

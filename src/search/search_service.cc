@@ -14,6 +14,12 @@
 namespace galsync {
 namespace {
 constexpr size_t kScanPage = 5000;
+// How long an initial build waits for a read replica that has not yet
+// replayed what it needs: at start, and for a domain new to this server.
+constexpr auto kStartBehindWait = std::chrono::seconds(30);
+constexpr auto kNewDomainBehindWait = std::chrono::seconds(2);
+
+bool IsReplicaBehind(const Error& e) { return e.reason == "replica_behind"; }
 }  // namespace
 
 SearchService::SearchService(Directory& dir) : dir_(dir) {}
@@ -33,7 +39,10 @@ Status SearchService::Start() {
   if (!domains) return std::move(domains).error();
   for (const DomainInfo& info : *domains) {
     auto d = std::make_shared<DomainIndex>();
-    if (auto st = CatchUp(info.name, *d, /*initial=*/true); !st) return st;
+    if (auto st = CatchUp(info.name, *d, /*initial=*/true, kStartBehindWait);
+        !st) {
+      return st;
+    }
     std::lock_guard lock(mu_);
     domains_[info.name] = std::move(d);
   }
@@ -58,7 +67,7 @@ void SearchService::Notify(const std::string& domain) {
   cv_.notify_one();
 }
 
-std::shared_ptr<SearchService::DomainIndex> SearchService::Get(
+Result<std::shared_ptr<SearchService::DomainIndex>> SearchService::Get(
     std::string_view domain) {
   {
     std::lock_guard lock(mu_);
@@ -66,44 +75,55 @@ std::shared_ptr<SearchService::DomainIndex> SearchService::Get(
     if (it != domains_.end()) return it->second;
   }
   // A domain created after Start: index it now (it is new, so small).
-  if (!dir_.GetDomain(domain).ok()) return nullptr;
+  if (auto known = dir_.GetDomain(domain); !known) {
+    return std::move(known).error();
+  }
   auto d = std::make_shared<DomainIndex>();
-  if (!CatchUp(std::string(domain), *d, /*initial=*/true).ok()) return nullptr;
+  if (auto st = CatchUp(std::string(domain), *d, /*initial=*/true,
+                        kNewDomainBehindWait);
+      !st) {
+    return std::move(st).error();
+  }
   std::lock_guard lock(mu_);
   auto [it, fresh] = domains_.emplace(std::string(domain), d);
   return it->second;
 }
 
 void SearchService::Follow() {
-  constexpr auto kMinBehindPause = std::chrono::milliseconds(1);
-  constexpr auto kMaxBehindPause = std::chrono::milliseconds(100);
-  auto behind_pause = std::chrono::milliseconds(kMinBehindPause);
+  // Domains whose catch-up failed or found the store behind what the
+  // directory knows (a read replica still replaying) are looked at again
+  // after a pause that grows while they stay so.
+  constexpr auto kMinPause = std::chrono::milliseconds(1);
+  constexpr auto kMaxPause = std::chrono::milliseconds(50);
+  auto pause = std::chrono::milliseconds(kMinPause);
+  std::vector<std::string> again;
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    if (again.empty()) {
+      cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    } else {
+      cv_.wait_for(lock, pause, [this] { return stop_ || !pending_.empty(); });
+      for (std::string& name : again) {
+        if (std::find(pending_.begin(), pending_.end(), name) ==
+            pending_.end()) {
+          pending_.push_back(std::move(name));
+        }
+      }
+      again.clear();
+      pause = std::min(pause * 2, kMaxPause);
+    }
     if (stop_) return;
     std::vector<std::string> work;
     work.swap(pending_);
     lock.unlock();
-    for (const std::string& name : work) {
+    for (std::string& name : work) {
       auto d = Get(name);
-      if (!d) continue;
-      if (!CatchUp(name, *d, /*initial=*/false).ok()) {
-        // A transient store error: try again shortly rather than wait for
-        // the domain's next commit.
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        Notify(name);
-      } else if (d->applied_seq.load() < dir_.LastSeq(name).value_or(0)) {
-        // Scans read from a replica that has not yet replayed what this
-        // server heard was committed: look again in a moment, less often
-        // while it stays behind.
-        std::this_thread::sleep_for(behind_pause);
-        behind_pause = std::min(behind_pause * 2, kMaxBehindPause);
-        Notify(name);
-      } else {
-        behind_pause = kMinBehindPause;
+      if (!d || !CatchUp(name, **d, /*initial=*/false, {}).ok() ||
+          (*d)->applied_seq.load() < dir_.LastSeq(name).value_or(0)) {
+        again.push_back(std::move(name));
       }
     }
+    if (again.empty()) pause = kMinPause;
     lock.lock();
   }
 }
@@ -112,11 +132,14 @@ void SearchService::Follow() {
 // initial catch-up is a full sync (tombstones below the first snapshot are
 // skipped, later ones applied) and replaces the index in one build.
 Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
-                              bool initial) {
+                              bool initial,
+                              std::chrono::milliseconds behind_wait) {
   std::lock_guard catching(d.catch_up_mu);
   uint64_t after = d.applied_seq.load();
   uint64_t floor = initial ? std::numeric_limits<uint64_t>::max() : 0;
   std::unordered_map<std::string, IndexDoc> initial_docs;
+  const auto give_up = std::chrono::steady_clock::now() + behind_wait;
+  auto pause = std::chrono::milliseconds(1);
   for (;;) {
     std::vector<IndexDoc> upserts;
     std::vector<std::string> removals;
@@ -146,7 +169,17 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
             upserts.push_back(std::move(doc));
           }
           return true;
-        });
+        },
+        // Later pages of a build must not come from a snapshot older than
+        // the first's (a replica's): it could hold a contact whose delete,
+        // below the floor, the build then skips.
+        initial && floor != std::numeric_limits<uint64_t>::max() ? floor : 0);
+    if (!scan && IsReplicaBehind(scan.error()) &&
+        std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+      continue;  // no row of the refused snapshot was visited
+    }
     if (!scan) return std::move(scan).error();
     if (initial && floor == std::numeric_limits<uint64_t>::max()) {
       floor = scan->snapshot_last_seq;
@@ -173,10 +206,16 @@ Result<std::vector<SearchHit>> SearchService::Search(std::string_view domain,
                                                      size_t k) {
   auto d = Get(domain);
   if (!d) {
-    return Error::NotFound("domain_not_found",
-                           "no domain named \"" + std::string(domain) + "\"");
+    if (d.error().kind == ErrorKind::kNotFound) {
+      return Error::NotFound("domain_not_found", "no domain named \"" +
+                                                      std::string(domain) +
+                                                      "\"");
+    }
+    return Error{ErrorKind::kUnavailable, "search_unavailable",
+                 "the search index of \"" + std::string(domain) +
+                     "\" cannot be built yet: " + d.error().message};
   }
-  return d->index.Search(q, k);
+  return (*d)->index.Search(q, k);
 }
 
 uint64_t SearchService::applied_seq(std::string_view domain) {

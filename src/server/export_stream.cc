@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -61,36 +63,50 @@ ExportStream::ExportStream(Directory& dir, std::string domain, View view,
                            ExportFormat format, asio::any_io_executor executor,
                            std::atomic<int>& running)
     : s_(std::make_shared<Shared>(std::move(executor))), running_(running) {
+  // The export holds at least every commit this server knew of when it was
+  // asked for (a read replica's snapshot may be older: wait for it).
+  const uint64_t known = dir.LastSeq(domain).value_or(0);
   s_->thread = std::thread([&dir, domain = std::move(domain), view, format,
-                            s = s_]() mutable {
+                            known, s = s_]() mutable {
     std::string piece = format.Begin();
     std::optional<Error> failure;
     bool reader_gone = false;
     // Rows past the end of the domain are never visited: no limit.
     constexpr size_t kAllRows = size_t{1} << 62;
-    auto scan = dir.ScanChanges(
-        domain, view, 0, UINT64_MAX, kAllRows, [&](const ChangeRow& row) {
-          if (row.deleted) return true;  // hidden in this view
-          if (format.format == SourceFormat::kJsonLines) {
-            piece.append(row.json).push_back('\n');  // as served
-          } else {
-            auto c = ParseContactJson(row.json);
-            if (!c) {
-              failure = Error{ErrorKind::kInternal, "store_corrupt",
-                              "stored contact \"" + std::string(row.id) +
-                                  "\" cannot be read: " + c.error().message};
-              return false;
-            }
-            piece += format.Entry(*c);
-          }
-          if (piece.size() < kPieceBytes) return true;
-          if (!s->Push(std::move(piece), s)) {
-            reader_gone = true;
-            return false;
-          }
-          piece.clear();
-          return true;
-        });
+    auto visit = [&](const ChangeRow& row) {
+      if (row.deleted) return true;  // hidden in this view
+      if (format.format == SourceFormat::kJsonLines) {
+        piece.append(row.json).push_back('\n');  // as served
+      } else {
+        auto c = ParseContactJson(row.json);
+        if (!c) {
+          failure = Error{ErrorKind::kInternal, "store_corrupt",
+                          "stored contact \"" + std::string(row.id) +
+                              "\" cannot be read: " + c.error().message};
+          return false;
+        }
+        piece += format.Entry(*c);
+      }
+      if (piece.size() < kPieceBytes) return true;
+      if (!s->Push(std::move(piece), s)) {
+        reader_gone = true;
+        return false;
+      }
+      piece.clear();
+      return true;
+    };
+    auto scan = dir.ScanChanges(domain, view, 0, UINT64_MAX, kAllRows, visit,
+                                known);
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (auto pause = std::chrono::milliseconds(1);
+         !scan && scan.error().reason == "replica_behind" &&
+         std::chrono::steady_clock::now() < give_up;
+         pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+      std::this_thread::sleep_for(pause);  // no row has been visited
+      scan = dir.ScanChanges(domain, view, 0, UINT64_MAX, kAllRows, visit,
+                             known);
+    }
     if (!scan && !failure) failure = scan.error();
     if (!failure && !reader_gone && !piece.empty()) {
       reader_gone = !s->Push(std::move(piece), s);

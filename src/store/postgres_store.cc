@@ -54,6 +54,7 @@
 #include <charconv>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -303,6 +304,21 @@ StoredContact StoredContactOfRow(const Rows& r, int row) {
   return sc;
 }
 
+// `conninfo` with key=value added unless it sets `key` already (in either
+// of libpq's forms: a URI, or key=value words).
+std::string WithDefault(const std::string& conninfo, std::string_view key,
+                        std::string_view value) {
+  if (conninfo.find(std::string(key) + "=") != std::string::npos) {
+    return conninfo;
+  }
+  const std::string setting = std::string(key) + "=" + std::string(value);
+  if (IsPostgresUri(conninfo)) {
+    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") +
+           setting;
+  }
+  return conninfo + " " + setting;
+}
+
 Error DomainGone() {
   return Error::NotFound("domain_not_found", "domain no longer exists");
 }
@@ -322,7 +338,13 @@ class PostgresStore final : public Store {
   PostgresStore(std::string conninfo, PostgresStoreOptions opts)
       : opts_(std::move(opts)) {
     primary_.conninfo = std::move(conninfo);
-    replica_.conninfo = opts_.read_replica;
+    if (!opts_.read_replica.empty()) {
+      // Scans fall back to the primary when the replica fails: let them
+      // find out soon, not after TCP's own timeouts.
+      replica_.conninfo = WithDefault(
+          WithDefault(opts_.read_replica, "connect_timeout", "2"),
+          "tcp_user_timeout", "10000");
+    }
   }
 
   Status Init() {
@@ -565,7 +587,9 @@ class PostgresStore final : public Store {
   Pool primary_;
   Pool replica_;  // conninfo empty: no read replica
   std::string schema_;   // the primary's current schema
-  std::atomic<int64_t> replica_down_until_{0};  // steady clock, ns
+  // 0: the replica is in use; else scans read the primary until this time
+  // (steady clock, ns), and then one of them tries the replica.
+  std::atomic<int64_t> replica_down_until_{0};
   std::string channel_;  // NOTIFY channel of this schema
   StoreEventHandler handler_;
   std::atomic<bool> stop_{false};
@@ -602,16 +626,26 @@ Result<PostgresStore::Lease> PostgresStore::Acquire(Pool& pool) {
 
 Result<PostgresStore::Lease> PostgresStore::AcquireForScan() {
   if (replica_.conninfo.empty()) return Acquire(primary_);
-  // A replica that failed is left alone for a while (ReplicaFailed), so
-  // that every scan does not wait for a connection attempt.
-  const int64_t now =
-      std::chrono::steady_clock::now().time_since_epoch().count();
-  if (now >= replica_down_until_.load(std::memory_order_relaxed)) {
-    auto c = Acquire(replica_);
-    if (c) return c;
-    ReplicaFailed();
+  int64_t down_until = replica_down_until_.load();
+  if (down_until != 0) {
+    // The replica failed: scans read the primary until the pause is over,
+    // then one scan at a time tries the replica while the others go on
+    // reading the primary.
+    constexpr auto kProbing = std::chrono::seconds(10);
+    const auto now = std::chrono::steady_clock::now();
+    if (now.time_since_epoch().count() < down_until ||
+        !replica_down_until_.compare_exchange_strong(
+            down_until, (now + kProbing).time_since_epoch().count())) {
+      return Acquire(primary_);
+    }
   }
-  return Acquire(primary_);
+  auto c = Acquire(replica_);
+  if (!c) {
+    ReplicaFailed();
+    return Acquire(primary_);
+  }
+  if (down_until != 0) replica_down_until_.store(0);
+  return c;
 }
 
 void PostgresStore::ReplicaFailed() {
@@ -620,54 +654,76 @@ void PostgresStore::ReplicaFailed() {
   constexpr auto kRetryAfter = std::chrono::seconds(1);
   replica_down_until_.store(
       (std::chrono::steady_clock::now() + kRetryAfter).time_since_epoch()
-          .count(),
-      std::memory_order_relaxed);
+          .count());
   std::lock_guard lock(replica_.mu);
   replica_.idle.clear();
 }
 
 Status PostgresStore::CheckReplica() {
-  constexpr Statement kReplicaState{
-      "gs_replica_state",
+  // The schema and incarnation are in the primary's WAL up to here, and on
+  // the replica once it has replayed as far.
+  constexpr Statement kPrimaryLsn{"gs_primary_lsn",
+                                  "SELECT pg_current_wal_insert_lsn()::text"};
+  constexpr Statement kReplayed{
+      "gs_replica_replayed",
       "SELECT pg_is_in_recovery(), "
-      "(SELECT value FROM meta WHERE key = 'incarnation')"};
-  constexpr Statement kSchemaExists{
-      "gs_replica_schema",
-      "SELECT to_regclass('meta') IS NOT NULL"};
-  // A new schema or incarnation reaches the replica when it has replayed
-  // the primary's commit; wait a little for that.
+      "coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false)"};
+  constexpr Statement kHasStore{"gs_replica_has_store",
+                                "SELECT to_regclass('meta') IS NOT NULL"};
+  constexpr Statement kIncarnation{
+      "gs_replica_incarnation",
+      "SELECT value FROM meta WHERE key = 'incarnation'"};
+  std::string lsn;
+  {
+    auto p = Acquire(primary_);
+    if (!p) return std::move(p).error();
+    auto r = (*p)->Run(kPrimaryLsn, {});
+    if (!r) return std::move(r).error();
+    lsn = std::string(r->Text(0, 0));
+  }
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
     auto c = Acquire(replica_);
-    if (!c) return std::move(c).error();
-    auto has = (*c)->Run(kSchemaExists, {});
-    if (!has) return std::move(has).error();
-    if (has->Bool(0, 0)) {
-      auto r = (*c)->Run(kReplicaState, {});
-      if (!r) return std::move(r).error();
-      if (!r->Bool(0, 0)) {
-        return Error::InvalidArgument(
-            "not_a_replica",
-            "the read replica is not a standby server (pg_is_in_recovery() "
-            "is false): give the URI of a streaming replica of the primary");
-      }
-      if (!r->IsNull(0, 1)) {
-        if (r->Text(0, 1) == std::to_string(incarnation_)) return Ok{};
-        return Error::InvalidArgument(
-            "not_a_replica",
-            "the read replica holds another galsync store than the primary "
-            "(its incarnation differs): it is not a replica of this database");
-      }
+    if (!c) {
+      return Error{c.error().kind, c.error().reason,
+                   "cannot reach the read replica: " + c.error().message};
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    auto r = (*c)->Run(kReplayed, {lsn});
+    if (!r) return std::move(r).error();
+    if (!r->Bool(0, 0)) {
       return Error::InvalidArgument(
           "not_a_replica",
-          "the read replica has not replayed the primary's galsync schema \"" +
-              schema_ + "\" after 10 s: is it a replica of this database?");
+          "the read replica is not a standby server (pg_is_in_recovery() "
+          "is false): give the URI of a streaming replica of the primary");
     }
+    if (r->Bool(0, 1) || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  auto c = Acquire(replica_);
+  if (!c) return std::move(c).error();
+  auto has = (*c)->Run(kHasStore, {});
+  if (!has) return std::move(has).error();
+  std::optional<std::string> incarnation;
+  if (has->Bool(0, 0)) {
+    auto r = (*c)->Run(kIncarnation, {});
+    if (!r) return std::move(r).error();
+    if (r->size() == 1) incarnation = std::string(r->Text(0, 0));
+  }
+  if (!incarnation) {
+    return Error::InvalidArgument(
+        "not_a_replica",
+        "the read replica has no galsync store in schema \"" + schema_ +
+            "\" (after waiting 10 s for it to replay the primary's): is it "
+            "a replica of this database?");
+  }
+  if (*incarnation != std::to_string(incarnation_)) {
+    return Error::InvalidArgument(
+        "not_a_replica",
+        "the read replica holds another galsync store than the primary "
+        "(its incarnation differs): it is not a replica of this database");
+  }
+  return Ok{};
 }
 
 Status PostgresStore::Follow(StoreEventHandler handler) {
@@ -1062,10 +1118,12 @@ Result<ScanResult> PostgresStore::ScanChanges(
                               max_rows, INT32_MAX)) + 1;
   auto r = (*c)->Run(kScan, {domain_id, after_seq, limit, skip});
   bool on_replica = c->on_replica();
-  if (!r && on_replica && !(*c)->healthy()) {
-    // The replica went away after this connection was pooled: read the
-    // primary (no row has been visited yet).
-    ReplicaFailed();
+  if (!r && on_replica &&
+      (!(*c)->healthy() || r.error().kind == ErrorKind::kUnavailable)) {
+    // The replica went away after this connection was pooled, or cancelled
+    // the query (a recovery conflict): read the primary (no row has been
+    // visited yet).
+    if (!(*c)->healthy()) ReplicaFailed();
     auto p = Acquire(primary_);
     if (!p) return std::move(p).error();
     r = (*p)->Run(kScan, {domain_id, after_seq, limit, skip});

@@ -272,11 +272,24 @@ Result<ScanResult> Directory::ScanChanges(std::string_view domain, View view,
                                           uint64_t after_seq,
                                           uint64_t skip_tombstones_upto,
                                           size_t max_rows,
-                                          const ChangeVisitor& visit) {
+                                          const ChangeVisitor& visit,
+                                          uint64_t min_snapshot_seq) {
   auto found = Find(domain);
   if (!found) return std::move(found).error();
-  return Scan(**found, view, after_seq, skip_tombstones_upto, max_rows, visit);
+  return Scan(**found, view, after_seq, skip_tombstones_upto, max_rows, visit,
+              min_snapshot_seq);
 }
+
+namespace {
+
+Error ReplicaBehind(uint64_t have, uint64_t need) {
+  return Error{ErrorKind::kUnavailable, "replica_behind",
+               "the read replica has replayed this domain up to seq " +
+                   std::to_string(have) + ", and this request needs seq " +
+                   std::to_string(need) + "; retry shortly"};
+}
+
+}  // namespace
 
 bool Directory::HadPublicly(DomainState& d,
                             const PublicProjection& projection,
@@ -305,11 +318,22 @@ bool Directory::HadPublicly(DomainState& d,
 Result<ScanResult> Directory::Scan(DomainState& d, View view,
                                    uint64_t after_seq,
                                    uint64_t skip_tombstones_upto,
-                                   size_t max_rows,
-                                   const ChangeVisitor& visit) {
+                                   size_t max_rows, const ChangeVisitor& visit,
+                                   uint64_t min_snapshot_seq) {
+  // A snapshot older than min_snapshot_seq (a replica's) is refused before
+  // any of its rows is visited.
+  std::optional<uint64_t> too_old;
   if (view == View::kFull) {
-    return store_->ScanChanges(d.id, after_seq, skip_tombstones_upto, max_rows,
-                               visit);
+    auto scan = store_->ScanChanges(
+        d.id, after_seq, skip_tombstones_upto, max_rows,
+        [&](const ChangeRow& row) { return !too_old && visit(row); },
+        [&](const ScanResult& snapshot) {
+          if (snapshot.snapshot_last_seq < min_snapshot_seq) {
+            too_old = snapshot.snapshot_last_seq;
+          }
+        });
+    if (scan && too_old) return ReplicaBehind(*too_old, min_snapshot_seq);
+    return scan;
   }
   std::shared_lock policy(d.policy_mu);
   const PublicProjection* projection = d.projection.get();
@@ -319,6 +343,10 @@ Result<ScanResult> Directory::Scan(DomainState& d, View view,
   std::shared_ptr<const PublicProjection> snapshot_projection;
   std::optional<Error> unreadable;
   auto on_snapshot = [&](const ScanResult& snapshot) {
+    if (snapshot.snapshot_last_seq < min_snapshot_seq) {
+      too_old = snapshot.snapshot_last_seq;
+      return;
+    }
     if (snapshot.policy_json == d.policy_json) return;
     auto p = ParsePolicyJson(snapshot.policy_json);
     if (!p) {
@@ -332,7 +360,7 @@ Result<ScanResult> Directory::Scan(DomainState& d, View view,
   auto scan = store_->ScanChanges(
       d.id, after_seq, skip_tombstones_upto, max_rows,
       [&](const ChangeRow& row) {
-        if (unreadable) return false;
+        if (unreadable || too_old) return false;
         if (row.deleted) return visit(row);
         auto p = projection->Project(row.json);
         switch (p.kind) {
@@ -358,6 +386,7 @@ Result<ScanResult> Directory::Scan(DomainState& d, View view,
       },
       on_snapshot);
   if (unreadable) return *std::move(unreadable);
+  if (scan && too_old) return ReplicaBehind(*too_old, min_snapshot_seq);
   return scan;
 }
 
@@ -502,9 +531,17 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
   size_t limit = req.limit == 0 ? options_.default_page_changes : req.limit;
   limit = std::min(limit, options_.max_page_changes);
   // What this server knows was committed, before the scan. A store that
-  // reads from a replica may scan an older snapshot (see
-  // Store::ScanChanges); such a page must still move the reader forward.
+  // reads from a replica may scan an older snapshot (Store::ScanChanges).
   const uint64_t known = d.last_seq.load();
+  // A page from a snapshot behind the reader's position would send it back;
+  // one with nothing new while the server knows of more would answer a
+  // long-poll with an empty page; and a full sync continued from a
+  // snapshot older than its first page's (its floor) could send a contact
+  // whose delete, at or below the floor, it then skips. Such snapshots are
+  // refused as replica_behind; JsonApi retries for a while before it
+  // answers 503.
+  uint64_t need = after < known ? after + 1 : after;
+  if (full && floor != kAll) need = std::max(need, floor);
 
   PageWriter page(std::min<size_t>(limit * 640, options_.max_page_bytes));
   uint64_t last_included = after;
@@ -513,7 +550,8 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
                             ? options_.max_page_bytes - PageWriter::kTailBytes
                             : 0;
   auto scan = Scan(
-      d, req.view, after, floor, limit, [&](const ChangeRow& row) {
+      d, req.view, after, floor, limit,
+      [&](const ChangeRow& row) {
         if (row.withheld) {
           last_included = row.seq;
           return true;
@@ -529,19 +567,9 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
         }
         last_included = row.seq;
         return true;
-      });
+      },
+      need);
   if (!scan) return std::move(scan).error();
-  // A snapshot behind the reader's position would send it back; one with
-  // nothing new while the server knows of more would answer a long-poll
-  // with an empty page. Let the caller retry once the replica has caught
-  // up (JsonApi waits a little before answering 503).
-  if (scan->snapshot_last_seq < (after < known ? after + 1 : after)) {
-    return Error{ErrorKind::kUnavailable, "replica_behind",
-                 "the read replica has replayed this domain up to seq " +
-                     std::to_string(scan->snapshot_last_seq) +
-                     ", behind the changes this request needs (after seq " +
-                     std::to_string(after) + "); retry shortly"};
-  }
   AtomicMax(d.last_seq, scan->snapshot_last_seq);
   // A purge may have committed between the check above and the scan's
   // snapshot: check again against the snapshot's own horizon, so a page is
