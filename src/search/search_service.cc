@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 #include "galsync/directory.h"
@@ -20,6 +21,40 @@ constexpr auto kStartBehindWait = std::chrono::seconds(30);
 constexpr auto kNewDomainBehindWait = std::chrono::seconds(2);
 
 bool IsReplicaBehind(const Error& e) { return e.reason == "replica_behind"; }
+
+// A row of a scan page, kept until the page is indexed.
+struct PageRow {
+  bool deleted;
+  std::string id;
+  std::string json;  // empty for a delete
+};
+
+// The index documents of a page's upserts (nullopt for deletes, and for
+// JSON that does not parse, which the codec never writes). Contacts are
+// parsed and folded on every core when the page is large (a build).
+std::vector<std::optional<IndexDoc>> DocsOf(const std::vector<PageRow>& rows) {
+  std::vector<std::optional<IndexDoc>> docs(rows.size());
+  auto convert = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      if (rows[i].deleted) continue;
+      auto c = ParseContactJson(rows[i].json);
+      if (c) docs[i] = IndexDocFromContact(*c);
+    }
+  };
+  constexpr size_t kRowsPerThread = 1024;
+  const size_t threads = std::clamp<size_t>(
+      rows.size() / kRowsPerThread, 1,
+      std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> helpers;
+  const size_t chunk = (rows.size() + threads - 1) / threads;
+  for (size_t t = 1; t < threads; ++t) {
+    helpers.emplace_back(convert, t * chunk,
+                         std::min(rows.size(), (t + 1) * chunk));
+  }
+  convert(0, std::min(rows.size(), chunk));
+  for (auto& h : helpers) h.join();
+  return docs;
+}
 }  // namespace
 
 SearchService::SearchService(Directory& dir) : dir_(dir) {}
@@ -140,9 +175,9 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
   std::unordered_map<std::string, IndexDoc> initial_docs;
   const auto give_up = std::chrono::steady_clock::now() + behind_wait;
   auto pause = std::chrono::milliseconds(1);
+  std::vector<PageRow> rows;
   for (;;) {
-    std::vector<IndexDoc> upserts;
-    std::vector<std::string> removals;
+    rows.clear();
     uint64_t last = after;
     // The index holds the public view, so that no search, whoever makes
     // it, matches a hidden contact or a private attribute.
@@ -150,23 +185,9 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
         domain, View::kPublic, after, floor, kScanPage,
         [&](const ChangeRow& row) {
           last = row.seq;
-          if (row.withheld) return true;
-          if (row.deleted) {
-            if (initial) {
-              initial_docs.erase(std::string(row.id));
-            } else {
-              removals.emplace_back(row.id);
-            }
-            return true;
-          }
-          auto c = ParseContactJson(row.json);
-          if (!c) return true;  // stored JSON is the codec's own output
-          IndexDoc doc = IndexDocFromContact(*c);
-          if (initial) {
-            std::string id = doc.id;
-            initial_docs.insert_or_assign(std::move(id), std::move(doc));
-          } else {
-            upserts.push_back(std::move(doc));
+          if (!row.withheld) {
+            rows.push_back({row.deleted, std::string(row.id),
+                            row.deleted ? std::string() : std::string(row.json)});
           }
           return true;
         },
@@ -183,6 +204,26 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
     if (!scan) return std::move(scan).error();
     if (initial && floor == std::numeric_limits<uint64_t>::max()) {
       floor = scan->snapshot_last_seq;
+    }
+    // In seq order: a contact's later change replaces an earlier one.
+    std::vector<std::optional<IndexDoc>> docs = DocsOf(rows);
+    std::vector<IndexDoc> upserts;
+    std::vector<std::string> removals;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].deleted) {
+        if (initial) {
+          initial_docs.erase(rows[i].id);
+        } else {
+          removals.push_back(std::move(rows[i].id));
+        }
+      } else if (docs[i]) {
+        if (initial) {
+          initial_docs.insert_or_assign(std::move(rows[i].id),
+                                        std::move(*docs[i]));
+        } else {
+          upserts.push_back(std::move(*docs[i]));
+        }
+      }
     }
     if (!upserts.empty() || !removals.empty()) {
       d.index.Apply(std::move(upserts), removals);
