@@ -19,22 +19,6 @@ namespace json = boost::json;
 using std::chrono::steady_clock;
 const std::string kD = "/v1/domains/example.com";
 
-std::string Person(const std::string& id, const std::string& given,
-                   const std::string& family) {
-  json::object o{{"id", id}, {"name", {{"given", given}, {"family", family}}}};
-  return json::serialize(o);
-}
-
-// Polls `probe` until it returns true, for at most 10 s.
-bool Eventually(const std::function<bool()>& probe) {
-  auto until = steady_clock::now() + std::chrono::seconds(10);
-  while (steady_clock::now() < until) {
-    if (probe()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return probe();
-}
-
 // Syncs `r` through `c` until the server says there is no more.
 void SyncAll(HttpClient& c, PageReplica& r) {
   for (int i = 0; i < 1000 && SyncStep(c, r, kD, 100); ++i) {
@@ -64,9 +48,7 @@ class ReadReplicaTest : public ::testing::Test {
   }
 
   // A server on the primary alone (it makes the admin key).
-  ServerProcess& OnPrimary() {
-    return Start({"--store", store_});
-  }
+  ServerProcess& OnPrimary() { return Start({"--store", store_}); }
   // A server whose scans read the replica.
   ServerProcess& OnReplica(std::vector<std::string> more = {}) {
     std::vector<std::string> args{"--store", store_, "--read-replica",
@@ -89,7 +71,9 @@ class ReadReplicaTest : public ::testing::Test {
              "paused";
     }));
   }
-  static void ResumeReplay() { replica_->Query("SELECT pg_wal_replay_resume()"); }
+  static void ResumeReplay() {
+    replica_->Query("SELECT pg_wal_replay_resume()");
+  }
   // A test that failed with replay paused leaves the replica usable.
   void TearDown() override {
     if (replica_) ResumeReplay();
@@ -112,8 +96,9 @@ TEST_F(ReadReplicaTest, ServesPagesLongPollsAndSearchFromTheReplica) {
   ASSERT_EQ(on_a.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
   for (int i = 0; i < 30; ++i) {
     const std::string id = "p" + std::to_string(i);
-    ASSERT_EQ(on_a.Put(kD + "/contacts/" + id, Person(id, "Pat", "Doe")).status,
-              201);
+    ASSERT_EQ(
+        on_a.Put(kD + "/contacts/" + id, ContactJson(id, "Pat", "Doe")).status,
+        201);
   }
   ASSERT_EQ(on_a.Delete(kD + "/contacts/p3").status, 200);
 
@@ -138,8 +123,9 @@ TEST_F(ReadReplicaTest, ServesPagesLongPollsAndSearchFromTheReplica) {
       return c.Get(kD + "/changes?wait=30&token=" + from_b.token);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ASSERT_EQ(on_a.Put(kD + "/contacts/" + id, Person(id, "Lee", "Late")).status,
-              201);
+    ASSERT_EQ(
+        on_a.Put(kD + "/contacts/" + id, ContactJson(id, "Lee", "Late")).status,
+        201);
     auto woke = waiting.get();
     ASSERT_EQ(woke.status, 200) << woke.body;
     from_b.Apply(woke.body);
@@ -148,21 +134,21 @@ TEST_F(ReadReplicaTest, ServesPagesLongPollsAndSearchFromTheReplica) {
 
   // What B writes goes to the primary; B's next page, read on the replica,
   // has it (B waits for the replica to replay its own commit).
-  ASSERT_EQ(on_b.Put(kD + "/contacts/own", Person("own", "Oona", "Own")).status,
-            201);
+  ASSERT_EQ(
+      on_b.Put(kD + "/contacts/own", ContactJson("own", "Oona", "Own")).status,
+      201);
   SyncAll(on_b, from_b);
   EXPECT_EQ(from_b.contacts.count("own"), 1u);
   EXPECT_TRUE(from_b.ordered);
   EXPECT_EQ(from_b.contacts, ServerLiveSet(on_a, kD));
 
   // B's search index follows the replica.
-  ASSERT_EQ(on_a.Put(kD + "/contacts/zed", Person("zed", "Zelda", "Zephyr"))
-                .status,
-            201);
-  EXPECT_TRUE(Eventually([&] {
-    auto s = on_b.Get(kD + "/search?q=zel%20zep");
-    return s.status == 200 && s.body.find("\"zed\"") != std::string::npos;
-  }));
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/zed", ContactJson("zed", "Zelda", "Zephyr"))
+          .status,
+      201);
+  EXPECT_TRUE(
+      Eventually([&] { return SearchFinds(on_b, kD, "zel%20zep", "zed"); }));
 }
 
 // With replay paused the replica is behind what B hears from the primary.
@@ -176,8 +162,9 @@ TEST_F(ReadReplicaTest, AReplicaBehindNeverSendsAReaderBack) {
   ServerProcess& b = OnReplica({"--replica-wait", "2s"});
   HttpClient on_a(a.port(), admin_key()), on_b(b.port(), admin_key());
   ASSERT_EQ(on_a.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
-  ASSERT_EQ(on_a.Put(kD + "/contacts/c1", Person("c1", "Cora", "One")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/c1", ContactJson("c1", "Cora", "One")).status,
+      201);
   PageReplica at_c1;  // B serves c1: the replica has replayed it
   ASSERT_TRUE(Eventually([&] {
     SyncAll(on_b, at_c1);
@@ -185,15 +172,18 @@ TEST_F(ReadReplicaTest, AReplicaBehindNeverSendsAReaderBack) {
   }));
 
   PauseReplay();
-  ASSERT_EQ(on_a.Put(kD + "/contacts/c2", Person("c2", "Cato", "Two")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/c2", ContactJson("c2", "Cato", "Two")).status,
+      201);
   PageReplica at_c2 = at_c1;
   SyncAll(on_a, at_c2);  // a token past c2, from the primary
   ASSERT_EQ(at_c2.contacts.count("c2"), 1u);
-  ASSERT_EQ(on_a.Put(kD + "/contacts/c3", Person("c3", "Cleo", "Three")).status,
-            201);
-  ASSERT_EQ(on_a.Put(kD + "/contacts/c4", Person("c4", "Cyra", "Four")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/c3", ContactJson("c3", "Cleo", "Three")).status,
+      201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/c4", ContactJson("c4", "Cyra", "Four")).status,
+      201);
   // A token at c4, from the primary, makes sure B knows of c4: B checks a
   // token ahead of what it has heard against the primary, and then
   // answers it from memory (up to date).
@@ -233,10 +223,7 @@ TEST_F(ReadReplicaTest, AReplicaBehindNeverSendsAReaderBack) {
     EXPECT_EQ(r->contacts, ServerLiveSet(on_a, kD));
   }
   // B's search index was behind too; it catches up with no further write.
-  EXPECT_TRUE(Eventually([&] {
-    auto s = on_b.Get(kD + "/search?q=cyra");
-    return s.status == 200 && s.body.find("\"c4\"") != std::string::npos;
-  }));
+  EXPECT_TRUE(Eventually([&] { return SearchFinds(on_b, kD, "cyra", "c4"); }));
 }
 
 // A full sync paged across servers: its first page, from the primary, sets
@@ -250,8 +237,9 @@ TEST_F(ReadReplicaTest, AFullSyncNeverContinuesFromAnOlderSnapshot) {
   HttpClient on_a(a.port(), admin_key()), on_b(b.port(), admin_key());
   ASSERT_EQ(on_a.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
   for (const char* id : {"a", "b", "x"}) {
-    ASSERT_EQ(on_a.Put(kD + "/contacts/" + id, Person(id, "Al", "Pha")).status,
-              201);
+    ASSERT_EQ(
+        on_a.Put(kD + "/contacts/" + id, ContactJson(id, "Al", "Pha")).status,
+        201);
   }
   PageReplica seen;  // B serves x: the replica has replayed it
   ASSERT_TRUE(Eventually([&] {
@@ -260,7 +248,8 @@ TEST_F(ReadReplicaTest, AFullSyncNeverContinuesFromAnOlderSnapshot) {
   }));
   PauseReplay();
   ASSERT_EQ(on_a.Delete(kD + "/contacts/x").status, 200);
-  ASSERT_EQ(on_a.Put(kD + "/contacts/d", Person("d", "Del", "Ta")).status, 201);
+  ASSERT_EQ(on_a.Put(kD + "/contacts/d", ContactJson("d", "Del", "Ta")).status,
+            201);
 
   PageReplica full;
   ASSERT_TRUE(SyncStep(on_a, full, kD, 1));  // "a", floor past x's delete
@@ -285,8 +274,9 @@ TEST_F(ReadReplicaTest, ScansFallBackToThePrimaryWhenTheReplicaIsGone) {
   ServerProcess& b =
       Start({"--store", store_, "--read-replica", own_replica->uri()});
   HttpClient on_b(b.port(), admin_key());
-  ASSERT_EQ(on_a.Put(kD + "/contacts/c1", Person("c1", "Cora", "One")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/c1", ContactJson("c1", "Cora", "One")).status,
+      201);
   // (B may hear of A's commit a moment after it returns: sync until then.)
   PageReplica r;
   EXPECT_TRUE(Eventually([&] {
@@ -295,18 +285,16 @@ TEST_F(ReadReplicaTest, ScansFallBackToThePrimaryWhenTheReplicaIsGone) {
   }));
 
   own_replica->Stop();
-  ASSERT_EQ(on_a.Put(kD + "/contacts/c2", Person("c2", "Cato", "Two")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/c2", ContactJson("c2", "Cato", "Two")).status,
+      201);
   EXPECT_TRUE(Eventually([&] {
     SyncAll(on_b, r);
     return r.contacts.count("c2") == 1;
   }));
   EXPECT_TRUE(r.ordered);
   EXPECT_EQ(r.contacts, ServerLiveSet(on_a, kD));
-  EXPECT_TRUE(Eventually([&] {
-    auto s = on_b.Get(kD + "/search?q=cato");
-    return s.status == 200 && s.body.find("\"c2\"") != std::string::npos;
-  }));
+  EXPECT_TRUE(Eventually([&] { return SearchFinds(on_b, kD, "cato", "c2"); }));
 }
 
 TEST_F(ReadReplicaTest, RefusesAReplicaThatIsNotOne) {
@@ -328,8 +316,8 @@ TEST_F(ReadReplicaTest, RefusesAReplicaThatIsNotOne) {
             std::string::npos)
       << r.output;
   // Only the PostgreSQL store has replicas.
-  r = RunGalsyncd({"--data-dir", dir.path(), "--read-replica",
-                   replica_->uri()});
+  r = RunGalsyncd(
+      {"--data-dir", dir.path(), "--read-replica", replica_->uri()});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("--read-replica needs a PostgreSQL --store"),
             std::string::npos)

@@ -27,8 +27,7 @@ class ScaleOutTest : public ::testing::Test {
   ServerProcess& Start() {
     dirs_.push_back(std::make_unique<TempDir>());
     servers_.push_back(std::make_unique<ServerProcess>(
-        dirs_.back()->path(),
-        std::vector<std::string>{"--store", pg_.uri()}));
+        dirs_.back()->path(), std::vector<std::string>{"--store", pg_.uri()}));
     return *servers_.back();
   }
   // The admin key: the first server made it, and every server knows it.
@@ -39,24 +38,8 @@ class ScaleOutTest : public ::testing::Test {
   std::vector<std::unique_ptr<ServerProcess>> servers_;
 };
 
-// Polls `probe` until it returns true, for at most 10 s.
-bool Eventually(const std::function<bool()>& probe) {
-  auto until = steady_clock::now() + std::chrono::seconds(10);
-  while (steady_clock::now() < until) {
-    if (probe()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return probe();
-}
-
 bool Step(HttpClient& c, PageReplica& r, int limit) {
   return SyncStep(c, r, kD, limit);
-}
-
-std::string Person(const std::string& id, const std::string& given,
-                   const std::string& family) {
-  json::object o{{"id", id}, {"name", {{"given", given}, {"family", family}}}};
-  return json::serialize(o);
 }
 
 TEST_F(ScaleOutTest, TwoServersServeOneDirectory) {
@@ -68,7 +51,8 @@ TEST_F(ScaleOutTest, TwoServersServeOneDirectory) {
   // A domain made on A is known to B at once; a contact written on B is
   // read on A.
   ASSERT_EQ(on_a.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
-  auto put = on_b.Put(kD + "/contacts/ada", Person("ada", "Ada", "Lovelace"));
+  auto put =
+      on_b.Put(kD + "/contacts/ada", ContactJson("ada", "Ada", "Lovelace"));
   ASSERT_EQ(put.status, 201) << put.body;
   auto got = on_a.Get(kD + "/contacts/ada");
   ASSERT_EQ(got.status, 200) << got.body;
@@ -81,8 +65,9 @@ TEST_F(ScaleOutTest, TwoServersServeOneDirectory) {
   PageReplica r;
   while (Step(on_a, r, 10)) {
   }
-  ASSERT_EQ(on_a.Put(kD + "/contacts/bob", Person("bob", "Bob", "Byte")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/bob", ContactJson("bob", "Bob", "Byte")).status,
+      201);
   EXPECT_TRUE(Eventually([&] {
     auto delta = on_b.Get(kD + "/changes?token=" + r.token);
     EXPECT_EQ(delta.status, 200) << delta.body;
@@ -99,22 +84,22 @@ TEST_F(ScaleOutTest, TwoServersServeOneDirectory) {
     return std::make_pair(res, steady_clock::now() - t0);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_EQ(on_a.Put(kD + "/contacts/cy", Person("cy", "Cy", "Cipher")).status,
-            201);
+  ASSERT_EQ(
+      on_a.Put(kD + "/contacts/cy", ContactJson("cy", "Cy", "Cipher")).status,
+      201);
   auto [woke, took] = waiting.get();
   ASSERT_EQ(woke.status, 200) << woke.body;
   EXPECT_NE(woke.body.find("\"id\":\"cy\""), std::string::npos) << woke.body;
   EXPECT_LT(took, std::chrono::seconds(10));
 
   // What A wrote is found by B's search.
-  EXPECT_TRUE(Eventually([&] {
-    auto s = on_b.Get(kD + "/search?q=cy%20ci");
-    return s.status == 200 && s.body.find("\"cy\"") != std::string::npos;
-  }));
+  EXPECT_TRUE(
+      Eventually([&] { return SearchFinds(on_b, kD, "cy%20ci", "cy"); }));
 
   // A key made on A works on B; revoked on A, B refuses it.
   std::string key_id;
-  const std::string key = CreateKey(on_a, "example.com", R"(["read"])", &key_id);
+  const std::string key =
+      CreateKey(on_a, "example.com", R"(["read"])", &key_id);
   HttpClient reader_b(b.port(), key);
   EXPECT_TRUE(Eventually([&] { return reader_b.Get(kD).status == 200; }));
   ASSERT_EQ(on_a.Delete("/v1/keys/" + key_id).status, 200);
@@ -122,13 +107,13 @@ TEST_F(ScaleOutTest, TwoServersServeOneDirectory) {
 
   // Domains stay apart across servers: a key and a token of example.com
   // reach nothing of other.example on either server.
-  ASSERT_EQ(on_b.Post("/v1/domains", R"({"name":"other.example"})").status, 201);
+  ASSERT_EQ(on_b.Post("/v1/domains", R"({"name":"other.example"})").status,
+            201);
   const std::string other_key =
       CreateKey(on_b, "other.example", R"(["read","write"])");
   HttpClient other_a(a.port(), other_key);
-  EXPECT_TRUE(Eventually([&] {
-    return other_a.Get("/v1/domains/other.example").status == 200;
-  }));
+  EXPECT_TRUE(Eventually(
+      [&] { return other_a.Get("/v1/domains/other.example").status == 200; }));
   EXPECT_EQ(other_a.Get(kD + "/contacts/ada").status, 403);
   EXPECT_EQ(on_a.Get("/v1/domains/other.example/changes?token=" + r.token)
                 .error_code(),
@@ -154,19 +139,19 @@ TEST_F(ScaleOutTest, WritersOnTwoServersNeverLeaveAGapForReaders) {
     writers.emplace_back([&, w] {
       HttpClient c(ports[w % 2], admin_key());
       for (int i = 0; i < 60; ++i) {
-        const std::string id = "w" + std::to_string(w) + "-" + std::to_string(i);
+        const std::string id =
+            "w" + std::to_string(w) + "-" + std::to_string(i);
         if (i % 3 == 0) {  // a batch of 3
           std::string body = R"({"changes":[)";
           for (int k = 0; k < 3; ++k) {
-            body += std::string(k ? "," : "") +
-                    R"({"op":"upsert","contact":)" +
-                    Person(id + "-" + std::to_string(k), "W", "B") + "}";
+            body += std::string(k ? "," : "") + R"({"op":"upsert","contact":)" +
+                    ContactJson(id + "-" + std::to_string(k), "W", "B") + "}";
           }
           auto r = c.Post(kD + "/contacts:batch", body + "]}");
           EXPECT_EQ(r.status, 200) << r.body;
           written += 3;
         } else {
-          auto r = c.Put(kD + "/contacts/" + id, Person(id, "W", "S"));
+          auto r = c.Put(kD + "/contacts/" + id, ContactJson(id, "W", "S"));
           EXPECT_EQ(r.status, 201) << r.body;
           ++written;
         }
@@ -187,7 +172,8 @@ TEST_F(ScaleOutTest, WritersOnTwoServersNeverLeaveAGapForReaders) {
         const bool more = Step(c, r, 1 + rng() % 4);
         // Only new contacts: the page must hold exactly the seqs after the
         // last one, one per new contact.
-        if (r.last_seq - before != static_cast<int64_t>(r.contacts.size() - had)) {
+        if (r.last_seq - before !=
+            static_cast<int64_t>(r.contacts.size() - had)) {
           ++gaps[k];
         }
         return more;

@@ -318,6 +318,29 @@ bool PageReplica::Apply(const std::string& page_body) {
   return o.at("has_more").as_bool();
 }
 
+bool Eventually(const std::function<bool()>& probe) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return probe();
+}
+
+std::string ContactJson(const std::string& id, const std::string& given,
+                        const std::string& family) {
+  boost::json::object o{{"id", id},
+                        {"name", {{"given", given}, {"family", family}}}};
+  return boost::json::serialize(o);
+}
+
+bool SearchFinds(HttpClient& c, const std::string& domain_path,
+                 const std::string& query, const std::string& id) {
+  auto s = c.Get(domain_path + "/search?q=" + query);
+  return s.status == 200 &&
+         s.body.find("\"" + id + "\"") != std::string::npos;
+}
+
 bool SyncStep(HttpClient& c, PageReplica& r, const std::string& domain_path,
               int limit) {
   std::string t = domain_path + "/changes?limit=" + std::to_string(limit);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <boost/json.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -100,6 +101,19 @@ struct PageReplica {
 };
 
 class HttpClient;
+
+// Polls `probe` every 5 ms until it returns true, for at most 10 s; its
+// last answer.
+bool Eventually(const std::function<bool()>& probe);
+
+// A contact's JSON with just an id and a given and family name.
+std::string ContactJson(const std::string& id, const std::string& given,
+                        const std::string& family);
+
+// Whether a search of the domain at `domain_path` for `query` (URL-encoded)
+// answers 200 with the contact `id` among its hits.
+bool SearchFinds(HttpClient& c, const std::string& domain_path,
+                 const std::string& query, const std::string& id);
 
 // Fetches one page of at most `limit` changes of the domain at
 // `domain_path` ("/v1/domains/NAME") after `r`'s token and applies it to
