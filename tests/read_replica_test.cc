@@ -25,6 +25,15 @@ void SyncAll(HttpClient& c, PageReplica& r) {
   }
 }
 
+// Syncs `r` through `c` until it holds contact `id` (a server hears of
+// another's commit a moment after it returns), for at most 10 s.
+bool SyncUntilItHas(HttpClient& c, PageReplica& r, const std::string& id) {
+  return Eventually([&] {
+    SyncAll(c, r);
+    return r.contacts.count(id) == 1;
+  });
+}
+
 class ReadReplicaTest : public ::testing::Test {
  protected:
   // One primary and one replica for the suite; a schema per test.
@@ -166,10 +175,7 @@ TEST_F(ReadReplicaTest, AReplicaBehindNeverSendsAReaderBack) {
       on_a.Put(kD + "/contacts/c1", ContactJson("c1", "Cora", "One")).status,
       201);
   PageReplica at_c1;  // B serves c1: the replica has replayed it
-  ASSERT_TRUE(Eventually([&] {
-    SyncAll(on_b, at_c1);
-    return at_c1.contacts.count("c1") == 1;
-  }));
+  ASSERT_TRUE(SyncUntilItHas(on_b, at_c1, "c1"));
 
   PauseReplay();
   ASSERT_EQ(
@@ -242,10 +248,7 @@ TEST_F(ReadReplicaTest, AFullSyncNeverContinuesFromAnOlderSnapshot) {
         201);
   }
   PageReplica seen;  // B serves x: the replica has replayed it
-  ASSERT_TRUE(Eventually([&] {
-    SyncAll(on_b, seen);
-    return seen.contacts.count("x") == 1;
-  }));
+  ASSERT_TRUE(SyncUntilItHas(on_b, seen, "x"));
   PauseReplay();
   ASSERT_EQ(on_a.Delete(kD + "/contacts/x").status, 200);
   ASSERT_EQ(on_a.Put(kD + "/contacts/d", ContactJson("d", "Del", "Ta")).status,
@@ -279,19 +282,13 @@ TEST_F(ReadReplicaTest, ScansFallBackToThePrimaryWhenTheReplicaIsGone) {
       201);
   // (B may hear of A's commit a moment after it returns: sync until then.)
   PageReplica r;
-  EXPECT_TRUE(Eventually([&] {
-    SyncAll(on_b, r);
-    return r.contacts.count("c1") == 1;
-  }));
+  EXPECT_TRUE(SyncUntilItHas(on_b, r, "c1"));
 
   own_replica->Stop();
   ASSERT_EQ(
       on_a.Put(kD + "/contacts/c2", ContactJson("c2", "Cato", "Two")).status,
       201);
-  EXPECT_TRUE(Eventually([&] {
-    SyncAll(on_b, r);
-    return r.contacts.count("c2") == 1;
-  }));
+  EXPECT_TRUE(SyncUntilItHas(on_b, r, "c2"));
   EXPECT_TRUE(r.ordered);
   EXPECT_EQ(r.contacts, ServerLiveSet(on_a, kD));
   EXPECT_TRUE(Eventually([&] { return SearchFinds(on_b, kD, "cato", "c2"); }));
