@@ -15,6 +15,7 @@
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -141,12 +142,13 @@ class Directory {
   // without private attributes. The policy and the rows are consistent: a
   // policy change waits for scans in progress. A snapshot older than
   // `min_snapshot_seq` (a replica's, see Store::ScanChanges) is refused
-  // before any row is visited: kUnavailable "replica_behind".
-  Result<ScanResult> ScanChanges(std::string_view domain, View view,
-                                 uint64_t after_seq,
-                                 uint64_t skip_tombstones_upto,
-                                 size_t max_rows, const ChangeVisitor& visit,
-                                 uint64_t min_snapshot_seq = 0);
+  // before any row is visited; the scan is tried again (blocking) for up
+  // to `replica_wait`, then fails with kUnavailable kReplicaBehind.
+  Result<ScanResult> ScanChanges(
+      std::string_view domain, View view, uint64_t after_seq,
+      uint64_t skip_tombstones_upto, size_t max_rows,
+      const ChangeVisitor& visit, uint64_t min_snapshot_seq = 0,
+      std::chrono::milliseconds replica_wait = {});
 
   // Current last_seq of a domain, from memory; nullopt if unknown domain.
   std::optional<uint64_t> LastSeq(std::string_view domain) const;

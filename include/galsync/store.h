@@ -23,6 +23,7 @@
 // a consistent snapshot.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -133,6 +134,16 @@ struct ChangeRow {
 };
 // Return false to stop the scan after this row.
 using ChangeVisitor = std::function<bool(const ChangeRow&)>;
+
+// The reason of the kUnavailable error of a scan refused because its
+// snapshot, read from a replica, is older than the request needs (or the
+// replica has not yet replayed the domain's creation). Looking again soon
+// succeeds once the replica has replayed that far: callers that wait look
+// after kReplicaFirstPause, then twice as long each time, up to
+// kReplicaMaxPause.
+inline constexpr std::string_view kReplicaBehind = "replica_behind";
+inline constexpr std::chrono::milliseconds kReplicaFirstPause{1};
+inline constexpr std::chrono::milliseconds kReplicaMaxPause{50};
 
 struct ScanResult {
   uint64_t rows = 0;        // rows passed to the visitor

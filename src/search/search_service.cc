@@ -20,8 +20,6 @@ constexpr size_t kScanPage = 5000;
 constexpr auto kStartBehindWait = std::chrono::seconds(30);
 constexpr auto kNewDomainBehindWait = std::chrono::seconds(2);
 
-bool IsReplicaBehind(const Error& e) { return e.reason == "replica_behind"; }
-
 // A row of a scan page, kept until the page is indexed.
 struct PageRow {
   bool deleted;
@@ -173,8 +171,6 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
   uint64_t after = d.applied_seq.load();
   uint64_t floor = initial ? std::numeric_limits<uint64_t>::max() : 0;
   std::unordered_map<std::string, IndexDoc> initial_docs;
-  const auto give_up = std::chrono::steady_clock::now() + behind_wait;
-  auto pause = std::chrono::milliseconds(1);
   std::vector<PageRow> rows;
   for (;;) {
     rows.clear();
@@ -194,13 +190,8 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
         // Later pages of a build must not come from a snapshot older than
         // the first's (a replica's): it could hold a contact whose delete,
         // below the floor, the build then skips.
-        initial && floor != std::numeric_limits<uint64_t>::max() ? floor : 0);
-    if (!scan && IsReplicaBehind(scan.error()) &&
-        std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(50));
-      continue;  // no row of the refused snapshot was visited
-    }
+        initial && floor != std::numeric_limits<uint64_t>::max() ? floor : 0,
+        initial ? behind_wait : std::chrono::milliseconds{});
     if (!scan) return std::move(scan).error();
     if (initial && floor == std::numeric_limits<uint64_t>::max()) {
       floor = scan->snapshot_last_seq;

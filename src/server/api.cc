@@ -478,19 +478,19 @@ Awaitable JsonApi::Changes(Request& r) {
 asio::awaitable<Result<ChangesPage>> JsonApi::PageWhenReplicaHasIt(
     const std::string& domain, const ChangesRequest& req) {
   auto page = dir_.Changes(domain, req);
-  if (page || page.error().reason != "replica_behind") co_return page;
+  if (page || page.error().reason != kReplicaBehind) co_return page;
   // A streaming replica replays a commit within milliseconds when healthy:
   // look again soon, then less often.
   const auto deadline = std::chrono::steady_clock::now() + limits_.replica_wait;
-  auto pause = std::chrono::milliseconds(1);
+  auto pause = kReplicaFirstPause;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (std::chrono::steady_clock::now() < deadline && !waiters_.closed()) {
     timer.expires_after(std::min<std::chrono::steady_clock::duration>(
         pause, deadline - std::chrono::steady_clock::now()));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     page = dir_.Changes(domain, req);
-    if (page || page.error().reason != "replica_behind") co_return page;
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    if (page || page.error().reason != kReplicaBehind) co_return page;
+    pause = std::min(pause * 2, kReplicaMaxPause);
   }
   co_return page;
 }

@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -96,17 +95,7 @@ ExportStream::ExportStream(Directory& dir, std::string domain, View view,
       return true;
     };
     auto scan = dir.ScanChanges(domain, view, 0, UINT64_MAX, kAllRows, visit,
-                                known);
-    const auto give_up =
-        std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (auto pause = std::chrono::milliseconds(1);
-         !scan && scan.error().reason == "replica_behind" &&
-         std::chrono::steady_clock::now() < give_up;
-         pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
-      std::this_thread::sleep_for(pause);  // no row has been visited
-      scan = dir.ScanChanges(domain, view, 0, UINT64_MAX, kAllRows, visit,
-                             known);
-    }
+                                known, std::chrono::seconds(5));
     if (!scan && !failure) failure = scan.error();
     if (!failure && !reader_gone && !piece.empty()) {
       reader_gone = !s->Push(std::move(piece), s);

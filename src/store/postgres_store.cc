@@ -1133,7 +1133,7 @@ Result<ScanResult> PostgresStore::ScanChanges(
   if (r->size() == 0) {
     if (!on_replica) return DomainGone();
     // Domains are never removed: the replica has not replayed its creation.
-    return Error{ErrorKind::kUnavailable, "replica_behind",
+    return Error{ErrorKind::kUnavailable, std::string(kReplicaBehind),
                  "the read replica has not yet replayed the creation of this "
                  "domain; retry shortly"};
   }

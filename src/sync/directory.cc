@@ -1,9 +1,11 @@
 // The directory service and sync engine; see galsync/directory.h.
 #include "galsync/directory.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "sync/page.h"
 
@@ -273,17 +275,29 @@ Result<ScanResult> Directory::ScanChanges(std::string_view domain, View view,
                                           uint64_t skip_tombstones_upto,
                                           size_t max_rows,
                                           const ChangeVisitor& visit,
-                                          uint64_t min_snapshot_seq) {
+                                          uint64_t min_snapshot_seq,
+                                          std::chrono::milliseconds replica_wait) {
   auto found = Find(domain);
   if (!found) return std::move(found).error();
-  return Scan(**found, view, after_seq, skip_tombstones_upto, max_rows, visit,
-              min_snapshot_seq);
+  const auto give_up = std::chrono::steady_clock::now() + replica_wait;
+  auto pause = kReplicaFirstPause;
+  for (;;) {
+    auto scan = Scan(**found, view, after_seq, skip_tombstones_upto, max_rows,
+                     visit, min_snapshot_seq);
+    // A refused snapshot had none of its rows visited: scan again.
+    if (scan || scan.error().reason != kReplicaBehind ||
+        std::chrono::steady_clock::now() + pause > give_up) {
+      return scan;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kReplicaMaxPause);
+  }
 }
 
 namespace {
 
 Error ReplicaBehind(uint64_t have, uint64_t need) {
-  return Error{ErrorKind::kUnavailable, "replica_behind",
+  return Error{ErrorKind::kUnavailable, std::string(kReplicaBehind),
                "the read replica has replayed this domain up to seq " +
                    std::to_string(have) + ", and this request needs seq " +
                    std::to_string(need) + "; retry shortly"};
