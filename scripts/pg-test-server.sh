@@ -65,10 +65,8 @@ case "$cmd" in
       # A base backup of the primary, streaming its WAL; -R makes it a
       # standby that follows the primary (initdb's pg_hba.conf trusts
       # replication connections from 127.0.0.1).
-      primary=$(cat "$3/conninfo")
-      hostport=${primary#*@}; hostport=${hostport%%/*}
-      as_pg "$bindir/pg_basebackup" -h "${hostport%:*}" -p "${hostport#*:}" \
-        -U galsync -D "$cluster/data" -R -X stream -c fast \
+      as_pg "$bindir/pg_basebackup" -d "$(cat "$3/conninfo")" \
+        -D "$cluster/data" -R -X stream -c fast \
         >"$cluster/basebackup.log" 2>&1 || {
         cat "$cluster/basebackup.log" >&2; exit 1; }
     fi

@@ -96,16 +96,15 @@ void Client(const std::string& replica, uint64_t seed,
     pid_t pid = SpawnQuiet(GALSYNC_CLI_PATH,
                            {"--replica", replica, "sync", "--quiet", "--limit",
                             kLimits[rng() % 5]});
-    bool kill_it = rng() % 10 < 4;
-    if (kill_it) {
-      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 150000));
-      kill(pid, SIGKILL);
-    }
-    // A run with a small page size can chase the writers for as long as
-    // they write (has_more stays true): such a run is killed after a while
-    // too, so that every seed gives the chaos many runs.
+    // Four runs in ten are killed at a random moment. A run with a small
+    // page size can chase the writers for as long as they write (has_more
+    // stays true): the others are killed after kLongestRun, so that every
+    // seed gives the chaos many runs.
+    const auto give_up =
+        std::chrono::steady_clock::now() +
+        (rng() % 10 < 4 ? std::chrono::microseconds(rng() % 150000)
+                        : std::chrono::microseconds(kLongestRun));
     int status = 0;
-    const auto give_up = std::chrono::steady_clock::now() + kLongestRun;
     while (waitpid(pid, &status, WNOHANG) == 0) {
       if (std::chrono::steady_clock::now() >= give_up) {
         kill(pid, SIGKILL);

@@ -25,33 +25,36 @@ bool Answers(const std::string& uri) {
   return !uri.empty() && PQping(uri.c_str()) == PQPING_OK;
 }
 
-// The server this process started, if it had to; stopped at exit.
-std::string* own_state = nullptr;
-
-void StopOwnServer() {
-  if (!own_state) return;
-  const std::string cmd = std::string(GALSYNC_PG_TEST_SCRIPT) + " stop '" +
-                          *own_state + "' >/dev/null 2>&1";
-  (void)std::system(cmd.c_str());
-  std::error_code ec;
-  std::filesystem::remove_all(*own_state, ec);
+// Runs SQL on `uri` and returns the first column of the first row ("" if
+// none); fails the test on error.
+std::string RunSql(const std::string& uri, const std::string& sql) {
+  PGconn* c = PQconnectdb(uri.c_str());
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, sql.c_str());
+  const auto st = PQresultStatus(r);
+  EXPECT_TRUE(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+      << sql << ": " << PQerrorMessage(c);
+  std::string out;
+  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0) {
+    out = PQgetvalue(r, 0, 0);
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
 }
+
+// The server this process started, if it had to; stopped at exit.
+ThrowawayPostgres* own_server = nullptr;
 
 std::string StartServer() {
   // The ctest fixture's server.
   std::string uri = ReadLine(std::string(GALSYNC_PG_TEST_STATE) + "/conninfo");
   if (Answers(uri)) return uri;
-  // Our own, in a directory of our own.
-  char tmpl[] = "/tmp/galsync-pgstate.XXXXXX";
-  if (!mkdtemp(tmpl)) return "";
-  own_state = new std::string(tmpl);
-  const std::string cmd = std::string("GALSYNC_PG_FAST=1 ") +
-                          GALSYNC_PG_TEST_SCRIPT + " start '" + *own_state +
-                          "' >/dev/null";
-  if (std::system(cmd.c_str()) != 0) return "";
-  std::atexit(StopOwnServer);
-  uri = ReadLine(*own_state + "/conninfo");
-  return Answers(uri) ? uri : "";
+  // Our own.
+  own_server = ThrowawayPostgres::Primary().release();
+  if (own_server == nullptr) return "";
+  std::atexit([] { delete own_server; });
+  return Answers(own_server->uri()) ? own_server->uri() : "";
 }
 
 }  // namespace
@@ -67,23 +70,15 @@ const std::string& PostgresServerUri() {
   return uri;
 }
 
-std::string NewPgSchemaUri(std::string* name_out) {
+std::string NewPgSchemaUri(std::string* name_out, const std::string& server) {
   static std::atomic<int> counter{0};
   const std::string name =
       "t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   if (name_out) *name_out = name;
-  const std::string& server = PostgresServerUri();
   if (server.empty()) return "";
-  PGconn* c = PQconnectdb(server.c_str());
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  PGresult* r = PQexec(c, ("DROP SCHEMA IF EXISTS " + name +
-                           " CASCADE; CREATE SCHEMA " + name)
-                              .c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  EXPECT_TRUE(ok) << PQerrorMessage(c);
-  PQclear(r);
-  PQfinish(c);
-  return ok ? server + "?options=-csearch_path%3D" + name : "";
+  RunSql(server, "DROP SCHEMA IF EXISTS " + name + " CASCADE; CREATE SCHEMA " +
+                     name);
+  return server + "?options=-csearch_path%3D" + name;
 }
 
 bool ServersUsePostgres() {
@@ -91,24 +86,15 @@ bool ServersUsePostgres() {
   return v && std::string_view(v) == "postgresql";
 }
 
-PgSchema::PgSchema() { uri_ = NewPgSchemaUri(&name_); }
+PgSchema::PgSchema(const std::string& server) : server_(server) {
+  uri_ = NewPgSchemaUri(&name_, server_);
+}
 
 PgSchema::~PgSchema() {
-  if (uri_.empty()) return;
-  PGconn* c = PQconnectdb(PostgresServerUri().c_str());
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + name_ + " CASCADE").c_str()));
-  PQfinish(c);
+  if (!uri_.empty()) RunSql(server_, "DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
 }
 
-void PgSchema::Exec(const std::string& sql) const {
-  PGconn* c = PQconnectdb(uri_.c_str());
-  PGresult* r = PQexec(c, sql.c_str());
-  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK)
-      << sql << ": " << PQerrorMessage(c);
-  PQclear(r);
-  PQfinish(c);
-}
+void PgSchema::Exec(const std::string& sql) const { RunSql(uri_, sql); }
 
 // `command` is the script's: "start", or "replica" with the primary's
 // state directory after ours.
@@ -156,19 +142,7 @@ void ThrowawayPostgres::Stop() {
 }
 
 std::string ThrowawayPostgres::Query(const std::string& sql) const {
-  PGconn* c = PQconnectdb(uri_.c_str());
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  PGresult* r = PQexec(c, sql.c_str());
-  const auto st = PQresultStatus(r);
-  EXPECT_TRUE(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-      << sql << ": " << PQerrorMessage(c);
-  std::string out;
-  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0) {
-    out = PQgetvalue(r, 0, 0);
-  }
-  PQclear(r);
-  PQfinish(c);
-  return out;
+  return RunSql(uri_, sql);
 }
 
 }  // namespace galsync::testing

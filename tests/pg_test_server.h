@@ -36,7 +36,9 @@ const std::string& PostgresServerUri();
 
 // Makes a fresh schema in the test server and returns the server's URI with
 // search_path set to it; the schema lives as long as the server.
-std::string NewPgSchemaUri(std::string* name = nullptr);
+// In `server` (default: the test server).
+std::string NewPgSchemaUri(std::string* name = nullptr,
+                           const std::string& server = PostgresServerUri());
 
 // Whether this run tests the servers over PostgreSQL: ctest runs the
 // server tests a second time with GALSYNC_TEST_STORE=postgresql, and then
@@ -47,7 +49,8 @@ bool ServersUsePostgres();
 // opened with uri() create their tables in it, so tests never share data.
 class PgSchema {
  public:
-  PgSchema();
+  // In `server` (a postgresql:// URI; default: the test server).
+  explicit PgSchema(const std::string& server = PostgresServerUri());
   ~PgSchema();
   PgSchema(const PgSchema&) = delete;
   PgSchema& operator=(const PgSchema&) = delete;
@@ -59,6 +62,7 @@ class PgSchema {
   void Exec(const std::string& sql) const;
 
  private:
+  std::string server_;
   std::string name_;
   std::string uri_;
 };

@@ -50,18 +50,17 @@ class ReadReplicaTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(primary_, nullptr);
     ASSERT_NE(replica_, nullptr);
-    static int tests = 0;
-    const std::string schema = "replica_test_" + std::to_string(tests++);
-    primary_->Query("CREATE SCHEMA " + schema);
-    store_ = primary_->uri() + "?options=-csearch_path%3D" + schema;
+    schema_ = std::make_unique<PgSchema>(primary_->uri());
+    store_ = schema_->uri();
   }
 
   // A server on the primary alone (it makes the admin key).
   ServerProcess& OnPrimary() { return Start({"--store", store_}); }
-  // A server whose scans read the replica.
-  ServerProcess& OnReplica(std::vector<std::string> more = {}) {
+  // A server whose scans read `replica` (default: the suite's).
+  ServerProcess& OnReplica(std::vector<std::string> more = {},
+                           const ThrowawayPostgres* replica = nullptr) {
     std::vector<std::string> args{"--store", store_, "--read-replica",
-                                  replica_->uri()};
+                                  (replica ? replica : replica_)->uri()};
     args.insert(args.end(), more.begin(), more.end());
     return Start(std::move(args));
   }
@@ -90,7 +89,8 @@ class ReadReplicaTest : public ::testing::Test {
 
   static ThrowawayPostgres* primary_;
   static ThrowawayPostgres* replica_;
-  std::string store_;
+  std::unique_ptr<PgSchema> schema_;  // on the primary
+  std::string store_;                 // its URI
   std::vector<std::unique_ptr<TempDir>> dirs_;
   std::vector<std::unique_ptr<ServerProcess>> servers_;
 };
@@ -274,8 +274,7 @@ TEST_F(ReadReplicaTest, ScansFallBackToThePrimaryWhenTheReplicaIsGone) {
   ServerProcess& a = OnPrimary();
   HttpClient on_a(a.port(), admin_key());
   ASSERT_EQ(on_a.Post("/v1/domains", R"({"name":"example.com"})").status, 201);
-  ServerProcess& b =
-      Start({"--store", store_, "--read-replica", own_replica->uri()});
+  ServerProcess& b = OnReplica({}, own_replica.get());
   HttpClient on_b(b.port(), admin_key());
   ASSERT_EQ(
       on_a.Put(kD + "/contacts/c1", ContactJson("c1", "Cora", "One")).status,
