@@ -27,8 +27,7 @@ rss() { awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/$pid/status"; }
 echo "== $n demo people: ready in $(echo "$ready - $start" | bc) s; RSS $(rss)"
 
 # A token for "now": since= a time in the future maps to last_seq.
-token=$(curl -s -H "$auth" "$d/changes?since=2100-01-01T00:00:00Z" |
-  sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
+token=$(bench_token "$d")
 echo "== no-change polls (wrk -t2 -c64 -d10s, keep-alive)"
 wrk -t2 -c64 -d10s -H "$auth" "$d/changes?token=$token" | grep -E "Requests/sec|Latency|requests in"
 

@@ -17,6 +17,9 @@
 #   bench_postgres_replica
 #       after bench_postgres: starts a streaming replica (hot standby) of
 #       it and sets BENCH_PG_REPLICA to its URI
+#   bench_token URL
+#       the token of an up-to-date reader of the domain at URL
+#       (BASE/v1/domains/NAME); uses $auth
 #   bench_wake_stats NAME WRITER WAITER
 #       20 times: a long-poll waits on WAITER (a base URL) while a PUT goes
 #       to WRITER; prints min, median and max of the time from just before
@@ -93,12 +96,18 @@ bench_postgres_replica() {
   BENCH_PG_REPLICA=$(scripts/pg-test-server.sh replica "$BENCH_TMP/pg-replica" "$BENCH_TMP/pg")
 }
 
+# The token of an up-to-date reader of the domain at URL (BASE/v1/domains/D):
+# a since= in the future answers with no changes and the current position.
+bench_token() {
+  curl -s -H "$auth" "$1/changes?since=2100-01-01T00:00:00Z" |
+    sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p'
+}
+
 # One sample of bench_wake_stats: WRITER WAITER TAG.
 bench_wake_ms() {
   local writer=$1 waiter=$2 i=$3
   local t
-  t=$(curl -s -H "$auth" "$waiter$path/changes?since=2100-01-01T00:00:00Z" |
-    sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
+  t=$(bench_token "$waiter$path")
   ( curl -s -H "$auth" "$waiter$path/changes?wait=10&token=$t" >/dev/null
     date +%s%N >"$BENCH_TMP/woke" ) &
   local poller=$!

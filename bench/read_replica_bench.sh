@@ -4,8 +4,8 @@
 # standby, both on this machine:
 #   1. galsyncd A --demo N on the primary; B with --read-replica, started
 #      once the replica has replayed the import
-#   2. a full sync of the N people (pages of up to 5,000, curl) from A and
-#      from B
+#   2. a full sync of the N people (pages of up to 5,000, http_full_sync:
+#      keep-alive, every page parsed) from A and from B
 #   3. no-change polls/s on B (wrk, keep-alive)
 #   4. how soon a write on A wakes a long-poll on A, and on B
 #   5. how soon a write on A is found by B's search
@@ -15,7 +15,7 @@
 # PostgreSQL runs with its durable defaults (fsync, synchronous_commit on;
 # asynchronous streaming replication), from scripts/pg-test-server.sh.
 . "$(dirname "$0")/lib.sh"
-bench_need galsyncd
+bench_need galsyncd http_full_sync
 bench_need_tool wrk curl psql
 bench_postgres
 bench_postgres_replica
@@ -41,33 +41,12 @@ bench_galsyncd --store "$BENCH_PG" --read-replica "$BENCH_PG_REPLICA"
 b=$BENCH_BASE
 echo "== galsyncd B on the replica: ready (search index built from the replica) in $(echo "$(date +%s.%N) - $start" | bc) s"
 
-# A full sync through curl, pages of up to 5,000: prints seconds and pages.
-full_sync() {
-  local base=$1 t="" pages=0 more=true page
-  local t0
-  t0=$(date +%s.%N)
-  while [ "$more" = true ]; do
-    code=$(curl -s -o "$BENCH_TMP/page" -w '%{http_code}' -H "$auth" \
-      "$base$path/changes?limit=5000${t:+&token=$t}")
-    if [ "$code" != 200 ]; then
-      echo "page $pages: HTTP $code: $(head -c 300 "$BENCH_TMP/page")" >&2
-      exit 1
-    fi
-    # The token and the flags close the page.
-    tail -c 600 "$BENCH_TMP/page" >"$BENCH_TMP/page-end"
-    t=$(grep -o '"next_token":"[^"]*"' "$BENCH_TMP/page-end" | tail -1 | cut -d'"' -f4)
-    more=$(grep -o '"has_more":[a-z]*' "$BENCH_TMP/page-end" | tail -1 | cut -d: -f2)
-    pages=$((pages + 1))
-  done
-  echo "$(echo "$(date +%s.%N) - $t0" | bc) s, $pages pages"
-}
-took=$(full_sync "$a")
-echo "== full sync of $n from A (primary): $took"
-took=$(full_sync "$b")
-echo "== full sync of $n from B (replica): $took"
+echo "== full sync of $n from A (primary), pages of 5,000 (http_full_sync)"
+GALSYNC_KEY=$key "$build/http_full_sync" 127.0.0.1 "${a##*:}" demo.example 5000
+echo "== full sync of $n from B (replica), the same"
+GALSYNC_KEY=$key "$build/http_full_sync" 127.0.0.1 "${b##*:}" demo.example 5000
 
-token=$(curl -s -H "$auth" "$b$path/changes?since=2100-01-01T00:00:00Z" |
-  sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
+token=$(bench_token "$b$path")
 echo "== no-change polls on B (wrk -t2 -c64 -d10s)"
 wrk -t2 -c64 -d10s -H "$auth" "$b$path/changes?token=$token" | grep -E "Requests/sec|Latency"
 

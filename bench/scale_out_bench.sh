@@ -35,8 +35,7 @@ bench_galsyncd --store "$BENCH_PG"
 b=$BENCH_BASE
 auth="Authorization: Bearer $key"
 path=/v1/domains/demo.example
-token=$(curl -s -H "$auth" "$a$path/changes?since=2100-01-01T00:00:00Z" |
-  sed -n 's/.*"next_token":"\([^"]*\)".*/\1/p')
+token=$(bench_token "$a$path")
 
 echo "== no-change polls, one instance (wrk -t2 -c64 -d10s)"
 wrk -t2 -c64 -d10s -H "$auth" "$a$path/changes?token=$token" | grep -E "Requests/sec|Latency"
