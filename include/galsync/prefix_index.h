@@ -23,7 +23,7 @@
 //
 // Layout (built once; never modified):
 //
-//   terms    sorted unique words, interned in one byte array
+//   terms    sorted unique words, front-coded (TermDictionary)
 //            ┌─────┬──────┬───────┬────────┬───┐
 //            │ jo  │ john │ jones │ joseph │...│   binary search: the terms
 //            └──┬──┴──┬───┴───┬───┴────┬───┴───┘   with prefix p are one
@@ -41,7 +41,8 @@
 // Costs (T terms, P postings, D documents, k results, m = postings in the
 // range of the query's most selective term):
 //   Build                 O(P log P) time; memory ~ 5 bytes a posting,
-//                         5 bytes a forward entry, the term bytes, tops
+//                         5 bytes a forward entry, 5 bytes a term and its
+//                         front-coded bytes, tops
 //   single term, heavy    O(log T + k)
 //   single term, other    O(log T + m log k), m <= kHeavyPostings, from
 //                         the postings alone
@@ -65,6 +66,7 @@
 #include <vector>
 
 #include "galsync/status.h"
+#include "galsync/term_dictionary.h"
 
 namespace galsync {
 
@@ -134,8 +136,11 @@ class PrefixIndex {
             id_start_[doc + 1] - id_start_[doc]};
   }
   std::optional<uint32_t> Find(std::string_view id) const;
-  // The document as indexed (words canonicalized), e.g. to rebuild.
+  // The document as indexed (words canonicalized).
   IndexDoc Doc(uint32_t doc) const;
+  // Every document as indexed except those with skip[doc] set, in doc
+  // order, e.g. to rebuild; decodes the term dictionary once.
+  std::vector<IndexDoc> Docs(const std::vector<uint8_t>& skip) const;
 
   // The top `k` (<= kMaxResults) hits in ranking order, skipping documents
   // for which dead(doc) is true (if given).
@@ -154,10 +159,6 @@ class PrefixIndex {
   Range TermRange(std::string_view prefix) const;
   uint32_t Postings(Range r) const {
     return post_start_[r.hi] - post_start_[r.lo];
-  }
-  std::string_view term(uint32_t t) const {
-    return {term_bytes_.data() + term_start_[t],
-            term_start_[t + 1] - term_start_[t]};
   }
   // Scores `doc` against all terms with distinct words; nullopt if no
   // assignment exists.
@@ -179,8 +180,7 @@ class PrefixIndex {
   std::vector<uint32_t> id_start_;       // D + 1 offsets into id_bytes_
   uint8_t max_rank_ = 0;
   std::vector<uint8_t> ranks_;           // by doc
-  std::string term_bytes_;               // all terms, concatenated
-  std::vector<uint32_t> term_start_;     // T + 1 offsets into term_bytes_
+  TermDictionary terms_;                 // T sorted words
   std::vector<uint32_t> post_start_;     // T + 1 offsets into postings
   std::vector<uint32_t> post_doc_;       // P
   std::vector<uint8_t> post_meta_;       // P: field << 6 | min(position, 63)

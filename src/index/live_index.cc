@@ -94,9 +94,7 @@ void LiveIndex::Compact() {
     docs.reserve(base->size() - dead_count_ + delta_.size());
     for (const auto& [id, d] : delta_) docs.push_back(d);
   }
-  for (uint32_t doc = 0; doc < base->size(); ++doc) {
-    if (!dead[doc]) docs.push_back(base->Doc(doc));
-  }
+  for (IndexDoc& d : base->Docs(dead)) docs.push_back(std::move(d));
   auto fresh = PrefixIndex::Build(std::move(docs));
   std::unique_lock lock(mu_);
   if (base_ != base) {  // a Reset replaced the base meanwhile: discard

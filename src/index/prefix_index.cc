@@ -392,13 +392,20 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     final_id[order[i]] = i;
     bytes += uniq[order[i]].size();
   }
-  ix->term_bytes_.reserve(bytes);
-  ix->term_start_.reserve(T + 1);
+  // The sorted terms, plain, for the rest of the build; front-coded last.
+  std::string term_bytes;
+  std::vector<uint32_t> term_start;
+  term_bytes.reserve(bytes);
+  term_start.reserve(T + 1);
   for (uint32_t i = 0; i < T; ++i) {
-    ix->term_start_.push_back(static_cast<uint32_t>(ix->term_bytes_.size()));
-    ix->term_bytes_ += uniq[order[i]];
+    term_start.push_back(static_cast<uint32_t>(term_bytes.size()));
+    term_bytes += uniq[order[i]];
   }
-  ix->term_start_.push_back(static_cast<uint32_t>(ix->term_bytes_.size()));
+  term_start.push_back(static_cast<uint32_t>(term_bytes.size()));
+  auto term = [&](uint32_t t) {
+    return std::string_view(term_bytes.data() + term_start[t],
+                            term_start[t + 1] - term_start[t]);
+  };
   order = {};
   uniq = {};
 
@@ -493,24 +500,24 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     // Terms of exactly `len` bytes sort first; children group the rest by
     // their byte at `len`.
     uint32_t i = w.lo;
-    while (i < w.hi && ix->term(i).size() == w.len) ++i;
+    while (i < w.hi && term(i).size() == w.len) ++i;
     while (i < w.hi) {
-      const unsigned char b = static_cast<unsigned char>(ix->term(i)[w.len]);
+      const unsigned char b = static_cast<unsigned char>(term(i)[w.len]);
       uint32_t j = i;
-      while (j < w.hi && static_cast<unsigned char>(ix->term(j)[w.len]) == b) ++j;
+      while (j < w.hi && static_cast<unsigned char>(term(j)[w.len]) == b) ++j;
       const Range r{i, j};
       if (ix->Postings(r) > kHeavyPostings) {
         const uint32_t len = w.len + 1;
         work.push_back({i, j, len});
         // A prefix that ends inside a UTF-8 sequence is never a query.
-        std::string_view first = ix->term(i);
+        std::string_view first = term(i);
         const bool boundary =
             first.size() == len ||
             (static_cast<unsigned char>(first[len]) & 0xC0) != 0x80;
         if (boundary) {
           touched.clear();
           for (uint32_t t = i; t < j; ++t) {
-            const size_t tlen = ix->term(t).size();
+            const size_t tlen = term(t).size();
             for (uint32_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
                  ++p) {
               const uint32_t doc = ix->post_doc_[p];
@@ -537,6 +544,11 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       i = j;
     }
   }
+  {
+    std::vector<std::string_view> sorted(T);
+    for (uint32_t t = 0; t < T; ++t) sorted[t] = term(t);
+    ix->terms_ = TermDictionary(sorted);
+  }
   return ix;
 }
 
@@ -555,43 +567,43 @@ IndexDoc PrefixIndex::Doc(uint32_t doc) const {
   d.id = std::string(id(doc));
   d.rank = ranks_[doc];
   for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
-    d.words.push_back({std::string(term(fwd_term_[e])),
+    d.words.push_back({terms_.Get(fwd_term_[e]),
                        static_cast<Field>(fwd_meta_[e] >> 6),
                        static_cast<uint8_t>(fwd_meta_[e] & 63)});
   }
   return d;
 }
 
+std::vector<IndexDoc> PrefixIndex::Docs(const std::vector<uint8_t>& skip) const {
+  std::vector<std::string> words(terms_.size());
+  terms_.ForEach([&](uint32_t t, std::string_view w) { words[t] = w; });
+  std::vector<IndexDoc> out;
+  for (uint32_t doc = 0; doc < size(); ++doc) {
+    if (doc < skip.size() && skip[doc]) continue;
+    IndexDoc& d = out.emplace_back();
+    d.id = std::string(id(doc));
+    d.rank = ranks_[doc];
+    d.words.reserve(fwd_start_[doc + 1] - fwd_start_[doc]);
+    for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+      d.words.push_back({words[fwd_term_[e]],
+                         static_cast<Field>(fwd_meta_[e] >> 6),
+                         static_cast<uint8_t>(fwd_meta_[e] & 63)});
+    }
+  }
+  return out;
+}
+
 PrefixIndex::Range PrefixIndex::TermRange(std::string_view prefix) const {
-  const uint32_t T = static_cast<uint32_t>(term_start_.size() - 1);
-  auto less_than = [&](uint32_t t, std::string_view key) {
-    return term(t) < key;
-  };
   // Terms are sorted, so those starting with `prefix` lie between the first
   // term >= prefix and the first term >= prefix's successor.
-  uint32_t lo = 0, hi = T;
-  {
-    uint32_t a = 0, b = T;
-    while (a < b) {
-      uint32_t m = a + (b - a) / 2;
-      if (less_than(m, prefix)) a = m + 1; else b = m;
-    }
-    lo = a;
-  }
+  const uint32_t lo = terms_.LowerBound(prefix);
   std::string succ(prefix);
   while (!succ.empty() && static_cast<unsigned char>(succ.back()) == 0xFF) {
     succ.pop_back();
   }
-  if (!succ.empty()) {
-    succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
-    uint32_t a = lo, b = T;
-    while (a < b) {
-      uint32_t m = a + (b - a) / 2;
-      if (less_than(m, succ)) a = m + 1; else b = m;
-    }
-    hi = a;
-  }
-  return {lo, hi};
+  if (succ.empty()) return {lo, terms_.size()};
+  succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
+  return {lo, terms_.LowerBound(succ)};
 }
 
 std::optional<uint32_t> PrefixIndex::Score(
@@ -608,7 +620,7 @@ std::optional<uint32_t> PrefixIndex::Score(
       const size_t w = static_cast<size_t>(e - first);
       const uint8_t meta = fwd_meta_[fwd_start_[doc] + w];
       if (!Allowed(meta, q.fields)) continue;
-      const size_t wlen = term_start_[*e + 1] - term_start_[*e];
+      const size_t wlen = terms_.length(*e);
       cs.c[t][cs.n[t]++] = {
           static_cast<uint8_t>(w),
           static_cast<uint16_t>(WordKey(meta, wlen, q.terms[t].size()))};
@@ -681,7 +693,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   best.Reset(size());
   const size_t tlen = q.terms[0].size();
   for (uint32_t t = r.lo; t < r.hi; ++t) {
-    const size_t wlen = term_start_[t + 1] - term_start_[t];
+    const size_t wlen = terms_.length(t);
     for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
       const uint8_t meta = post_meta_[p];
       if (!Allowed(meta, q.fields)) continue;
@@ -716,7 +728,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
   marks.Reset(size());
   const size_t alen = q.terms[a].size();
   for (uint32_t t = ranges[a].lo; t < ranges[a].hi; ++t) {
-    const size_t wlen = term_start_[t + 1] - term_start_[t];
+    const size_t wlen = terms_.length(t);
     for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
       if (Allowed(post_meta_[p], q.fields)) {
         marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, alen));
@@ -740,7 +752,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
     std::vector<Cand> cands;
     const size_t blen = q.terms[b].size();
     for (uint32_t t = ranges[b].lo; t < ranges[b].hi; ++t) {
-      const size_t wlen = term_start_[t + 1] - term_start_[t];
+      const size_t wlen = terms_.length(t);
       for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
         const uint32_t doc = post_doc_[p];
         if (marks.stamp[doc] != marks.epoch ||
@@ -788,7 +800,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::AllMatches(const Query& q) const {
 }
 
 size_t PrefixIndex::MemoryBytes() const {
-  size_t n = term_bytes_.capacity() + term_start_.capacity() * 4 +
+  size_t n = terms_.MemoryBytes() +
              post_start_.capacity() * 4 + post_doc_.capacity() * 4 +
              post_meta_.capacity() + fwd_start_.capacity() * 4 +
              fwd_term_.capacity() * 4 + fwd_meta_.capacity() +
