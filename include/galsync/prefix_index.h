@@ -36,6 +36,10 @@
 //   tops     for every prefix whose range holds more than kHeavyPostings
 //            postings: its top kMaxResults documents, precomputed, so
 //            single-term queries of 1-2 letters cost O(k), not O(matches)
+//   pairs    for every two prefixes that each begin a name word of more
+//            than heavy_name_docs documents ("ma", "jo", "cha"): the top
+//            kPairTop documents by their two name words, precomputed, so
+//            that "ma jo" costs O(k), not O(documents of "ma" + of "jo")
 //   ids      documents are dense integers in id order; ids interned
 //
 // Costs (T terms, P postings, D documents, k results, m = postings in the
@@ -46,6 +50,12 @@
 //   single term, heavy    O(log T + k)
 //   single term, other    O(log T + m log k), m <= kHeavyPostings, from
 //                         the postings alone
+//   two terms, usually    O(log T + e + k) when both prefixes are heavy
+//                         name prefixes, else O(log T + e + n1 + n2 + c):
+//                         the e postings of a term that is a whole word are
+//                         scored one by one, and the name postings (n1, n2)
+//                         of both ranges are intersected (n1 <=
+//                         heavy_name_docs); other fields only bound the rest
 //   several terms         O(t log T + m1 + m2 + c t): the documents of the
 //                         two smallest ranges (m1, m2 postings) are
 //                         intersected; of the c common ones, two-term
@@ -118,9 +128,17 @@ std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q);
 // kMaxWordsPerDoc words.
 void CanonicalizeWords(IndexDoc& doc);
 
+struct IndexBuildOptions {
+  // A prefix is a heavy name prefix when more documents than this have a
+  // name word that starts with it (or is it).
+  uint32_t heavy_name_docs = 4096;
+};
+
 class PrefixIndex {
  public:
   static constexpr size_t kHeavyPostings = 2048;
+  static constexpr size_t kPairTop = 10;
+
 
   struct Hit {
     uint32_t doc;
@@ -128,7 +146,8 @@ class PrefixIndex {
   };
 
   // Builds from `docs` (ids must be unique). O(P log P).
-  static std::shared_ptr<const PrefixIndex> Build(std::vector<IndexDoc> docs);
+  static std::shared_ptr<const PrefixIndex> Build(
+      std::vector<IndexDoc> docs, const IndexBuildOptions& options = {});
 
   size_t size() const { return id_start_.size() - 1; }
   std::string_view id(uint32_t doc) const {
@@ -169,6 +188,11 @@ class PrefixIndex {
                         Sink&& sink) const;
   std::vector<Hit> SearchOneTerm(const Query& q, Range r, size_t k,
                                  const std::vector<uint8_t>* dead) const;
+  // Two terms, by tiers of the ranking key (see the .cc); nullopt when the
+  // tiers cannot prove the answer and the general intersection must run.
+  std::optional<std::vector<Hit>> SearchTwoTerms(
+      const Query& q, const std::vector<Range>& ranges, size_t k,
+      const std::vector<uint8_t>* dead) const;
   // Several terms: intersects the documents of the two smallest ranges and
   // scores only the common ones (for two terms, in upper-bound order with
   // an early stop).
@@ -184,11 +208,28 @@ class PrefixIndex {
   std::vector<uint32_t> post_start_;     // T + 1 offsets into postings
   std::vector<uint32_t> post_doc_;       // P
   std::vector<uint8_t> post_meta_;       // P: field << 6 | min(position, 63)
+  // Terms that have name postings (which come first in a term's list) and
+  // where those end: a range's name postings without walking its terms.
+  std::vector<uint32_t> name_term_;      // term ids, increasing
+  std::vector<uint32_t> name_post_end_;  // per name_term_ entry
   std::vector<uint32_t> fwd_start_;      // D + 1 offsets into forward
   std::vector<uint32_t> fwd_term_;       // per doc, sorted term ids
   std::vector<uint8_t> fwd_meta_;
   // Precomputed results of heavy single-term prefixes, best first.
   std::unordered_map<std::string, std::vector<Hit>> tops_;
+  // Heavy name prefixes, sorted; a pair of them (ids i <= j) has the key
+  // i << 32 | j. Its hits, best first by the score of two distinct name
+  // words that each are longer than their prefix, are
+  // pair_hits_[pair_start_[n], pair_start_[n + 1]) for pair_key_[n].
+  std::vector<std::string> heavy_name_;
+  std::vector<uint64_t> pair_key_;
+  std::vector<uint32_t> pair_start_;
+  std::vector<Hit> pair_hits_;
+  void BuildPairs(uint32_t heavy_name_docs,
+                  const std::function<std::string_view(uint32_t)>& term);
+  // The pair's precomputed hits, or nullptr if a prefix is not heavy.
+  const Hit* PairHits(std::string_view a, std::string_view b,
+                      size_t* count) const;
 };
 
 }  // namespace galsync

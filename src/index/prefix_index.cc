@@ -255,6 +255,80 @@ struct BestScores {
 };
 thread_local BestScores tls_best;
 
+// Per-thread marks of documents, each with a 16-bit key: a bitmap small
+// enough to stay in cache, and keys read only for documents found marked.
+struct KeyMarks {
+  std::vector<uint64_t> bits;
+  std::vector<uint16_t> key;
+  std::vector<uint32_t> touched;
+  void Reset(size_t docs) {
+    for (uint32_t d : touched) bits[d >> 6] = 0;
+    touched.clear();
+    if (bits.size() < (docs + 63) / 64) bits.assign((docs + 63) / 64, 0);
+    if (key.size() < docs) key.resize(docs);
+  }
+  bool Has(uint32_t d) const { return bits[d >> 6] >> (d & 63) & 1; }
+  void Offer(uint32_t d, uint32_t k) {
+    uint64_t& w = bits[d >> 6];
+    const uint64_t m = uint64_t{1} << (d & 63);
+    if (!(w & m)) {
+      w |= m;
+      key[d] = static_cast<uint16_t>(k);
+      touched.push_back(d);
+    } else if (k > key[d]) {
+      key[d] = static_cast<uint16_t>(k);
+    }
+  }
+};
+thread_local KeyMarks tls_key_marks;
+
+// A map from 64-bit keys to dense ids, open addressing, for builds.
+class KeyIds {
+ public:
+  explicit KeyIds(size_t expected) {
+    size_t cap = 1024;
+    while (cap < expected * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+  }
+  // The key's id; `fresh` is set if it was not there.
+  uint32_t Find(uint64_t key, bool* fresh) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].id == kEmpty) {
+        slots_[i] = {key, size_};
+        *fresh = true;
+        return size_++;
+      }
+      if (slots_[i].key == key) {
+        *fresh = false;
+        return slots_[i].id;
+      }
+    }
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t id = kEmpty;
+  };
+  static size_t Hash(uint64_t k) { return (k * 0x9E3779B97F4A7C15ull) >> 17; }
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& o : old) {
+      if (o.id == kEmpty) continue;
+      size_t i = Hash(o.key) & mask;
+      while (slots_[i].id != kEmpty) i = (i + 1) & mask;
+      slots_[i] = o;
+    }
+  }
+  std::vector<Slot> slots_;
+  uint32_t size_ = 0;
+};
+
 }  // namespace
 
 Result<Query> ParseQuery(std::string_view text, uint8_t fields) {
@@ -347,7 +421,7 @@ std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q) {
 }
 
 std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
-    std::vector<IndexDoc> docs) {
+    std::vector<IndexDoc> docs, const IndexBuildOptions& options) {
   auto ix = std::shared_ptr<PrefixIndex>(new PrefixIndex());
   {
     std::vector<std::string_view> ids;
@@ -485,6 +559,19 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     }
   }
 
+  for (uint32_t t = 0; t < T; ++t) {
+    uint32_t p = ix->post_start_[t];
+    while (p < ix->post_start_[t + 1] &&
+           FieldOf(ix->post_meta_[p]) == static_cast<uint32_t>(Field::kName)) {
+      ++p;
+    }
+    if (p == ix->post_start_[t]) continue;
+    ix->name_term_.push_back(t);
+    ix->name_post_end_.push_back(p);
+  }
+  ix->name_term_.shrink_to_fit();
+  ix->name_post_end_.shrink_to_fit();
+
   // Tops of heavy prefixes: descend from the whole term range one byte at
   // a time, only into ranges that are still heavy.
   std::vector<uint32_t> best(D, 0);
@@ -544,12 +631,210 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       i = j;
     }
   }
+  ix->BuildPairs(options.heavy_name_docs, term);
   {
     std::vector<std::string_view> sorted(T);
     for (uint32_t t = 0; t < T; ++t) sorted[t] = term(t);
     ix->terms_ = TermDictionary(sorted);
   }
   return ix;
+}
+
+void PrefixIndex::BuildPairs(
+    uint32_t heavy_name_docs,
+    const std::function<std::string_view(uint32_t)>& term) {
+  const uint32_t T = static_cast<uint32_t>(post_start_.size() - 1);
+  // The prefixes of every name term that end at a character boundary (the
+  // term itself included), numbered.
+  const size_t NT = name_term_.size();
+  std::unordered_map<std::string_view, uint32_t> prefix_id;
+  std::vector<std::string_view> prefix;
+  std::vector<uint32_t> own_start{0};  // per name term, into own
+  std::vector<uint32_t> own;           // its prefix ids
+  for (size_t i = 0; i < NT; ++i) {
+    const std::string_view w = term(name_term_[i]);
+    for (size_t len = 1; len <= w.size(); ++len) {
+      if (len < w.size() && (static_cast<unsigned char>(w[len]) & 0xC0) == 0x80) {
+        continue;
+      }
+      auto [it, fresh] = prefix_id.try_emplace(
+          w.substr(0, len), static_cast<uint32_t>(prefix.size()));
+      if (fresh) prefix.push_back(w.substr(0, len));
+      own.push_back(it->second);
+    }
+    own_start.push_back(static_cast<uint32_t>(own.size()));
+  }
+  // Documents per prefix (by the name words that start with it); the heavy
+  // ones.
+  std::vector<uint32_t> docs_of(prefix.size(), 0);
+  std::vector<uint32_t> ids;
+  for (uint32_t doc = 0; doc < size(); ++doc) {
+    ids.clear();
+    for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+      if (FieldOf(fwd_meta_[e]) != static_cast<uint32_t>(Field::kName)) continue;
+      const auto i = static_cast<uint32_t>(
+          std::lower_bound(name_term_.begin(), name_term_.end(), fwd_term_[e]) -
+          name_term_.begin());
+      ids.insert(ids.end(), own.begin() + own_start[i], own.begin() + own_start[i + 1]);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (uint32_t id : ids) ++docs_of[id];
+  }
+  for (uint32_t id = 0; id < prefix.size(); ++id) {
+    if (docs_of[id] > heavy_name_docs) heavy_name_.emplace_back(prefix[id]);
+  }
+  std::sort(heavy_name_.begin(), heavy_name_.end());
+  heavy_name_.shrink_to_fit();
+  if (heavy_name_.empty()) return;
+
+  // Per term, the heavy prefixes it starts with (itself included): each
+  // heavy prefix covers one range of the sorted terms.
+  struct Heavy {
+    uint32_t id;
+    uint32_t len;
+  };
+  std::vector<uint32_t> heavy_start(T + 1, 0);
+  std::vector<Heavy> heavy_of;
+  {
+    auto lower = [&](std::string_view key) {
+      uint32_t lo = 0, hi = T;
+      while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (term(mid) < key) lo = mid + 1; else hi = mid;
+      }
+      return lo;
+    };
+    std::vector<std::pair<uint32_t, uint32_t>> cover(heavy_name_.size());
+    for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
+      std::string succ = heavy_name_[h];  // never ends in 0xFF: UTF-8
+      succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
+      cover[h] = {lower(heavy_name_[h]), lower(succ)};
+      for (uint32_t t = cover[h].first; t < cover[h].second; ++t) ++heavy_start[t + 1];
+    }
+    for (uint32_t t = 0; t < T; ++t) heavy_start[t + 1] += heavy_start[t];
+    heavy_of.resize(heavy_start[T]);
+    std::vector<uint32_t> fill(heavy_start.begin(), heavy_start.end() - 1);
+    for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
+      const auto len = static_cast<uint32_t>(heavy_name_[h].size());
+      for (uint32_t t = cover[h].first; t < cover[h].second; ++t) {
+        heavy_of[fill[t]++] = {h, len};
+      }
+    }
+  }
+
+  // Every document offers, to each pair of heavy prefixes that two of its
+  // words begin with, its best score by such words; each pair keeps the
+  // best kPairTop. The words count when both are E or N for their prefix,
+  // or one is E (see SearchTwoTerms): every other assignment scores at
+  // most kOtherKey + kNameKey. Documents come in id order, so of equal
+  // scores the first offered (the lower id) stays.
+  struct Slot {
+    Hit hits[kPairTop];
+    uint32_t n = 0, worst = 0;
+    void Offer(Hit h) {
+      if (n < kPairTop) {
+        hits[n++] = h;
+      } else if (Better(h, hits[worst])) {
+        hits[worst] = h;
+      } else {
+        return;
+      }
+      for (uint32_t i = 0; i < n; ++i) {
+        if (Better(hits[worst], hits[i])) worst = i;
+      }
+    }
+  };
+  KeyIds slot_of(16 * heavy_name_.size());
+  std::vector<uint64_t> slot_key;
+  std::vector<Slot> slots;
+  struct Item {  // a word of the document and a heavy prefix of it
+    uint32_t word, heavy, key;
+    bool exact, strong;  // E; E or N
+  };
+  std::vector<Item> items;
+  std::vector<std::pair<uint64_t, uint32_t>> offers;  // (pair key, score)
+  auto offer = [&](const Item& x, const Item& y) {
+    const uint64_t key = x.heavy <= y.heavy ? uint64_t{x.heavy} << 32 | y.heavy
+                                            : uint64_t{y.heavy} << 32 | x.heavy;
+    offers.emplace_back(key, x.key + y.key);
+  };
+  for (uint32_t doc = 0; doc < size(); ++doc) {
+    items.clear();
+    for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+      const uint32_t t = fwd_term_[e];
+      const uint8_t meta = fwd_meta_[e];
+      const bool name = FieldOf(meta) == static_cast<uint32_t>(Field::kName);
+      const size_t len = term(t).size();
+      for (uint32_t h = heavy_start[t]; h < heavy_start[t + 1]; ++h) {
+        const bool exact = heavy_of[h].len == len;
+        items.push_back({e, heavy_of[h].id,
+                         WordKey(meta, len, heavy_of[h].len), exact,
+                         exact || name});
+      }
+    }
+    offers.clear();
+    for (const Item& x : items) {
+      for (const Item& y : items) {
+        if (x.word == y.word) continue;
+        if ((x.strong && y.strong && x.heavy <= y.heavy) ||
+            (x.exact && !y.strong)) {
+          offer(x, y);
+        }
+      }
+    }
+    if (offers.empty()) continue;
+    std::sort(offers.begin(), offers.end(),
+              [](const auto& u, const auto& v) {
+                return u.first != v.first ? u.first < v.first : u.second > v.second;
+              });
+    for (size_t o = 0; o < offers.size(); ++o) {
+      if (o > 0 && offers[o].first == offers[o - 1].first) continue;
+      bool fresh = false;
+      const uint32_t id = slot_of.Find(offers[o].first, &fresh);
+      if (fresh) {
+        slots.emplace_back();
+        slot_key.push_back(offers[o].first);
+      }
+      slots[id].Offer({doc, offers[o].second + ranks_[doc]});
+    }
+  }
+  std::vector<uint32_t> order(slots.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t x, uint32_t y) { return slot_key[x] < slot_key[y]; });
+  pair_key_.reserve(slots.size());
+  pair_start_.reserve(slots.size() + 1);
+  size_t hits = 0;
+  for (const Slot& sl : slots) hits += sl.n;
+  pair_hits_.reserve(hits);
+  for (uint32_t i : order) {
+    Slot& sl = slots[i];
+    std::sort(sl.hits, sl.hits + sl.n, Better);
+    pair_key_.push_back(slot_key[i]);
+    pair_start_.push_back(static_cast<uint32_t>(pair_hits_.size()));
+    pair_hits_.insert(pair_hits_.end(), sl.hits, sl.hits + sl.n);
+  }
+  pair_start_.push_back(static_cast<uint32_t>(pair_hits_.size()));
+}
+
+const PrefixIndex::Hit* PrefixIndex::PairHits(std::string_view a,
+                                              std::string_view b,
+                                              size_t* count) const {
+  auto heavy = [&](std::string_view p) -> int64_t {
+    auto it = std::lower_bound(heavy_name_.begin(), heavy_name_.end(), p);
+    if (it == heavy_name_.end() || *it != p) return -1;
+    return it - heavy_name_.begin();
+  };
+  const int64_t i = heavy(a), j = heavy(b);
+  if (i < 0 || j < 0) return nullptr;
+  const uint64_t key = uint64_t(std::min(i, j)) << 32 | uint64_t(std::max(i, j));
+  auto it = std::lower_bound(pair_key_.begin(), pair_key_.end(), key);
+  *count = 0;
+  if (it == pair_key_.end() || *it != key) return pair_hits_.data();  // none
+  const size_t n = it - pair_key_.begin();
+  *count = pair_start_[n + 1] - pair_start_[n];
+  return pair_hits_.data() + pair_start_[n];
 }
 
 std::optional<uint32_t> PrefixIndex::Find(std::string_view id) const {
@@ -681,6 +966,9 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
     }
   }
   if (q.terms.size() == 1) return SearchOneTerm(q, ranges[0], k, dead);
+  if (q.terms.size() == 2 && k > 0) {
+    if (auto hits = SearchTwoTerms(q, ranges, k, dead)) return *hits;
+  }
   return SearchIntersect(q, ranges, k, dead);
 }
 
@@ -704,6 +992,157 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   }
   TopK top(k);
   for (uint32_t doc : best.touched) top.Offer({doc, best.score[doc]});
+  return top.Take();
+}
+
+// Two terms by tiers. A document's key for a term is, by its top bits:
+//   E  the term is one of its words (exact; any field), or else
+//   N  a name word: at most kNameKey, or else
+//   O  an e-mail or other word: at most kOtherKey.
+// A document whose best words are E or N for both terms, or E for one of
+// them, is found by one of the paths below; any other scores at most
+// kOtherKey + kNameKey + rank (an O word, and an N or O word).
+//   pairs    both prefixes heavy: the best such documents, precomputed.
+//   E        few postings of an exact term are scored one by one; many are
+//            intersected with every posting of the other range.
+//   N        the name postings of both ranges intersected: a small part of
+//            ranges that hold e-mail addresses and departments.
+// If the k-th result then beats the bound of every document not seen, it
+// is exact; if not, nullopt.
+std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
+    const Query& q, const std::vector<Range>& ranges, size_t k,
+    const std::vector<uint8_t>* dead) const {
+  static const uint32_t kNameKey =
+      WordKey(Meta(Field::kName, 0), 2, 1);  // non-exact, shortest, first
+  static const uint32_t kOtherKey = WordKey(Meta(Field::kEmail, 0), 2, 1);
+  constexpr uint32_t kMaxExactPostings = 256;
+  constexpr uint32_t kMaxMarkedPostings = 65536;
+  static constexpr uint32_t kNone = UINT32_MAX;
+  auto is_dead = [&](uint32_t doc) { return dead != nullptr && (*dead)[doc]; };
+  if ((q.fields & kFieldName) == 0) return std::nullopt;
+
+  uint32_t exact[2];
+  uint32_t exact_postings = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    const Range r = ranges[i];
+    exact[i] = terms_.length(r.lo) == q.terms[i].size() ? r.lo : kNone;
+    if (exact[i] != kNone) exact_postings += Postings({r.lo, r.lo + 1});
+  }
+
+  SeenMarks& seen = tls_seen;  // documents scored
+  seen.Reset(size());
+  TopK top(k);
+  auto score = [&](uint32_t doc) {
+    if (is_dead(doc) || seen.TestAndSet(doc)) return;
+    if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
+  };
+
+  // Both prefixes heavy: the best E-or-N documents are precomputed, and
+  // any other such document ranks below the last of them. A document with
+  // an O word for one term scores at most kOtherKey plus the other term's
+  // best key (exact or name).
+  if (k <= kPairTop) {
+    size_t n = 0;
+    if (const Hit* hits = PairHits(q.terms[0], q.terms[1], &n)) {
+      for (size_t i = 0; i < n; ++i) score(hits[i].doc);
+      const uint32_t others = kOtherKey + kNameKey + max_rank_;
+      if (top.Full() && top.Worst().score > others &&
+          (n < kPairTop || !Better(hits[n - 1], top.Worst()))) {
+        return top.Take();
+      }
+    }
+  }
+
+  // Candidates, scored in the order of an upper bound of their score.
+  struct Cand {
+    uint32_t bound, doc;
+  };
+  auto worse = [](const Cand& x, const Cand& y) {
+    return x.bound != y.bound ? x.bound < y.bound : x.doc > y.doc;
+  };
+  std::vector<Cand> cands;
+  KeyMarks& marks = tls_key_marks;
+  // E documents: few are scored one by one; many are intersected with
+  // every posting of the other range (bounded: the exact word is the best
+  // key for its term, the other term's best key is marked).
+  for (size_t i = 0; i < 2; ++i) {
+    const uint32_t e = exact[i];
+    if (e == kNone) continue;
+    if (exact_postings <= kMaxExactPostings) {
+      for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
+        score(post_doc_[p]);
+      }
+      continue;
+    }
+    const size_t j = 1 - i;
+    if (Postings(ranges[j]) > kMaxMarkedPostings) return std::nullopt;
+    marks.Reset(size());
+    for (uint32_t t = ranges[j].lo; t < ranges[j].hi; ++t) {
+      const size_t wlen = terms_.length(t);
+      for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+        if (Allowed(post_meta_[p], q.fields)) {
+          marks.Offer(post_doc_[p],
+                      WordKey(post_meta_[p], wlen, q.terms[j].size()));
+        }
+      }
+    }
+    const size_t elen = q.terms[i].size();
+    for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
+      const uint32_t doc = post_doc_[p];
+      if (!marks.Has(doc)) continue;
+      cands.push_back(
+          {WordKey(post_meta_[p], elen, elen) + marks.key[doc] + ranks_[doc],
+           doc});
+    }
+  }
+  const uint32_t rest = kOtherKey + kNameKey + max_rank_;
+  auto proven = [&] { return top.Full() && top.Worst().score > rest; };
+
+
+  // The name postings of each range, without its exact term.
+  struct Span {
+    uint32_t term, begin, end;
+  };
+  std::vector<Span> spans[2];
+  uint32_t name_postings[2] = {0, 0};
+  for (size_t i = 0; i < 2; ++i) {
+    auto first = std::lower_bound(name_term_.begin(), name_term_.end(),
+                                  ranges[i].lo);
+    for (auto it = first; it != name_term_.end() && *it < ranges[i].hi; ++it) {
+      if (*it == exact[i]) continue;
+      const uint32_t end = name_post_end_[it - name_term_.begin()];
+      spans[i].push_back({*it, post_start_[*it], end});
+      name_postings[i] += end - post_start_[*it];
+    }
+  }
+  const size_t a = name_postings[1] < name_postings[0] ? 1 : 0, b = 1 - a;
+  marks.Reset(size());  // name documents of a, with their best key
+  for (const Span& sp : spans[a]) {
+    const size_t wlen = terms_.length(sp.term);
+    for (uint32_t p = sp.begin; p < sp.end; ++p) {
+      marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, q.terms[a].size()));
+    }
+  }
+  for (const Span& sp : spans[b]) {
+    const size_t wlen = terms_.length(sp.term);
+    for (uint32_t p = sp.begin; p < sp.end; ++p) {
+      const uint32_t doc = post_doc_[p];
+      if (!marks.Has(doc)) continue;
+      cands.push_back({marks.key[doc] +
+                           WordKey(post_meta_[p], wlen, q.terms[b].size()) +
+                           ranks_[doc],
+                       doc});
+    }
+  }
+  std::make_heap(cands.begin(), cands.end(), worse);
+  while (!cands.empty()) {
+    std::pop_heap(cands.begin(), cands.end(), worse);
+    const Cand c = cands.back();
+    cands.pop_back();
+    if (top.Full() && Better(top.Worst(), Hit{c.doc, c.bound})) break;
+    score(c.doc);
+  }
+  if (!proven()) return std::nullopt;
   return top.Take();
 }
 
@@ -803,12 +1242,16 @@ size_t PrefixIndex::MemoryBytes() const {
   size_t n = terms_.MemoryBytes() +
              post_start_.capacity() * 4 + post_doc_.capacity() * 4 +
              post_meta_.capacity() + fwd_start_.capacity() * 4 +
+             name_term_.capacity() * 4 + name_post_end_.capacity() * 4 +
+             pair_key_.capacity() * 8 + pair_start_.capacity() * 4 +
+             pair_hits_.capacity() * sizeof(Hit) +
              fwd_term_.capacity() * 4 + fwd_meta_.capacity() +
              ranks_.capacity();
   n += id_bytes_.capacity() + id_start_.capacity() * 4;
   for (const auto& [k, v] : tops_) {
     n += k.capacity() + sizeof(std::string) + v.capacity() * sizeof(Hit) + 32;
   }
+  for (const std::string& p : heavy_name_) n += sizeof(std::string) + p.capacity();
   return n;
 }
 
