@@ -36,10 +36,11 @@
 //   tops     for every prefix whose range holds more than kHeavyPostings
 //            postings: its top kMaxResults documents, precomputed, so
 //            single-term queries of 1-2 letters cost O(k), not O(matches)
-//   pairs    for every two prefixes that each begin a name word of more
-//            than heavy_name_docs documents ("ma", "jo", "cha"): the top
-//            kPairTop documents by their two name words, precomputed, so
-//            that "ma jo" costs O(k), not O(documents of "ma" + of "jo")
+//   pairs    for every two prefixes of 1 to kPairPrefixChars characters
+//            that each begin a name word of more than heavy_name_docs
+//            documents ("ma", "jo", "cha"): the top kPairTop documents by
+//            their words for both, precomputed, so that "ma jo" costs
+//            O(k), not O(documents of "ma" + of "jo")
 //   ids      documents are dense integers in id order; ids interned
 //
 // Costs (T terms, P postings, D documents, k results, m = postings in the
@@ -138,6 +139,9 @@ class PrefixIndex {
  public:
   static constexpr size_t kHeavyPostings = 2048;
   static constexpr size_t kPairTop = 10;
+  static constexpr size_t kPairPrefixChars = 3;
+  static constexpr size_t kMaxHeavyNames = 2048;  // the heaviest are kept
+  static constexpr size_t kBuildThreads = 4;      // for the pairs
 
 
   struct Hit {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <queue>
+#include <thread>
 
 #include "galsync/normalize.h"
 
@@ -281,53 +282,6 @@ struct KeyMarks {
   }
 };
 thread_local KeyMarks tls_key_marks;
-
-// A map from 64-bit keys to dense ids, open addressing, for builds.
-class KeyIds {
- public:
-  explicit KeyIds(size_t expected) {
-    size_t cap = 1024;
-    while (cap < expected * 2) cap <<= 1;
-    slots_.assign(cap, Slot{});
-  }
-  // The key's id; `fresh` is set if it was not there.
-  uint32_t Find(uint64_t key, bool* fresh) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
-      if (slots_[i].id == kEmpty) {
-        slots_[i] = {key, size_};
-        *fresh = true;
-        return size_++;
-      }
-      if (slots_[i].key == key) {
-        *fresh = false;
-        return slots_[i].id;
-      }
-    }
-  }
-
- private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
-    uint64_t key = 0;
-    uint32_t id = kEmpty;
-  };
-  static size_t Hash(uint64_t k) { return (k * 0x9E3779B97F4A7C15ull) >> 17; }
-  void Grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    const size_t mask = slots_.size() - 1;
-    for (const Slot& o : old) {
-      if (o.id == kEmpty) continue;
-      size_t i = Hash(o.key) & mask;
-      while (slots_[i].id != kEmpty) i = (i + 1) & mask;
-      slots_[i] = o;
-    }
-  }
-  std::vector<Slot> slots_;
-  uint32_t size_ = 0;
-};
 
 }  // namespace
 
@@ -644,8 +598,8 @@ void PrefixIndex::BuildPairs(
     uint32_t heavy_name_docs,
     const std::function<std::string_view(uint32_t)>& term) {
   const uint32_t T = static_cast<uint32_t>(post_start_.size() - 1);
-  // The prefixes of every name term that end at a character boundary (the
-  // term itself included), numbered.
+  // The prefixes of every name term of 1 to kPairPrefixChars characters
+  // (the term itself included), numbered.
   const size_t NT = name_term_.size();
   std::unordered_map<std::string_view, uint32_t> prefix_id;
   std::vector<std::string_view> prefix;
@@ -653,10 +607,12 @@ void PrefixIndex::BuildPairs(
   std::vector<uint32_t> own;           // its prefix ids
   for (size_t i = 0; i < NT; ++i) {
     const std::string_view w = term(name_term_[i]);
-    for (size_t len = 1; len <= w.size(); ++len) {
+    size_t chars = 0;
+    for (size_t len = 1; len <= w.size() && chars < kPairPrefixChars; ++len) {
       if (len < w.size() && (static_cast<unsigned char>(w[len]) & 0xC0) == 0x80) {
         continue;
       }
+      ++chars;
       auto [it, fresh] = prefix_id.try_emplace(
           w.substr(0, len), static_cast<uint32_t>(prefix.size()));
       if (fresh) prefix.push_back(w.substr(0, len));
@@ -681,9 +637,18 @@ void PrefixIndex::BuildPairs(
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     for (uint32_t id : ids) ++docs_of[id];
   }
+  std::vector<uint32_t> heavy_ids;
   for (uint32_t id = 0; id < prefix.size(); ++id) {
-    if (docs_of[id] > heavy_name_docs) heavy_name_.emplace_back(prefix[id]);
+    if (docs_of[id] > heavy_name_docs) heavy_ids.push_back(id);
   }
+  if (heavy_ids.size() > kMaxHeavyNames) {  // keep the heaviest
+    std::nth_element(heavy_ids.begin(), heavy_ids.begin() + kMaxHeavyNames,
+                     heavy_ids.end(), [&](uint32_t x, uint32_t y) {
+                       return docs_of[x] > docs_of[y];
+                     });
+    heavy_ids.resize(kMaxHeavyNames);
+  }
+  for (uint32_t id : heavy_ids) heavy_name_.emplace_back(prefix[id]);
   std::sort(heavy_name_.begin(), heavy_name_.end());
   heavy_name_.shrink_to_fit();
   if (heavy_name_.empty()) return;
@@ -728,77 +693,134 @@ void PrefixIndex::BuildPairs(
   // best kPairTop. The words count when both are E or N for their prefix,
   // or one is E (see SearchTwoTerms): every other assignment scores at
   // most kOtherKey + kNameKey. Documents come in id order, so of equal
-  // scores the first offered (the lower id) stays.
+  // scores the first offered (the lower id) stays, and all offers of one
+  // document to a pair come one after another.
   struct Slot {
     Hit hits[kPairTop];
     uint32_t n = 0, worst = 0;
-    void Offer(Hit h) {
+    uint32_t last_doc = UINT32_MAX, last_at = 0;  // where last_doc went
+    // Returns the score a later offer must beat (once full).
+    uint32_t Offer(Hit h) {
+      if (h.doc == last_doc && last_at < n) {  // kept; now by other words
+        if (h.score > hits[last_at].score) {
+          hits[last_at].score = h.score;
+          Rescan();
+        }
+        return Threshold();
+      }
+      last_doc = h.doc;
       if (n < kPairTop) {
+        last_at = n;
         hits[n++] = h;
       } else if (Better(h, hits[worst])) {
+        last_at = worst;
         hits[worst] = h;
       } else {
-        return;
+        last_at = kPairTop;  // not kept
+        return Threshold();
       }
+      Rescan();
+      return Threshold();
+    }
+    void Rescan() {
       for (uint32_t i = 0; i < n; ++i) {
         if (Better(hits[worst], hits[i])) worst = i;
       }
     }
+    uint32_t Threshold() const { return n < kPairTop ? 0 : hits[worst].score; }
   };
-  KeyIds slot_of(16 * heavy_name_.size());
-  std::vector<uint64_t> slot_key;
-  std::vector<Slot> slots;
-  struct Item {  // a word of the document and a heavy prefix of it
-    uint32_t word, heavy, key;
-    bool exact, strong;  // E; E or N
-  };
-  std::vector<Item> items;
-  std::vector<std::pair<uint64_t, uint32_t>> offers;  // (pair key, score)
-  auto offer = [&](const Item& x, const Item& y) {
-    const uint64_t key = x.heavy <= y.heavy ? uint64_t{x.heavy} << 32 | y.heavy
-                                            : uint64_t{y.heavy} << 32 | x.heavy;
-    offers.emplace_back(key, x.key + y.key);
-  };
-  for (uint32_t doc = 0; doc < size(); ++doc) {
-    items.clear();
-    for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
-      const uint32_t t = fwd_term_[e];
-      const uint8_t meta = fwd_meta_[e];
-      const bool name = FieldOf(meta) == static_cast<uint32_t>(Field::kName);
-      const size_t len = term(t).size();
-      for (uint32_t h = heavy_start[t]; h < heavy_start[t + 1]; ++h) {
-        const bool exact = heavy_of[h].len == len;
-        items.push_back({e, heavy_of[h].id,
-                         WordKey(meta, len, heavy_of[h].len), exact,
-                         exact || name});
+  // The pairs' slots: per pair of heavy ids (i <= j) its slot and the
+  // score an offer must reach, so most offers touch one cell only.
+  const size_t NH = heavy_name_.size();
+  struct Slots {
+    struct Cell {
+      uint32_t slot = UINT32_MAX;
+      uint32_t threshold = 0;
+    };
+    std::vector<Cell> cells;
+    std::vector<uint64_t> key;  // per slot
+    std::vector<Slot> slot;
+    void Offer(size_t nh, uint32_t i, uint32_t j, Hit h) {
+      Cell& cell = cells[i * nh + j];
+      if (cell.slot == UINT32_MAX) {
+        cell.slot = static_cast<uint32_t>(slot.size());
+        slot.emplace_back();
+        key.push_back(uint64_t{i} << 32 | j);
+      } else if (h.score < cell.threshold) {
+        return;  // a tie may still enter: its document may be there already
       }
+      cell.threshold = slot[cell.slot].Offer(h);
     }
-    offers.clear();
-    for (const Item& x : items) {
-      for (const Item& y : items) {
-        if (x.word == y.word) continue;
-        if ((x.strong && y.strong && x.heavy <= y.heavy) ||
-            (x.exact && !y.strong)) {
-          offer(x, y);
+  };
+  // Documents [lo, hi) into `out`.
+  auto offer_range = [&](uint32_t lo, uint32_t hi, Slots& out) {
+    out.cells.assign(NH * NH, {});
+    struct Item {  // a word of the document and a heavy prefix of it
+      uint32_t word, heavy, key;
+    };
+    std::vector<Item> strong, exact, weak;  // E or N; E; O
+    auto offer = [&](uint32_t doc, const Item& x, const Item& y) {
+      out.Offer(NH, std::min(x.heavy, y.heavy), std::max(x.heavy, y.heavy),
+                {doc, x.key + y.key + ranks_[doc]});
+    };
+    for (uint32_t doc = lo; doc < hi; ++doc) {
+      strong.clear();
+      exact.clear();
+      weak.clear();
+      for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+        const uint32_t t = fwd_term_[e];
+        const uint8_t meta = fwd_meta_[e];
+        const bool name = FieldOf(meta) == static_cast<uint32_t>(Field::kName);
+        const size_t len = term(t).size();
+        for (uint32_t h = heavy_start[t]; h < heavy_start[t + 1]; ++h) {
+          const Item item{e, heavy_of[h].id, WordKey(meta, len, heavy_of[h].len)};
+          const bool is_exact = heavy_of[h].len == len;
+          if (is_exact) exact.push_back(item);
+          (is_exact || name ? strong : weak).push_back(item);
+        }
+      }
+      for (const Item& x : strong) {
+        for (const Item& y : strong) {
+          if (x.word != y.word && x.heavy <= y.heavy) offer(doc, x, y);
+        }
+      }
+      for (const Item& x : exact) {
+        for (const Item& y : weak) {
+          if (x.word != y.word) offer(doc, x, y);
         }
       }
     }
-    if (offers.empty()) continue;
-    std::sort(offers.begin(), offers.end(),
-              [](const auto& u, const auto& v) {
-                return u.first != v.first ? u.first < v.first : u.second > v.second;
-              });
-    for (size_t o = 0; o < offers.size(); ++o) {
-      if (o > 0 && offers[o].first == offers[o - 1].first) continue;
-      bool fresh = false;
-      const uint32_t id = slot_of.Find(offers[o].first, &fresh);
-      if (fresh) {
-        slots.emplace_back();
-        slot_key.push_back(offers[o].first);
-      }
-      slots[id].Offer({doc, offers[o].second + ranks_[doc]});
+  };
+  // On up to kBuildThreads threads, each over a range of documents; their
+  // slots are then merged (Better orders ties by document, so the result
+  // does not depend on the split).
+  const uint32_t parts = static_cast<uint32_t>(std::clamp<size_t>(
+      std::min<size_t>(std::thread::hardware_concurrency(), kBuildThreads), 1,
+      std::max<size_t>(1, size() / 16384)));
+  std::vector<Slots> part(parts);
+  {
+    std::vector<std::thread> threads;
+    for (uint32_t p = 1; p < parts; ++p) {
+      threads.emplace_back(offer_range, size() * p / parts,
+                           size() * (p + 1) / parts, std::ref(part[p]));
     }
+    offer_range(0, size() / parts, part[0]);
+    for (auto& t : threads) t.join();
   }
+  Slots& all = part[0];
+  for (uint32_t p = 1; p < parts; ++p) {
+    for (size_t sl = 0; sl < part[p].slot.size(); ++sl) {
+      const uint64_t key = part[p].key[sl];
+      for (uint32_t h = 0; h < part[p].slot[sl].n; ++h) {
+        all.Offer(NH, static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key),
+                  part[p].slot[sl].hits[h]);
+      }
+    }
+    part[p] = {};
+  }
+  all.cells = {};
+  std::vector<Slot>& slots = all.slot;
+  std::vector<uint64_t>& slot_key = all.key;
   std::vector<uint32_t> order(slots.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
