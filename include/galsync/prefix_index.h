@@ -41,6 +41,9 @@
 //            documents ("ma", "jo", "cha"): the top kPairTop documents by
 //            their words for both, precomputed, so that "ma jo" costs
 //            O(k), not O(documents of "ma" + of "jo")
+//   giants   for the heavy name prefixes of more than 1/32 of all
+//            documents, a bitmap of those documents (at most 4 bytes per
+//            document counted), to test another term's documents against
 //   ids      documents are dense integers in id order; ids interned
 //
 // Costs (T terms, P postings, D documents, k results, m = postings in the
@@ -142,6 +145,7 @@ class PrefixIndex {
   static constexpr size_t kPairPrefixChars = 3;
   static constexpr size_t kMaxHeavyNames = 2048;  // the heaviest are kept
   static constexpr size_t kBuildThreads = 4;      // for the pairs
+  static constexpr size_t kGiantShare = 32;
 
 
   struct Hit {
@@ -231,6 +235,12 @@ class PrefixIndex {
   std::vector<Hit> pair_hits_;
   void BuildPairs(uint32_t heavy_name_docs,
                   const std::function<std::string_view(uint32_t)>& term);
+  // Giant name prefixes, sorted (of the heavy ones, those that begin a name
+  // word of more than 1/kGiantShare of all documents), and for each a
+  // bitmap of those documents, (D + 63) / 64 words each.
+  std::vector<std::string> giant_name_;
+  std::vector<uint64_t> giant_bits_;
+  const uint64_t* GiantBits(std::string_view prefix) const;
   // The pair's precomputed hits, or nullptr if a prefix is not heavy.
   const Hit* PairHits(std::string_view a, std::string_view b,
                       size_t* count) const;

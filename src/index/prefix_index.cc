@@ -648,8 +648,9 @@ void PrefixIndex::BuildPairs(
                      });
     heavy_ids.resize(kMaxHeavyNames);
   }
+  std::sort(heavy_ids.begin(), heavy_ids.end(),
+            [&](uint32_t x, uint32_t y) { return prefix[x] < prefix[y]; });
   for (uint32_t id : heavy_ids) heavy_name_.emplace_back(prefix[id]);
-  std::sort(heavy_name_.begin(), heavy_name_.end());
   heavy_name_.shrink_to_fit();
   if (heavy_name_.empty()) return;
 
@@ -678,6 +679,25 @@ void PrefixIndex::BuildPairs(
       for (uint32_t t = cover[h].first; t < cover[h].second; ++t) ++heavy_start[t + 1];
     }
     for (uint32_t t = 0; t < T; ++t) heavy_start[t + 1] += heavy_start[t];
+    // Giant prefixes: a bitmap of the documents with a name word that
+    // starts with them.
+    const size_t words = (size() + 63) / 64;
+    for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
+      if (docs_of[heavy_ids[h]] <= std::max<size_t>(heavy_name_docs, size() / kGiantShare)) {
+        continue;
+      }
+      giant_name_.push_back(heavy_name_[h]);
+      giant_bits_.resize(giant_bits_.size() + words, 0);
+      uint64_t* bits = giant_bits_.data() + giant_bits_.size() - words;
+      auto it = std::lower_bound(name_term_.begin(), name_term_.end(), cover[h].first);
+      for (; it != name_term_.end() && *it < cover[h].second; ++it) {
+        for (uint32_t p = post_start_[*it]; p < name_post_end_[it - name_term_.begin()]; ++p) {
+          bits[post_doc_[p] >> 6] |= uint64_t{1} << (post_doc_[p] & 63);
+        }
+      }
+    }
+    giant_name_.shrink_to_fit();
+    giant_bits_.shrink_to_fit();
     heavy_of.resize(heavy_start[T]);
     std::vector<uint32_t> fill(heavy_start.begin(), heavy_start.end() - 1);
     for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
@@ -838,6 +858,12 @@ void PrefixIndex::BuildPairs(
     pair_hits_.insert(pair_hits_.end(), sl.hits, sl.hits + sl.n);
   }
   pair_start_.push_back(static_cast<uint32_t>(pair_hits_.size()));
+}
+
+const uint64_t* PrefixIndex::GiantBits(std::string_view prefix) const {
+  auto it = std::lower_bound(giant_name_.begin(), giant_name_.end(), prefix);
+  if (it == giant_name_.end() || *it != prefix) return nullptr;
+  return giant_bits_.data() + (it - giant_name_.begin()) * ((size() + 63) / 64);
 }
 
 const PrefixIndex::Hit* PrefixIndex::PairHits(std::string_view a,
@@ -1044,11 +1070,9 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
   if ((q.fields & kFieldName) == 0) return std::nullopt;
 
   uint32_t exact[2];
-  uint32_t exact_postings = 0;
   for (size_t i = 0; i < 2; ++i) {
     const Range r = ranges[i];
     exact[i] = terms_.length(r.lo) == q.terms[i].size() ? r.lo : kNone;
-    if (exact[i] != kNone) exact_postings += Postings({r.lo, r.lo + 1});
   }
 
   SeenMarks& seen = tls_seen;  // documents scored
@@ -1084,44 +1108,8 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
   };
   std::vector<Cand> cands;
   KeyMarks& marks = tls_key_marks;
-  // E documents: few are scored one by one; many are intersected with
-  // every posting of the other range (bounded: the exact word is the best
-  // key for its term, the other term's best key is marked).
-  for (size_t i = 0; i < 2; ++i) {
-    const uint32_t e = exact[i];
-    if (e == kNone) continue;
-    if (exact_postings <= kMaxExactPostings) {
-      for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
-        score(post_doc_[p]);
-      }
-      continue;
-    }
-    const size_t j = 1 - i;
-    if (Postings(ranges[j]) > kMaxMarkedPostings) return std::nullopt;
-    marks.Reset(size());
-    for (uint32_t t = ranges[j].lo; t < ranges[j].hi; ++t) {
-      const size_t wlen = terms_.length(t);
-      for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-        if (Allowed(post_meta_[p], q.fields)) {
-          marks.Offer(post_doc_[p],
-                      WordKey(post_meta_[p], wlen, q.terms[j].size()));
-        }
-      }
-    }
-    const size_t elen = q.terms[i].size();
-    for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
-      const uint32_t doc = post_doc_[p];
-      if (!marks.Has(doc)) continue;
-      cands.push_back(
-          {WordKey(post_meta_[p], elen, elen) + marks.key[doc] + ranks_[doc],
-           doc});
-    }
-  }
-  const uint32_t rest = kOtherKey + kNameKey + max_rank_;
-  auto proven = [&] { return top.Full() && top.Worst().score > rest; };
-
-
-  // The name postings of each range, without its exact term.
+  // The name postings of each range; name_postings counts those of its
+  // terms other than the exact one (the N tier).
   struct Span {
     uint32_t term, begin, end;
   };
@@ -1131,13 +1119,100 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     auto first = std::lower_bound(name_term_.begin(), name_term_.end(),
                                   ranges[i].lo);
     for (auto it = first; it != name_term_.end() && *it < ranges[i].hi; ++it) {
-      if (*it == exact[i]) continue;
       const uint32_t end = name_post_end_[it - name_term_.begin()];
       spans[i].push_back({*it, post_start_[*it], end});
-      name_postings[i] += end - post_start_[*it];
+      if (*it != exact[i]) name_postings[i] += end - post_start_[*it];
     }
   }
+
+  // E documents. Few are scored one by one. Many are intersected with the
+  // name documents of the other term (by its giant bitmap, or marked from
+  // its name postings), bounded by their best keys; those whose other word
+  // is an E word are found from the other side, and those whose other word
+  // is an O word score at most the exact key plus kOtherKey.
+  uint32_t rest = kOtherKey + kNameKey + max_rank_;
+  for (size_t i = 0; i < 2; ++i) {
+    const uint32_t e = exact[i];
+    if (e == kNone) continue;
+    if (Postings({e, e + 1}) <= kMaxExactPostings) {
+      for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
+        score(post_doc_[p]);
+      }
+      continue;
+    }
+    const size_t j = 1 - i;
+    const size_t elen = q.terms[i].size();
+    const size_t jlen = q.terms[j].size();
+    // Marked: every document of the other range if it is not too large;
+    // else the other exact word's documents (any field) and the other
+    // term's name documents (unless a giant bitmap holds them), and those
+    // with an O word only are bounded.
+    const bool whole = Postings(ranges[j]) <= kMaxMarkedPostings;
+    const uint64_t* bits = whole ? nullptr : GiantBits(q.terms[j]);
+    uint32_t marked = exact[j] != kNone ? Postings({exact[j], exact[j] + 1}) : 0;
+    if (!whole && bits == nullptr) {
+      for (const Span& sp : spans[j]) marked += sp.end - sp.begin;
+    }
+    if (marked > kMaxMarkedPostings) return std::nullopt;
+    marks.Reset(size());
+    auto mark = [&](uint32_t t, uint32_t begin, uint32_t end) {
+      const size_t wlen = terms_.length(t);
+      for (uint32_t p = begin; p < end; ++p) {
+        if (Allowed(post_meta_[p], q.fields)) {
+          marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, jlen));
+        }
+      }
+    };
+    if (whole) {
+      for (uint32_t t = ranges[j].lo; t < ranges[j].hi; ++t) {
+        mark(t, post_start_[t], post_start_[t + 1]);
+      }
+    } else {
+      if (exact[j] != kNone) {
+        mark(exact[j], post_start_[exact[j]], post_start_[exact[j] + 1]);
+      }
+      if (bits == nullptr) {
+        for (const Span& sp : spans[j]) mark(sp.term, sp.begin, sp.end);
+      }
+    }
+    uint32_t best_exact = 0;
+    for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
+      const uint32_t doc = post_doc_[p];
+      const uint32_t key = WordKey(post_meta_[p], elen, elen);
+      best_exact = std::max(best_exact, key);
+      uint32_t other = marks.Has(doc) ? marks.key[doc] : 0;
+      if (bits != nullptr && (bits[doc >> 6] >> (doc & 63) & 1)) {
+        other = std::max(other, kNameKey);  // a non-exact name word at best
+      }
+      if (other == 0) continue;
+      cands.push_back({key + other + ranks_[doc], doc});
+    }
+    if (!whole) rest = std::max(rest, best_exact + kOtherKey + max_rank_);
+  }
+  auto proven = [&] { return top.Full() && top.Worst().score > rest; };
+  for (size_t i = 0; i < 2; ++i) {  // the N tier: without the exact term
+    std::erase_if(spans[i], [&](const Span& sp) { return sp.term == exact[i]; });
+  }
+
   const size_t a = name_postings[1] < name_postings[0] ? 1 : 0, b = 1 - a;
+  if (const uint64_t* bits = GiantBits(q.terms[b]);
+      bits != nullptr && name_postings[b] > 2 * name_postings[a]) {
+    // b begins a name word of a large share of all documents: test a's
+    // name documents against its bitmap instead of walking its postings;
+    // b's key is then bounded by the best a non-exact name word can have.
+    for (const Span& sp : spans[a]) {
+      const size_t wlen = terms_.length(sp.term);
+      for (uint32_t p = sp.begin; p < sp.end; ++p) {
+        const uint32_t doc = post_doc_[p];
+        if ((bits[doc >> 6] >> (doc & 63) & 1) == 0) continue;
+        cands.push_back({WordKey(post_meta_[p], wlen, q.terms[a].size()) +
+                             kNameKey + ranks_[doc],
+                         doc});
+      }
+    }
+    spans[a].clear();  // nothing to mark
+    spans[b].clear();  // nor to walk
+  }
   marks.Reset(size());  // name documents of a, with their best key
   for (const Span& sp : spans[a]) {
     const size_t wlen = terms_.length(sp.term);
@@ -1274,6 +1349,8 @@ size_t PrefixIndex::MemoryBytes() const {
     n += k.capacity() + sizeof(std::string) + v.capacity() * sizeof(Hit) + 32;
   }
   for (const std::string& p : heavy_name_) n += sizeof(std::string) + p.capacity();
+  for (const std::string& p : giant_name_) n += sizeof(std::string) + p.capacity();
+  n += giant_bits_.capacity() * sizeof(uint64_t);
   return n;
 }
 
