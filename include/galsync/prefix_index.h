@@ -48,18 +48,23 @@
 //
 // Costs (T terms, P postings, D documents, k results, m = postings in the
 // range of the query's most selective term):
-//   Build                 O(P log P) time; memory ~ 5 bytes a posting,
-//                         5 bytes a forward entry, 5 bytes a term and its
-//                         front-coded bytes, tops
+//   Build                 O(P log P) time, plus the pairs: O(s^2) per
+//                         document for its s (word, heavy prefix) items;
+//                         memory ~ 5 bytes a posting, 5 bytes a forward
+//                         entry, 5 bytes a term and its front-coded bytes,
+//                         tops, pairs (<= 80 bytes each), giant bitmaps
 //   single term, heavy    O(log T + k)
 //   single term, other    O(log T + m log k), m <= kHeavyPostings, from
 //                         the postings alone
-//   two terms, usually    O(log T + e + k) when both prefixes are heavy
-//                         name prefixes, else O(log T + e + n1 + n2 + c):
-//                         the e postings of a term that is a whole word are
-//                         scored one by one, and the name postings (n1, n2)
-//                         of both ranges are intersected (n1 <=
-//                         heavy_name_docs); other fields only bound the rest
+//   two terms, usually    O(log T + k) when both prefixes are heavy name
+//                         prefixes, else O(log T + e + n1 + n2 + c): the
+//                         e postings of a term that is a whole word are
+//                         scored (e <= 256) or intersected with the other
+//                         range, and the name postings (n1, n2) of both
+//                         ranges are intersected (n1 <= heavy_name_docs;
+//                         n2 not walked if giant); other fields only bound
+//                         the rest. If the bound does not prove the top k,
+//                         the general path below runs.
 //   several terms         O(t log T + m1 + m2 + c t): the documents of the
 //                         two smallest ranges (m1, m2 postings) are
 //                         intersected; of the c common ones, two-term
@@ -141,6 +146,7 @@ struct IndexBuildOptions {
 class PrefixIndex {
  public:
   static constexpr size_t kHeavyPostings = 2048;
+  static constexpr size_t kSmallRange = 8192;  // deduplicated in a small table
   static constexpr size_t kPairTop = 10;
   static constexpr size_t kPairPrefixChars = 3;
   static constexpr size_t kMaxHeavyNames = 2048;  // the heaviest are kept

@@ -256,6 +256,39 @@ struct BestScores {
 };
 thread_local BestScores tls_best;
 
+// Per-thread best score per document for a few postings: an open-addressing
+// table sized to them, which stays in cache where the per-document arrays
+// of a large index do not.
+struct SmallBest {
+  std::vector<uint64_t> slot;  // (doc + 1) << 32 | score; 0 = empty
+  std::vector<uint32_t> used;
+  size_t mask = 0;
+  void Reset(size_t postings) {
+    for (uint32_t i : used) slot[i] = 0;
+    used.clear();
+    size_t cap = 64;
+    while (cap < postings * 2) cap <<= 1;
+    if (slot.size() < cap) slot.assign(cap, 0);
+    mask = cap - 1;
+  }
+  void Offer(uint32_t doc, uint32_t score) {
+    const uint64_t tag = uint64_t{doc} + 1;
+    for (size_t i = (doc * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
+      uint64_t& e = slot[i];
+      if (e == 0) {
+        e = tag << 32 | score;
+        used.push_back(static_cast<uint32_t>(i));
+        return;
+      }
+      if (e >> 32 == tag) {
+        if (score > static_cast<uint32_t>(e)) e = tag << 32 | score;
+        return;
+      }
+    }
+  }
+};
+thread_local SmallBest tls_small_best;
+
 // Per-thread marks of documents, each with a 16-bit key: a bitmap small
 // enough to stay in cache, and keys read only for documents found marked.
 struct KeyMarks {
@@ -1025,20 +1058,33 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
 std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
     const Query& q, Range r, size_t k,
     const std::vector<uint8_t>* dead) const {
+  const size_t tlen = q.terms[0].size();
+  auto each = [&](auto&& offer) {
+    for (uint32_t t = r.lo; t < r.hi; ++t) {
+      const size_t wlen = terms_.length(t);
+      for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+        const uint8_t meta = post_meta_[p];
+        if (!Allowed(meta, q.fields)) continue;
+        const uint32_t doc = post_doc_[p];
+        if (dead != nullptr && (*dead)[doc]) continue;
+        offer(doc, WordKey(meta, wlen, tlen) + ranks_[doc]);
+      }
+    }
+  };
+  TopK top(k);
+  if (Postings(r) <= kSmallRange) {
+    SmallBest& best = tls_small_best;
+    best.Reset(Postings(r));
+    each([&](uint32_t doc, uint32_t s) { best.Offer(doc, s); });
+    for (uint32_t i : best.used) {
+      const uint64_t e = best.slot[i];
+      top.Offer({static_cast<uint32_t>((e >> 32) - 1), static_cast<uint32_t>(e)});
+    }
+    return top.Take();
+  }
   BestScores& best = tls_best;
   best.Reset(size());
-  const size_t tlen = q.terms[0].size();
-  for (uint32_t t = r.lo; t < r.hi; ++t) {
-    const size_t wlen = terms_.length(t);
-    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-      const uint8_t meta = post_meta_[p];
-      if (!Allowed(meta, q.fields)) continue;
-      const uint32_t doc = post_doc_[p];
-      if (dead != nullptr && (*dead)[doc]) continue;
-      best.Offer(doc, WordKey(meta, wlen, tlen) + ranks_[doc]);
-    }
-  }
-  TopK top(k);
+  each([&](uint32_t doc, uint32_t s) { best.Offer(doc, s); });
   for (uint32_t doc : best.touched) top.Offer({doc, best.score[doc]});
   return top.Take();
 }
