@@ -807,7 +807,6 @@ void PrefixIndex::BuildPairs(
   };
   // Documents [lo, hi) into `out`.
   auto offer_range = [&](uint32_t lo, uint32_t hi, Slots& out) {
-    out.cells.assign(NH * NH, {});
     struct Item {  // a word of the document and a heavy prefix of it
       uint32_t word, heavy, key;
     };
@@ -851,6 +850,13 @@ void PrefixIndex::BuildPairs(
       std::min<size_t>(std::thread::hardware_concurrency(), kBuildThreads), 1,
       std::max<size_t>(1, size() / 16384)));
   std::vector<Slots> part(parts);
+  for (Slots& sl : part) {
+    // Allocated here, not by the threads: memory a thread frees stays in
+    // its malloc arena. Untouched reserved pages cost no memory.
+    sl.cells.assign(NH * NH, {});
+    sl.slot.reserve(NH * (NH + 1) / 2);
+    sl.key.reserve(NH * (NH + 1) / 2);
+  }
   {
     std::vector<std::thread> threads;
     for (uint32_t p = 1; p < parts; ++p) {
