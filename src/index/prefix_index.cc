@@ -210,6 +210,29 @@ class TopK {
   std::vector<PrefixIndex::Hit> heap_;  // worst of the best at front
 };
 
+// A document that may enter the top k, with an upper bound of its score.
+struct BoundedDoc {
+  uint32_t bound, doc;
+};
+
+// Scores candidates best bound first, through score(doc), until the k-th
+// result beats the next bound: the others cannot enter.
+template <typename ScoreDoc>
+void ScoreInBoundOrder(std::vector<BoundedDoc>& cands, const TopK& top,
+                       ScoreDoc&& score) {
+  auto worse = [](const BoundedDoc& x, const BoundedDoc& y) {
+    return x.bound != y.bound ? x.bound < y.bound : x.doc > y.doc;
+  };
+  std::make_heap(cands.begin(), cands.end(), worse);
+  while (!cands.empty()) {
+    std::pop_heap(cands.begin(), cands.end(), worse);
+    const BoundedDoc c = cands.back();
+    cands.pop_back();
+    if (top.Full() && Better(top.Worst(), PrefixIndex::Hit{c.doc, c.bound})) return;
+    score(c.doc);
+  }
+}
+
 // Per-thread "seen" marks for deduplicating documents during a query.
 struct SeenMarks {
   std::vector<uint32_t> mark;
@@ -1151,14 +1174,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     }
   }
 
-  // Candidates, scored in the order of an upper bound of their score.
-  struct Cand {
-    uint32_t bound, doc;
-  };
-  auto worse = [](const Cand& x, const Cand& y) {
-    return x.bound != y.bound ? x.bound < y.bound : x.doc > y.doc;
-  };
-  std::vector<Cand> cands;
+  std::vector<BoundedDoc> cands;  // scored in the order of their bound
   KeyMarks& marks = tls_key_marks;
   // The name postings of each range; name_postings counts those of its
   // terms other than the exact one (the N tier).
@@ -1283,14 +1299,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
                        doc});
     }
   }
-  std::make_heap(cands.begin(), cands.end(), worse);
-  while (!cands.empty()) {
-    std::pop_heap(cands.begin(), cands.end(), worse);
-    const Cand c = cands.back();
-    cands.pop_back();
-    if (top.Full() && Better(top.Worst(), Hit{c.doc, c.bound})) break;
-    score(c.doc);
-  }
+  ScoreInBoundOrder(cands, top, score);
   if (!proven()) return std::nullopt;
   return top.Take();
 }
@@ -1331,13 +1340,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
     // each term plus its rank. Score documents in order of that bound and
     // stop once the k-th result beats the next bound, so only a few of the
     // common documents are scored in full.
-    struct Cand {
-      uint32_t bound, doc;
-    };
-    auto worse = [](const Cand& x, const Cand& y) {
-      return x.bound != y.bound ? x.bound < y.bound : x.doc > y.doc;
-    };
-    std::vector<Cand> cands;
+    std::vector<BoundedDoc> cands;
     const size_t blen = q.terms[b].size();
     for (uint32_t t = ranges[b].lo; t < ranges[b].hi; ++t) {
       const size_t wlen = terms_.length(t);
@@ -1353,15 +1356,10 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
                          doc});
       }
     }
-    std::make_heap(cands.begin(), cands.end(), worse);
-    while (!cands.empty()) {
-      std::pop_heap(cands.begin(), cands.end(), worse);
-      const Cand c = cands.back();
-      cands.pop_back();
-      if (top.Full() && Better(top.Worst(), Hit{c.doc, c.bound})) break;
-      if (seen.TestAndSet(c.doc)) continue;  // its best bound came first
-      if (auto s = Score(c.doc, q, ranges)) top.Offer({c.doc, *s});
-    }
+    ScoreInBoundOrder(cands, top, [&](uint32_t doc) {
+      if (seen.TestAndSet(doc)) return;  // its best bound came first
+      if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
+    });
     return top.Take();
   }
   for (uint32_t p = post_start_[ranges[b].lo]; p < post_start_[ranges[b].hi];
