@@ -1158,10 +1158,10 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
   };
 
-  // Both prefixes heavy: the best E-or-N documents are precomputed, and
-  // any other such document ranks below the last of them. A document with
-  // an O word for one term scores at most kOtherKey plus the other term's
-  // best key (exact or name).
+  // Both prefixes heavy: the best documents with E or N words for both
+  // terms, or an E word for one, are precomputed, and any other such
+  // document ranks below the last of them; every other document scores at
+  // most kOtherKey + kNameKey + rank.
   if (k <= kPairTop) {
     size_t n = 0;
     if (const Hit* hits = PairHits(q.terms[0], q.terms[1], &n)) {
@@ -1194,10 +1194,11 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
   }
 
   // E documents. Few are scored one by one. Many are intersected with the
-  // name documents of the other term (by its giant bitmap, or marked from
-  // its name postings), bounded by their best keys; those whose other word
-  // is an E word are found from the other side, and those whose other word
-  // is an O word score at most the exact key plus kOtherKey.
+  // other range, as candidates bounded by their best keys: with all of it
+  // if it is not too large; else with its exact word's documents and its
+  // name documents (by its giant bitmap, or marked from its name
+  // postings), and those whose other word is an O word then score at most
+  // the exact key plus kOtherKey.
   uint32_t rest = kOtherKey + kNameKey + max_rank_;
   for (size_t i = 0; i < 2; ++i) {
     const uint32_t e = exact[i];
