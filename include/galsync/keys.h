@@ -84,7 +84,10 @@ class KeyRing {
   // `store` must outlive the key ring.
   explicit KeyRing(Store& store, Clock* clock = Clock::System());
 
-  // Loads every key from the store. Call once before use.
+  // Loads every key from the store into those held: call once before use,
+  // and again when the store reports that keys changed. A key held but not
+  // in the store's list (made since it was read) stays, and so does a
+  // revocation held.
   Status Load();
 
   // Makes a key for `domain` (empty: server-wide) with `scopes`. The domain

@@ -104,11 +104,14 @@ KeyRing::KeyRing(Store& store, Clock* clock) : store_(store), clock_(clock) {}
 Status KeyRing::Load() {
   auto keys = store_.ListKeys();
   if (!keys) return std::move(keys).error();
+  // Merged, not replaced: the list may have been read before a key that
+  // Create or Revoke has since put in memory was committed. Keys are never
+  // deleted and a revocation is never undone, so a key missing from the
+  // list is newer than it, and a revocation in either one stands.
   std::unique_lock lock(mu_);
-  keys_.clear();
   for (StoredKey& k : *keys) {
-    std::string id = k.id;
-    keys_.emplace(std::move(id), std::move(k));
+    auto [it, fresh] = keys_.try_emplace(k.id, k);
+    if (!fresh && it->second.revoked_us == 0) it->second.revoked_us = k.revoked_us;
   }
   return Ok{};
 }

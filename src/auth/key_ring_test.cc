@@ -3,6 +3,7 @@
 #include "galsync/keys.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "galsync/sqlite_store.h"
 #include "test_util.h"
@@ -109,6 +110,30 @@ TEST_F(KeyRingTest, RevocationAndPersistence) {
   EXPECT_EQ(list[0].secret_sha256.size(), 64u);
   EXPECT_EQ(list[0].secret_sha256.find(k.bearer.substr(21)), std::string::npos);
   EXPECT_EQ(ring_->List("a.example").size(), 1u);
+}
+
+// A reload may read the keys before a key made or revoked meanwhile was
+// committed (galsyncd reloads when the store says keys changed). Such a
+// list must neither forget the new key nor undo the revocation. The store's
+// rows are set back by hand to what that older list held.
+TEST_F(KeyRingTest, ReloadingAnOlderListKeepsNewerKeysAndRevocations) {
+  auto old_key = ring_->Create("a.example", kScopeRead, "old", "t").value();
+  clock_.Advance(1);
+  auto new_key = ring_->Create("a.example", kScopeRead, "new", "t").value();
+  ASSERT_TRUE(ring_->Revoke(old_key.key.id, std::nullopt).ok());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.file("s.db").c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "DELETE FROM api_keys WHERE id = '" + new_key.key.id +
+        "'; UPDATE api_keys SET revoked_us = 0 WHERE id = '" + old_key.key.id + "';";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  ASSERT_TRUE(ring_->Load().ok());
+  EXPECT_TRUE(ring_->Authenticate(new_key.bearer).ok());
+  EXPECT_EQ(ring_->Authenticate(old_key.bearer).error().reason, "key_revoked");
 }
 
 TEST_F(KeyRingTest, RefusesBadRequests) {
