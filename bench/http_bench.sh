@@ -31,9 +31,17 @@ token=$(bench_token "$d")
 echo "== no-change polls (wrk -t2 -c64 -d10s, keep-alive)"
 wrk -t2 -c64 -d10s -H "$auth" "$d/changes?token=$token" | grep -E "Requests/sec|Latency|requests in"
 
+# The search index builds in the background after start: wait for it.
+for _ in $(seq 600); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$d/search?q=j")" = 200 ] && break
+  sleep 0.1
+done
+echo "== search index ready $(echo "$(date +%s.%N) - $start" | bc) s after start"
 for q in j jo+sm smith maria.g; do
   echo "== search q=$q, top 10 (wrk -t2 -c32 -d5s, keep-alive)"
-  wrk -t2 -c32 -d5s -H "$auth" "$d/search?q=$q" | grep -E "Requests/sec|Latency"
+  echo "   $(curl -s -H "$auth" "$d/search?q=$q" | grep -o '"score"' | wc -l) results"
+  wrk -t2 -c32 -d5s -H "$auth" "$d/search?q=$q" |
+    grep -E "Requests/sec|Latency|Non-2xx"
 done
 
 echo "== full sync over HTTP, pages of 1000, one keep-alive connection"
