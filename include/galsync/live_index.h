@@ -70,7 +70,13 @@ class LiveIndex {
   std::shared_ptr<const PrefixIndex> base_;            // GUARDED_BY(mu_)
   std::vector<uint8_t> dead_;                          // GUARDED_BY(mu_)
   size_t dead_count_ = 0;                              // GUARDED_BY(mu_)
-  std::unordered_map<std::string, IndexDoc> delta_;    // GUARDED_BY(mu_)
+  // A delta document, and a signature of its words' first bytes that
+  // rules most documents out of a query without comparing strings.
+  struct DeltaDoc {
+    IndexDoc doc;
+    uint64_t first_bytes = 0;
+  };
+  std::unordered_map<std::string, DeltaDoc> delta_;    // GUARDED_BY(mu_)
   // While a rebuild runs: ids changed since its snapshot, and whether each
   // was last upserted (true) or removed.
   bool compacting_ = false;                            // GUARDED_BY(mu_)

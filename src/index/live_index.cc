@@ -5,6 +5,35 @@
 #include <mutex>
 
 namespace galsync {
+namespace {
+
+// Bits of a 64-bit signature: the low half for a word's first byte, the
+// high half for its first two bytes. A term can be a prefix of a word only
+// if the word has the term's bit (its first two bytes, or its one byte).
+uint64_t PrefixBit(std::string_view w) {
+  if (w.size() == 1) return uint64_t{1} << (static_cast<unsigned char>(w[0]) % 32);
+  const unsigned h = static_cast<unsigned char>(w[0]) * 31u +
+                     static_cast<unsigned char>(w[1]);
+  return uint64_t{1} << (32 + h % 32);
+}
+
+uint64_t WordsSignature(const IndexDoc& d) {
+  uint64_t sig = 0;
+  for (const IndexedWord& w : d.words) {
+    if (w.text.empty()) continue;
+    sig |= PrefixBit(w.text.substr(0, 1));
+    if (w.text.size() > 1) sig |= PrefixBit(w.text);
+  }
+  return sig;
+}
+
+uint64_t QuerySignature(const Query& q) {
+  uint64_t sig = 0;
+  for (const std::string& t : q.terms) sig |= PrefixBit(t);
+  return sig;
+}
+
+}  // namespace
 
 LiveIndex::LiveIndex(Options options)
     : options_(options), base_(PrefixIndex::Build({})) {
@@ -65,7 +94,8 @@ void LiveIndex::Apply(std::vector<IndexDoc> upserts,
       MarkDeadLocked(d.id);
       if (compacting_) touched_[d.id] = true;
       std::string id = d.id;
-      delta_.insert_or_assign(std::move(id), std::move(d));
+      const uint64_t sig = WordsSignature(d);
+      delta_.insert_or_assign(std::move(id), DeltaDoc{std::move(d), sig});
     }
     wake = NeedsCompactionLocked() && !compacting_;
   }
@@ -92,7 +122,7 @@ void LiveIndex::Compact() {
     base = base_;
     dead = dead_;
     docs.reserve(base->size() - dead_count_ + delta_.size());
-    for (const auto& [id, d] : delta_) docs.push_back(d);
+    for (const auto& [id, d] : delta_) docs.push_back(d.doc);
   }
   for (IndexDoc& d : base->Docs(dead)) docs.push_back(std::move(d));
   auto fresh = PrefixIndex::Build(std::move(docs));
@@ -106,7 +136,7 @@ void LiveIndex::Compact() {
   dead_.assign(base_->size(), 0);
   dead_count_ = 0;
   // Carry over what changed during the rebuild.
-  std::unordered_map<std::string, IndexDoc> delta;
+  std::unordered_map<std::string, DeltaDoc> delta;
   for (const auto& [id, upserted] : touched_) {
     MarkDeadLocked(id);
     if (upserted) {
@@ -139,8 +169,10 @@ std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {
     out.push_back({std::string(base_->id(h.doc)), h.score});
   }
   if (!delta_.empty()) {
+    const uint64_t want = QuerySignature(q);
     for (const auto& [id, d] : delta_) {
-      if (auto s = MatchScore(d, q)) out.push_back({id, *s});
+      if ((d.first_bytes & want) != want) continue;
+      if (auto s = MatchScore(d.doc, q)) out.push_back({id, *s});
     }
     auto better = [](const SearchHit& a, const SearchHit& b) {
       return a.score != b.score ? a.score > b.score : a.id < b.id;
@@ -166,8 +198,8 @@ size_t LiveIndex::MemoryBytes() const {
   std::shared_lock lock(mu_);
   size_t n = base_->MemoryBytes() + dead_.capacity();
   for (const auto& [id, d] : delta_) {
-    n += id.size() + 64;
-    for (const auto& w : d.words) n += w.text.size() + 40;
+    n += id.size() + 72;
+    for (const auto& w : d.doc.words) n += w.text.size() + 40;
   }
   return n;
 }
