@@ -77,6 +77,16 @@ class LiveIndex {
     uint64_t first_bytes = 0;
   };
   std::unordered_map<std::string, DeltaDoc> delta_;    // GUARDED_BY(mu_)
+  // The delta as a flat array that a search scans, remade whenever the
+  // delta changes: signatures side by side, documents by pointer (nodes of
+  // delta_ do not move).
+  struct DeltaEntry {
+    uint64_t first_bytes;
+    const std::string* id;
+    const IndexDoc* doc;
+  };
+  std::vector<DeltaEntry> delta_scan_;                 // GUARDED_BY(mu_)
+  void IndexDeltaLocked();
   // While a rebuild runs: ids changed since its snapshot, and whether each
   // was last upserted (true) or removed.
   bool compacting_ = false;                            // GUARDED_BY(mu_)

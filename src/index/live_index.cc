@@ -68,6 +68,7 @@ void LiveIndex::Reset(std::vector<IndexDoc> docs) {
   dead_.assign(base_->size(), 0);
   dead_count_ = 0;
   delta_.clear();
+  IndexDeltaLocked();
   // A rebuild already running must not resurrect what it snapshotted.
   touched_.clear();
 }
@@ -97,6 +98,7 @@ void LiveIndex::Apply(std::vector<IndexDoc> upserts,
       const uint64_t sig = WordsSignature(d);
       delta_.insert_or_assign(std::move(id), DeltaDoc{std::move(d), sig});
     }
+    IndexDeltaLocked();
     wake = NeedsCompactionLocked() && !compacting_;
   }
   if (wake) {
@@ -145,12 +147,20 @@ void LiveIndex::Compact() {
     }
   }
   delta_ = std::move(delta);
+  IndexDeltaLocked();
   touched_.clear();
   compacting_ = false;
   if (NeedsCompactionLocked()) {  // changes piled up during the rebuild
     std::lock_guard work(work_mu_);
     work_wanted_ = true;
     work_cv_.notify_one();
+  }
+}
+
+void LiveIndex::IndexDeltaLocked() {
+  delta_scan_.clear();
+  for (const auto& [id, d] : delta_) {
+    delta_scan_.push_back({d.first_bytes, &id, &d.doc});
   }
 }
 
@@ -170,9 +180,9 @@ std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {
   }
   if (!delta_.empty()) {
     const uint64_t want = QuerySignature(q);
-    for (const auto& [id, d] : delta_) {
-      if ((d.first_bytes & want) != want) continue;
-      if (auto s = MatchScore(d.doc, q)) out.push_back({id, *s});
+    for (const DeltaEntry& e : delta_scan_) {
+      if ((e.first_bytes & want) != want) continue;
+      if (auto s = MatchScore(*e.doc, q)) out.push_back({*e.id, *s});
     }
     auto better = [](const SearchHit& a, const SearchHit& b) {
       return a.score != b.score ? a.score > b.score : a.id < b.id;
@@ -198,7 +208,7 @@ size_t LiveIndex::MemoryBytes() const {
   std::shared_lock lock(mu_);
   size_t n = base_->MemoryBytes() + dead_.capacity();
   for (const auto& [id, d] : delta_) {
-    n += id.size() + 72;
+    n += id.size() + 96;
     for (const auto& w : d.doc.words) n += w.text.size() + 40;
   }
   return n;
