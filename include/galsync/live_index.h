@@ -75,18 +75,21 @@ class LiveIndex {
   struct DeltaDoc {
     IndexDoc doc;
     uint64_t first_bytes = 0;
+    size_t slot = 0;  // its entry in delta_scan_
   };
   std::unordered_map<std::string, DeltaDoc> delta_;    // GUARDED_BY(mu_)
-  // The delta as a flat array that a search scans, remade whenever the
-  // delta changes: signatures side by side, documents by pointer (nodes of
-  // delta_ do not move).
+  // The delta as a flat array that a search scans: signatures side by
+  // side, documents by pointer (nodes of delta_ do not move). Kept up to
+  // date by Apply (an erased entry's place taken by the last one), remade
+  // when the whole delta is replaced.
   struct DeltaEntry {
     uint64_t first_bytes;
     const std::string* id;
-    const IndexDoc* doc;
+    DeltaDoc* doc;
   };
   std::vector<DeltaEntry> delta_scan_;                 // GUARDED_BY(mu_)
   void IndexDeltaLocked();
+  void EraseDeltaLocked(const std::string& id);
   // While a rebuild runs: ids changed since its snapshot, and whether each
   // was last upserted (true) or removed.
   bool compacting_ = false;                            // GUARDED_BY(mu_)

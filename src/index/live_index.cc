@@ -88,17 +88,23 @@ void LiveIndex::Apply(std::vector<IndexDoc> upserts,
     std::unique_lock lock(mu_);
     for (const auto& id : removals) {
       MarkDeadLocked(id);
-      delta_.erase(id);
+      EraseDeltaLocked(id);
       if (compacting_) touched_[id] = false;
     }
     for (auto& d : upserts) {
       MarkDeadLocked(d.id);
       if (compacting_) touched_[d.id] = true;
-      std::string id = d.id;
       const uint64_t sig = WordsSignature(d);
-      delta_.insert_or_assign(std::move(id), DeltaDoc{std::move(d), sig});
+      auto [it, fresh] = delta_.try_emplace(d.id);
+      it->second.doc = std::move(d);
+      it->second.first_bytes = sig;
+      if (fresh) {
+        it->second.slot = delta_scan_.size();
+        delta_scan_.push_back({sig, &it->first, &it->second});
+      } else {
+        delta_scan_[it->second.slot].first_bytes = sig;
+      }
     }
-    IndexDeltaLocked();
     wake = NeedsCompactionLocked() && !compacting_;
   }
   if (wake) {
@@ -159,9 +165,20 @@ void LiveIndex::Compact() {
 
 void LiveIndex::IndexDeltaLocked() {
   delta_scan_.clear();
-  for (const auto& [id, d] : delta_) {
-    delta_scan_.push_back({d.first_bytes, &id, &d.doc});
+  for (auto& [id, d] : delta_) {
+    d.slot = delta_scan_.size();
+    delta_scan_.push_back({d.first_bytes, &id, &d});
   }
+}
+
+void LiveIndex::EraseDeltaLocked(const std::string& id) {
+  auto it = delta_.find(id);
+  if (it == delta_.end()) return;
+  const size_t slot = it->second.slot;
+  delta_scan_[slot] = delta_scan_.back();  // the last entry takes its place
+  delta_scan_[slot].doc->slot = slot;
+  delta_scan_.pop_back();
+  delta_.erase(it);
 }
 
 bool LiveIndex::NeedsCompactionLocked() const {
@@ -182,7 +199,7 @@ std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {
     const uint64_t want = QuerySignature(q);
     for (const DeltaEntry& e : delta_scan_) {
       if ((e.first_bytes & want) != want) continue;
-      if (auto s = MatchScore(*e.doc, q)) out.push_back({*e.id, *s});
+      if (auto s = MatchScore(e.doc->doc, q)) out.push_back({*e.id, *s});
     }
     auto better = [](const SearchHit& a, const SearchHit& b) {
       return a.score != b.score ? a.score > b.score : a.id < b.id;

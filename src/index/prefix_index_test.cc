@@ -237,6 +237,7 @@ TEST(LiveIndexTest, DeltaSearchEqualsTheReference) {
   live.erase("d1");
   live.erase("d1500");
   ASSERT_EQ(ix.delta_size(), 3000u);
+  auto check = [&] {
   for (int i = 0; i < 400; ++i) {
     std::string text = word().substr(0, 1 + rng() % 3);
     if (i % 2) text += " " + word().substr(0, 1 + rng() % 3);
@@ -255,6 +256,21 @@ TEST(LiveIndexTest, DeltaSearchEqualsTheReference) {
       EXPECT_EQ(got[k].id, want[k].second) << text << " #" << k;
     }
   }
+  };
+  check();
+  // Delta documents removed (the first, one in the middle, the last) and
+  // replaced.
+  std::vector<IndexDoc> again;
+  for (int i : {2000, 3500, 4999}) {
+    live.erase("d" + std::to_string(i));
+  }
+  for (int i : {2001, 4000}) {
+    again.push_back(doc(i));
+    live[again.back().id] = again.back();
+  }
+  ix.Apply(again, {"d2000", "d3500", "d4999"});
+  ASSERT_EQ(ix.delta_size(), 2997u);
+  check();
 }
 
 // Generated people and the reference semantics evaluated on every one of
