@@ -239,8 +239,8 @@ class PrefixIndex {
   std::vector<uint64_t> pair_key_;
   std::vector<uint32_t> pair_start_;
   std::vector<Hit> pair_hits_;
-  void BuildPairs(uint32_t heavy_name_docs,
-                  const std::function<std::string_view(uint32_t)>& term);
+  // The pairs and the giant prefixes' bitmaps, from the rest of the index.
+  void BuildPairs(uint32_t heavy_name_docs);
   // Giant name prefixes, sorted (of the heavy ones, those that begin a name
   // word of more than 1/kGiantShare of all documents), and for each a
   // bitmap of those documents, (D + 63) / 64 words each.

@@ -252,33 +252,6 @@ struct SeenMarks {
 };
 thread_local SeenMarks tls_seen;
 
-// Per-thread best score per document, for single-term scans.
-struct BestScores {
-  std::vector<uint32_t> score, stamp, touched;
-  uint32_t epoch = 0;
-  void Reset(size_t docs) {
-    if (stamp.size() < docs) {
-      stamp.assign(docs, 0);
-      score.assign(docs, 0);
-    }
-    if (++epoch == 0) {
-      std::fill(stamp.begin(), stamp.end(), 0);
-      epoch = 1;
-    }
-    touched.clear();
-  }
-  void Offer(uint32_t doc, uint32_t s) {
-    if (stamp[doc] != epoch) {
-      stamp[doc] = epoch;
-      score[doc] = s;
-      touched.push_back(doc);
-    } else if (s > score[doc]) {
-      score[doc] = s;
-    }
-  }
-};
-thread_local BestScores tls_best;
-
 // Per-thread best score per document for a few postings: an open-addressing
 // table sized to them, which stays in cache where the per-document arrays
 // of a large index do not.
@@ -312,8 +285,9 @@ struct SmallBest {
 };
 thread_local SmallBest tls_small_best;
 
-// Per-thread marks of documents, each with a 16-bit key: a bitmap small
-// enough to stay in cache, and keys read only for documents found marked.
+// Per-thread marks of documents, each with its best 16-bit key or score
+// (at most 2^14 + 255): a bitmap small enough to stay in cache, and keys
+// read only for documents found marked.
 struct KeyMarks {
   std::vector<uint64_t> bits;
   std::vector<uint16_t> key;
@@ -641,28 +615,30 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       i = j;
     }
   }
-  ix->BuildPairs(options.heavy_name_docs, term);
   {
     std::vector<std::string_view> sorted(T);
     for (uint32_t t = 0; t < T; ++t) sorted[t] = term(t);
     ix->terms_ = TermDictionary(sorted);
   }
+  term_bytes = {};
+  term_start = {};
+  ix->BuildPairs(options.heavy_name_docs);
   return ix;
 }
 
-void PrefixIndex::BuildPairs(
-    uint32_t heavy_name_docs,
-    const std::function<std::string_view(uint32_t)>& term) {
-  const uint32_t T = static_cast<uint32_t>(post_start_.size() - 1);
+void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
+  const uint32_t T = terms_.size();
   // The prefixes of every name term of 1 to kPairPrefixChars characters
   // (the term itself included), numbered.
   const size_t NT = name_term_.size();
+  std::vector<std::string> names(NT);  // prefix views point into these
   std::unordered_map<std::string_view, uint32_t> prefix_id;
   std::vector<std::string_view> prefix;
   std::vector<uint32_t> own_start{0};  // per name term, into own
   std::vector<uint32_t> own;           // its prefix ids
   for (size_t i = 0; i < NT; ++i) {
-    const std::string_view w = term(name_term_[i]);
+    names[i] = terms_.Get(name_term_[i]);
+    const std::string_view w = names[i];
     size_t chars = 0;
     for (size_t len = 1; len <= w.size() && chars < kPairPrefixChars; ++len) {
       if (len < w.size() && (static_cast<unsigned char>(w[len]) & 0xC0) == 0x80) {
@@ -719,20 +695,10 @@ void PrefixIndex::BuildPairs(
   std::vector<uint32_t> heavy_start(T + 1, 0);
   std::vector<Heavy> heavy_of;
   {
-    auto lower = [&](std::string_view key) {
-      uint32_t lo = 0, hi = T;
-      while (lo < hi) {
-        const uint32_t mid = lo + (hi - lo) / 2;
-        if (term(mid) < key) lo = mid + 1; else hi = mid;
-      }
-      return lo;
-    };
-    std::vector<std::pair<uint32_t, uint32_t>> cover(heavy_name_.size());
+    std::vector<Range> cover(heavy_name_.size());
     for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
-      std::string succ = heavy_name_[h];  // never ends in 0xFF: UTF-8
-      succ.back() = static_cast<char>(static_cast<unsigned char>(succ.back()) + 1);
-      cover[h] = {lower(heavy_name_[h]), lower(succ)};
-      for (uint32_t t = cover[h].first; t < cover[h].second; ++t) ++heavy_start[t + 1];
+      cover[h] = TermRange(heavy_name_[h]);
+      for (uint32_t t = cover[h].lo; t < cover[h].hi; ++t) ++heavy_start[t + 1];
     }
     for (uint32_t t = 0; t < T; ++t) heavy_start[t + 1] += heavy_start[t];
     // Giant prefixes: a bitmap of the documents with a name word that
@@ -745,8 +711,8 @@ void PrefixIndex::BuildPairs(
       giant_name_.push_back(heavy_name_[h]);
       giant_bits_.resize(giant_bits_.size() + words, 0);
       uint64_t* bits = giant_bits_.data() + giant_bits_.size() - words;
-      auto it = std::lower_bound(name_term_.begin(), name_term_.end(), cover[h].first);
-      for (; it != name_term_.end() && *it < cover[h].second; ++it) {
+      auto it = std::lower_bound(name_term_.begin(), name_term_.end(), cover[h].lo);
+      for (; it != name_term_.end() && *it < cover[h].hi; ++it) {
         for (uint32_t p = post_start_[*it]; p < name_post_end_[it - name_term_.begin()]; ++p) {
           bits[post_doc_[p] >> 6] |= uint64_t{1} << (post_doc_[p] & 63);
         }
@@ -758,7 +724,7 @@ void PrefixIndex::BuildPairs(
     std::vector<uint32_t> fill(heavy_start.begin(), heavy_start.end() - 1);
     for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
       const auto len = static_cast<uint32_t>(heavy_name_[h].size());
-      for (uint32_t t = cover[h].first; t < cover[h].second; ++t) {
+      for (uint32_t t = cover[h].lo; t < cover[h].hi; ++t) {
         heavy_of[fill[t]++] = {h, len};
       }
     }
@@ -846,7 +812,7 @@ void PrefixIndex::BuildPairs(
         const uint32_t t = fwd_term_[e];
         const uint8_t meta = fwd_meta_[e];
         const bool name = FieldOf(meta) == static_cast<uint32_t>(Field::kName);
-        const size_t len = term(t).size();
+        const size_t len = terms_.length(t);
         for (uint32_t h = heavy_start[t]; h < heavy_start[t + 1]; ++h) {
           const Item item{e, heavy_of[h].id, WordKey(meta, len, heavy_of[h].len)};
           const bool is_exact = heavy_of[h].len == len;
@@ -1111,10 +1077,10 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
     }
     return top.Take();
   }
-  BestScores& best = tls_best;
+  KeyMarks& best = tls_key_marks;
   best.Reset(size());
   each([&](uint32_t doc, uint32_t s) { best.Offer(doc, s); });
-  for (uint32_t doc : best.touched) top.Offer({doc, best.score[doc]});
+  for (uint32_t doc : best.touched) top.Offer({doc, best.key[doc]});
   return top.Take();
 }
 
@@ -1322,7 +1288,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
       b = i;
     }
   }
-  BestScores& marks = tls_best;  // member of range a, with its best key
+  KeyMarks& marks = tls_key_marks;  // member of range a, with its best key
   marks.Reset(size());
   const size_t alen = q.terms[a].size();
   for (uint32_t t = ranges[a].lo; t < ranges[a].hi; ++t) {
@@ -1347,12 +1313,11 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
       const size_t wlen = terms_.length(t);
       for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
         const uint32_t doc = post_doc_[p];
-        if (marks.stamp[doc] != marks.epoch ||
-            !Allowed(post_meta_[p], q.fields) ||
+        if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields) ||
             (dead != nullptr && (*dead)[doc])) {
           continue;
         }
-        cands.push_back({marks.score[doc] +
+        cands.push_back({marks.key[doc] +
                              WordKey(post_meta_[p], wlen, blen) + ranks_[doc],
                          doc});
       }
@@ -1366,7 +1331,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
   for (uint32_t p = post_start_[ranges[b].lo]; p < post_start_[ranges[b].hi];
        ++p) {
     const uint32_t doc = post_doc_[p];
-    if (marks.stamp[doc] != marks.epoch || !Allowed(post_meta_[p], q.fields) ||
+    if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields) ||
         (dead != nullptr && (*dead)[doc]) || seen.TestAndSet(doc)) {
       continue;
     }
