@@ -77,6 +77,11 @@ std::string_view Stmt::Text(int col) const {
 Error Stmt::error() const { return DbError(db_, sqlite3_sql(s_)); }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  // SQLite counts every allocation under a global mutex unless told not to
+  // before it initializes; nothing here reads those counts. If SQLite was
+  // initialized already (another user in the process), this fails harmlessly.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,

@@ -241,6 +241,69 @@ TEST_P(StoreTest, GetContactsReadsEachIdAsGetContactDoes) {
   EXPECT_TRUE(store_->GetContacts(d, {})->empty());
 }
 
+// A batch that mixes new ids with live, unchanged, tombstoned and repeated
+// ones: each change gets the outcome it would get alone, in order (the
+// SQLite store tries new contacts' inserts before reading, and switches
+// back and forth between the two along such a batch).
+TEST_P(StoreTest, BatchMixingNewAndExistingIdsAppliesEachInOrder) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("live"), Upsert("same"), Upsert("gone")});
+  MustWrite(d, {Delete("gone")});  // seq 4
+  auto w = MustWrite(d, {Upsert("n1"), Upsert("live", "Changed"),
+                         Upsert("same"), Upsert("n2"), Upsert("gone", "Back"),
+                         Upsert("n2", "Twice"), Upsert("n3"), Delete("n1")});
+  ASSERT_EQ(w.outcomes.size(), 8u);
+  const std::vector<std::pair<ChangeResult, uint64_t>> want = {
+      {ChangeResult::kApplied, 5},   {ChangeResult::kApplied, 6},
+      {ChangeResult::kUnchanged, 2}, {ChangeResult::kApplied, 7},
+      {ChangeResult::kApplied, 8},   {ChangeResult::kApplied, 9},
+      {ChangeResult::kApplied, 10},  {ChangeResult::kApplied, 11}};
+  const std::vector<bool> created = {true,  false, false, true,
+                                     true,  false, true,  false};
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(w.outcomes[i].result, want[i].first) << i;
+    EXPECT_EQ(w.outcomes[i].seq, want[i].second) << i;
+    EXPECT_EQ(w.outcomes[i].created, created[i]) << i;
+  }
+  EXPECT_EQ(w.first_seq, 5u);
+  EXPECT_EQ(w.last_seq, 11u);
+  // live, same, gone (revived), n2, n3.
+  EXPECT_EQ(w.live_count, 5u);
+  EXPECT_EQ(store_->GetDomain("example.com")->live_count, 5u);
+
+  auto n2 = store_->GetContact(d, "n2");
+  ASSERT_TRUE(n2.ok());
+  EXPECT_EQ(n2->seq, 9u);
+  EXPECT_NE(n2->json.find("\"Twice\""), std::string::npos);
+  EXPECT_NE(n2->json.find("\"seq\":9"), std::string::npos);
+  EXPECT_NE(store_->GetContact(d, "gone")->json.find("\"Back\""),
+            std::string::npos);
+  EXPECT_TRUE(store_->GetContact(d, "n1")->deleted);
+
+  // Each applied change logged once, with the state it replaced.
+  auto h = store_->History(d, "", 4, 100);
+  ASSERT_TRUE(h.ok());
+  std::vector<std::string> ids;
+  for (const auto& e : *h) ids.push_back(e.contact_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"n1", "live", "n2", "gone", "n2",
+                                           "n3", "n1"}));
+  EXPECT_TRUE((*h)[0].before_json.empty());
+  EXPECT_NE((*h)[1].before_json.find("\"Ann\""), std::string::npos);
+  EXPECT_TRUE((*h)[3].before_json.empty());  // revived from a tombstone
+  EXPECT_NE((*h)[4].after_json.find("\"Twice\""), std::string::npos);
+  EXPECT_NE((*h)[6].before_json.find("\"seq\":5"), std::string::npos);
+
+  // A precondition that fails on an existing id fails the whole batch,
+  // the new contacts written before it in the batch included.
+  ChangeRequest exists = Upsert("n3", "Again");
+  exists.if_none_match = true;
+  auto bad = store_->Write(d, std::vector{Upsert("n4"), exists}, "t", 3000);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::kPreconditionFailed);
+  EXPECT_EQ(store_->GetContact(d, "n4").error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(store_->GetDomain("example.com")->last_seq, 11u);
+}
+
 TEST_P(StoreTest, IfMatchMismatchFailsTheWholeBatch) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a")});
