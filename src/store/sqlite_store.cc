@@ -1,6 +1,6 @@
 // The SQLite store. See include/galsync/sqlite_store.h.
 //
-// Schema (version 4; PRAGMA user_version holds the version, and Migrate()
+// Schema (version 5; PRAGMA user_version holds the version, and Migrate()
 // applies kMigrations[user_version..] in one transaction on open):
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT)       -- "incarnation"
@@ -9,15 +9,25 @@
 //           policy)                                 -- policy since version 3
 //   contacts(key INTEGER PRIMARY KEY, domain_id, contact_id, time_us,
 //            deleted, json,
-//            source, source_key)              -- owner, since version 4
+//            source, source_key,              -- owner, since version 4
+//            origin)                          -- since version 5
 //       UNIQUE INDEX contacts_by_id(domain_id, contact_id)
 //       UNIQUE INDEX contacts_by_source(domain_id, source, source_key)
 //           WHERE source IS NOT NULL
 //   history(key INTEGER PRIMARY KEY, contact_id, time_us, actor, op,
-//           before_json)
-//       INDEX history_by_contact(contact_id, key)
+//           before_json,
+//           origin)                           -- since version 5
+//       INDEX history_by_origin(origin, key)  -- since version 5
 //   api_keys(id TEXT PRIMARY KEY, domain, scopes, name, secret_sha256,
 //            created_us, created_by, revoked_us)        -- since version 2
+//
+// A contact's `origin` is the key of the oldest change of it that history
+// holds (its creation, until purged), the same in its contacts row and in
+// each of its history rows; a contact's history is found by origin. Keys
+// only grow, so the history rows of new contacts are appended at the end
+// of history_by_origin, whatever the order of their ids. (Until version 5
+// history was indexed by contact id: an import of ids in no particular
+// order then rewrote most of that index's pages in every batch.)
 //
 // History stores each change's *before* state only. Its after state is the
 // before state of the contact's next change, or, for its latest change, the
@@ -128,6 +138,20 @@ ALTER TABLE contacts ADD COLUMN source_key TEXT;
 CREATE UNIQUE INDEX contacts_by_source ON contacts(domain_id, source, source_key)
   WHERE source IS NOT NULL;
 )sql",
+    // 4 -> 5: each contact's history found by its origin, not its id.
+    R"sql(
+ALTER TABLE contacts ADD COLUMN origin INTEGER;
+ALTER TABLE history ADD COLUMN origin INTEGER;
+UPDATE history SET origin = (
+  SELECT min(h.key) FROM history h
+  WHERE h.contact_id = history.contact_id AND h.key >> 40 = history.key >> 40);
+UPDATE contacts SET origin = coalesce(
+  (SELECT min(h.key) FROM history h
+   WHERE h.contact_id = contacts.contact_id AND h.key >> 40 = contacts.domain_id),
+  key);
+CREATE INDEX history_by_origin ON history(origin, key);
+DROP INDEX history_by_contact;
+)sql",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
 
@@ -190,8 +214,9 @@ Status PrepareReader(Conn* c) {
   GALSYNC_PREPARE(domain_by_id, dom + " WHERE id = ?1");
   GALSYNC_PREPARE(domains_all, dom + " ORDER BY name");
   GALSYNC_PREPARE(contact_by_id,
-                  "SELECT key, time_us, deleted, json, source, source_key "
-                  "FROM contacts WHERE domain_id = ?1 AND contact_id = ?2");
+                  "SELECT key, time_us, deleted, json, source, source_key, "
+                  "origin FROM contacts WHERE domain_id = ?1 AND "
+                  "contact_id = ?2");
   GALSYNC_PREPARE(contact_by_source,
                   "SELECT key, time_us, deleted, json, source, source_key, "
                   "contact_id FROM contacts "
@@ -213,20 +238,20 @@ Status PrepareReader(Conn* c) {
                   "SELECT key, time_us FROM contacts WHERE key >= ?1 AND "
                   "key <= ?2 ORDER BY key LIMIT 1");
   const char* hist =
-      "SELECT key, time_us, contact_id, actor, op, before_json "
+      "SELECT key, time_us, contact_id, actor, op, before_json, origin "
       "FROM history ";
   GALSYNC_PREPARE(history_all,
                   std::string(hist) +
                       "WHERE key > ?1 AND key <= ?2 ORDER BY key LIMIT ?3");
   GALSYNC_PREPARE(history_contact,
                   std::string(hist) +
-                      "WHERE contact_id = ?4 AND key > ?1 AND key <= ?2 "
+                      "WHERE origin = ?4 AND key > ?1 AND key <= ?2 "
                       "ORDER BY key LIMIT ?3");
   GALSYNC_PREPARE(history_next_before,
-                  "SELECT before_json FROM history WHERE contact_id = ?1 AND "
+                  "SELECT before_json FROM history WHERE origin = ?1 AND "
                   "key > ?2 AND key <= ?3 ORDER BY key LIMIT 1");
   GALSYNC_PREPARE(contact_history,
-                  "SELECT key, before_json FROM history WHERE contact_id = ?1 "
+                  "SELECT key, before_json FROM history WHERE origin = ?1 "
                   "AND key > ?2 AND key <= ?3 ORDER BY key");
   return Ok{};
 }
@@ -443,12 +468,17 @@ class SqliteStore final : public Store {
     return sc;
   }
 
+  // Reads the contact's row; `origin`, if given, receives its origin.
   static Result<StoredContact> ReadContact(Conn& c, int64_t domain_id,
-                                           std::string_view id) {
+                                           std::string_view id,
+                                           int64_t* origin = nullptr) {
     auto& s = c.contact_by_id;
     StmtGuard g{s};
     s.Bind(1, domain_id).Bind(2, id);
-    if (s.Step()) return StoredContactOfRow(s, id);
+    if (s.Step()) {
+      if (origin) *origin = s.Int(6);
+      return StoredContactOfRow(s, id);
+    }
     if (s.failed()) return s.error();
     return Error::NotFound("contact_not_found",
                            "no contact with id \"" + std::string(id) + "\"");
@@ -488,6 +518,7 @@ Status SqliteStore::Migrate() {
   auto v = db->Prepare("PRAGMA user_version");
   if (!v) return std::move(v).error();
   int version = v->Step() ? static_cast<int>(v->Int(0)) : 0;
+  v->Reset();  // a statement left running would forbid dropping an index
   if (version > kSchemaVersion) {
     return Error{ErrorKind::kInternal, "schema_too_new",
                  "database schema version " + std::to_string(version) +
@@ -518,7 +549,8 @@ Status SqliteStore::PrepareWriter() {
       // try the insert before reading, see WriteLocked.
       {&w_.insert_contact,
        "INSERT INTO contacts(key, domain_id, contact_id, time_us, deleted, "
-       "json, source, source_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+       "json, source, source_key, origin) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1) "
        "ON CONFLICT(domain_id, contact_id) DO NOTHING"},
       // A NULL source keeps the contact's owner.
       {&w_.move_contact,
@@ -526,8 +558,8 @@ Status SqliteStore::PrepareWriter() {
        "source = coalesce(?6, source), source_key = coalesce(?7, source_key) "
        "WHERE key = ?1"},
       {&w_.insert_history,
-       "INSERT INTO history(key, contact_id, time_us, actor, op, before_json) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+       "INSERT INTO history(key, contact_id, time_us, actor, op, before_json, "
+       "origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&w_.update_domain,
        "UPDATE domains SET last_seq = ?2, last_time_us = ?3, live_count = ?4 "
        "WHERE id = ?1"},
@@ -651,11 +683,12 @@ Result<WriteResult> SqliteStore::WriteLocked(
   // Appends the history row of the change that took `key` (its before
   // state: `before`, or none).
   auto log_change = [&](int64_t key, const ChangeRequest& ch, bool is_delete,
-                        const std::string* before) -> Status {
+                        const std::string* before, int64_t origin) -> Status {
     auto& s = w_.insert_history;
     s.Bind(1, key).BindStatic(2, ch.id).Bind(3, out.time_us)
         .BindStatic(4, actor).BindStatic(5, is_delete ? op_delete : op_upsert);
     if (before) s.BindStatic(6, *before); else s.BindNull(6);
+    s.Bind(7, origin);
     return s.Run();
   };
   // Inserts the contact's row at `key`; false if its id already has one.
@@ -687,8 +720,8 @@ Result<WriteResult> SqliteStore::WriteLocked(
       if (!inserted) return std::move(inserted).error();
       if (*inserted) {
         ++seq;
-        if (auto st = log_change(Key(domain_id, seq), ch, false, nullptr);
-            !st) {
+        const int64_t key = Key(domain_id, seq);
+        if (auto st = log_change(key, ch, false, nullptr, key); !st) {
           return std::move(st).error();
         }
         ++live;
@@ -698,7 +731,8 @@ Result<WriteResult> SqliteStore::WriteLocked(
       insert_first = false;
     }
 
-    auto cur = ReadContact(c, domain_id, ch.id);
+    int64_t origin = 0;
+    auto cur = ReadContact(c, domain_id, ch.id, &origin);
     if (!cur && cur.error().kind != ErrorKind::kNotFound) {
       return std::move(cur).error();
     }
@@ -758,7 +792,9 @@ Result<WriteResult> SqliteStore::WriteLocked(
       if (!inserted) return std::move(inserted).error();
       if (!*inserted) return Error::Internal("contact row appeared mid-write");
     }
-    if (auto st = log_change(key, ch, is_delete, live_now ? &cur->json : nullptr);
+    if (!exists) origin = key;
+    if (auto st = log_change(key, ch, is_delete,
+                             live_now ? &cur->json : nullptr, origin);
         !st) {
       return std::move(st).error();
     }
@@ -912,13 +948,22 @@ Result<std::vector<HistoryEntry>> SqliteStore::History(
   Transaction tx(c.db.get(), "BEGIN");  // one snapshot for the derivation
   if (!tx.status()) return tx.status().error();
   std::vector<HistoryEntry> out;
+  std::vector<int64_t> origins;
+  int64_t contact_origin = 0;
+  if (!contact_id.empty()) {
+    auto cur = ReadContact(c, domain_id, contact_id, &contact_origin);
+    if (!cur) {
+      if (cur.error().kind == ErrorKind::kNotFound) return out;
+      return std::move(cur).error();
+    }
+  }
   {
     auto& s = contact_id.empty() ? c.history_all : c.history_contact;
     StmtGuard g{s};
     s.Bind(1, Key(domain_id, after_seq))
         .Bind(2, Key(domain_id, kMaxSeq))
         .Bind(3, static_cast<int64_t>(limit));
-    if (!contact_id.empty()) s.Bind(4, contact_id);
+    if (!contact_id.empty()) s.Bind(4, contact_origin);
     while (s.Step()) {
       HistoryEntry h;
       h.seq = SeqOfKey(s.Int(0));
@@ -928,15 +973,17 @@ Result<std::vector<HistoryEntry>> SqliteStore::History(
       h.op = s.Text(4) == "delete" ? ChangeOp::kDelete : ChangeOp::kUpsert;
       h.before_json = std::string(s.Text(5));
       out.push_back(std::move(h));
+      origins.push_back(s.Int(6));
     }
     if (s.failed()) return s.error();
   }
   // Derive each upsert's after state (see the schema comment).
-  for (HistoryEntry& h : out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    HistoryEntry& h = out[i];
     if (h.op == ChangeOp::kDelete) continue;
     auto& next = c.history_next_before;
     StmtGuard g{next};
-    next.Bind(1, h.contact_id)
+    next.Bind(1, origins[i])
         .Bind(2, Key(domain_id, h.seq))
         .Bind(3, Key(domain_id, kMaxSeq));
     if (next.Step()) {
@@ -961,11 +1008,18 @@ Result<bool> SqliteStore::ContactVersions(
   // Each history entry holds the version its change replaced, which was
   // current from the entry before it (its creation) up to this one.
   bool complete = true;
+  int64_t origin = 0;
+  auto cur = ReadContact(c, domain_id, id, &origin);
+  if (!cur) {
+    if (cur.error().kind != ErrorKind::kNotFound) return std::move(cur).error();
+    return complete;  // no row: no history either (purged with it)
+  }
   uint64_t created = 0;  // seq of the previous entry: the version's birth
   {
     auto& s = c.contact_history;
     StmtGuard g{s};
-    s.Bind(1, id).Bind(2, Key(domain_id, 0)).Bind(3, Key(domain_id, kMaxSeq));
+    s.Bind(1, origin).Bind(2, Key(domain_id, 0))
+        .Bind(3, Key(domain_id, kMaxSeq));
     bool first = true;
     while (s.Step()) {
       if (created > through_seq) return complete;
@@ -977,11 +1031,6 @@ Result<bool> SqliteStore::ContactVersions(
       created = SeqOfKey(s.Int(0));
     }
     if (s.failed()) return s.error();
-  }
-  auto cur = ReadContact(c, domain_id, id);
-  if (!cur) {
-    if (cur.error().kind != ErrorKind::kNotFound) return std::move(cur).error();
-    return complete;
   }
   if (!cur->deleted && cur->seq <= through_seq) visit(cur->json);
   return complete;

@@ -545,5 +545,161 @@ TEST_P(StoreTest, SourceOwnership) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::kBothStores,
                          testing::StoreBackendName);
 
+// A database as schema version 4 left it (history indexed by contact id)
+// opens at version 5 with every contact's history intact: found by origin,
+// across a delete and a re-creation, with purged history, and with the same
+// id in another domain. Writes after the migration extend it.
+TEST(SqliteMigrationTest, Version4HistoryIsFoundByOriginAfterMigrating) {
+  TempDir dir;
+  const std::string path = dir.file("v4.db");
+  auto stored = [](const std::string& id, const std::string& given,
+                   const std::string& domain, uint64_t seq) {
+    return StoredContactJson(Content(id, given), domain, seq, 1000 + seq);
+  };
+  {
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string schema = R"sql(
+PRAGMA page_size=16384; PRAGMA journal_mode=WAL;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE domains(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  uid INTEGER NOT NULL, created_us INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0, last_time_us INTEGER NOT NULL DEFAULT 0,
+  horizon_seq INTEGER NOT NULL DEFAULT 0,
+  live_count INTEGER NOT NULL DEFAULT 0, policy TEXT NOT NULL DEFAULT '');
+CREATE TABLE contacts(key INTEGER PRIMARY KEY, domain_id INTEGER NOT NULL,
+  contact_id TEXT NOT NULL, time_us INTEGER NOT NULL,
+  deleted INTEGER NOT NULL, json TEXT, source TEXT, source_key TEXT);
+CREATE UNIQUE INDEX contacts_by_id ON contacts(domain_id, contact_id);
+CREATE UNIQUE INDEX contacts_by_source ON contacts(domain_id, source, source_key)
+  WHERE source IS NOT NULL;
+CREATE TABLE history(key INTEGER PRIMARY KEY, contact_id TEXT NOT NULL,
+  time_us INTEGER NOT NULL, actor TEXT NOT NULL, op TEXT NOT NULL,
+  before_json TEXT);
+CREATE INDEX history_by_contact ON history(contact_id, key);
+CREATE TABLE api_keys(id TEXT PRIMARY KEY, domain TEXT NOT NULL,
+  scopes INTEGER NOT NULL, name TEXT NOT NULL, secret_sha256 TEXT NOT NULL,
+  created_us INTEGER NOT NULL, created_by TEXT NOT NULL,
+  revoked_us INTEGER NOT NULL DEFAULT 0);
+INSERT INTO meta VALUES ('incarnation', '77');
+INSERT INTO domains(id, name, uid, created_us, last_seq, last_time_us,
+                    live_count)
+  VALUES (1, 'example.com', 5, 1, 6, 1006, 3), (2, 'other.example', 6, 1, 1, 1001, 1);
+PRAGMA user_version=4;
+)sql";
+    ASSERT_EQ(sqlite3_exec(db, schema.c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK) << sqlite3_errmsg(db);
+    auto exec = [&](const std::string& sql,
+                    const std::vector<std::optional<std::string>>& texts) {
+      sqlite3_stmt* st;
+      ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr),
+                SQLITE_OK) << sqlite3_errmsg(db);
+      for (size_t i = 0; i < texts.size(); ++i) {
+        if (texts[i]) {
+          sqlite3_bind_text(st, static_cast<int>(i + 1), texts[i]->c_str(),
+                            -1, SQLITE_TRANSIENT);
+        }
+      }
+      ASSERT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db);
+      sqlite3_finalize(st);
+    };
+    const int64_t d1 = int64_t{1} << 40, d2 = int64_t{2} << 40;
+    auto contact = [&](int64_t key, const char* id, bool deleted,
+                       std::optional<std::string> json) {
+      exec("INSERT INTO contacts(key, domain_id, contact_id, time_us, "
+           "deleted, json) VALUES (" + std::to_string(key) + ", " +
+               std::to_string(key >> 40) + ", '" + id + "', 0, " +
+               (deleted ? "1" : "0") + ", ?1)",
+           {json});
+    };
+    auto history = [&](int64_t key, const char* id, const char* op,
+                       std::optional<std::string> before) {
+      exec("INSERT INTO history VALUES (" + std::to_string(key) + ", '" + id +
+               "', " + std::to_string(1000 + (key & 0xffffffffff)) +
+               ", 'tester', '" + op + "', ?1)",
+           {before});
+    };
+    // a: created at 1, changed at 3. b: created at 2, deleted at 4,
+    // created again at 5. c: created at 6, its history purged. In the
+    // other domain, another contact a created at 1.
+    history(d1 | 1, "a", "upsert", std::nullopt);
+    history(d1 | 2, "b", "upsert", std::nullopt);
+    history(d1 | 3, "a", "upsert", stored("a", "A1", "example.com", 1));
+    history(d1 | 4, "b", "delete", stored("b", "B1", "example.com", 2));
+    history(d1 | 5, "b", "upsert", std::nullopt);
+    history(d2 | 1, "a", "upsert", std::nullopt);
+    contact(d1 | 3, "a", false, stored("a", "A2", "example.com", 3));
+    contact(d1 | 5, "b", false, stored("b", "B2", "example.com", 5));
+    contact(d1 | 6, "c", false, stored("c", "C1", "example.com", 6));
+    contact(d2 | 1, "a", false, stored("a", "Other", "other.example", 1));
+    sqlite3_close(db);
+  }
+
+  auto opened = OpenSqliteStore(path, {.synchronous_full = false});
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Store& s = **opened;
+  EXPECT_EQ(s.incarnation(), 77u);
+
+  auto history_of = [&](int64_t dom, const std::string& id) {
+    std::vector<std::string> out;
+    auto h = s.History(dom, id, 0, 100);
+    EXPECT_TRUE(h.ok()) << h.error().message;
+    if (!h.ok()) return out;
+    for (const auto& e : *h) {
+      auto given = [](const std::string& json) -> std::string {
+        if (json.empty()) return "-";
+        size_t at = json.find("\"given\":\"");
+        return json.substr(at + 9, json.find('"', at + 9) - at - 9);
+      };
+      out.push_back(std::to_string(e.seq) + ":" + e.contact_id + ":" +
+                    given(e.before_json) + ">" + given(e.after_json));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(history_of(1, "a"), (V{"1:a:->A1", "3:a:A1>A2"}));
+  EXPECT_EQ(history_of(1, "b"), (V{"2:b:->B1", "4:b:B1>-", "5:b:->B2"}));
+  EXPECT_EQ(history_of(1, "c"), V{});
+  EXPECT_EQ(history_of(2, "a"), (V{"1:a:->Other"}));
+  EXPECT_EQ(history_of(1, ""), (V{"1:a:->A1", "2:b:->B1", "3:a:A1>A2",
+                                  "4:b:B1>-", "5:b:->B2"}));
+
+  // Versions of b: the history from its creation on is whole.
+  std::vector<std::string> versions;
+  auto complete = s.ContactVersions(1, "b", 100, [&](std::string_view j) {
+    versions.emplace_back(j);
+    return true;
+  });
+  ASSERT_TRUE(complete.ok());
+  EXPECT_TRUE(*complete);
+  EXPECT_EQ(versions.size(), 2u);  // B1 (replaced by the delete) and B2
+
+  // Writes after the migration join each contact's history.
+  ASSERT_TRUE(s.Write(1, std::vector{Upsert("a", "A3"), Upsert("c", "C2"),
+                                     Upsert("d", "D1")},
+                      "tester", 2000)
+                  .ok());
+  EXPECT_EQ(history_of(1, "a"),
+            (V{"1:a:->A1", "3:a:A1>A2", "7:a:A2>A3"}));
+  EXPECT_EQ(history_of(1, "c"), (V{"8:c:C1>C2"}));
+  EXPECT_EQ(history_of(1, "d"), (V{"9:d:->D1"}));
+  EXPECT_EQ(history_of(2, "a"), (V{"1:a:->Other"}));
+
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT group_concat(name) FROM (SELECT name "
+                               "FROM sqlite_master WHERE tbl_name = 'history' "
+                               "AND type = 'index' ORDER BY name)",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+               "history_by_origin");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 }  // namespace
 }  // namespace galsync
