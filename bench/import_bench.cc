@@ -3,7 +3,11 @@
 // unchanged, and with 10 rows changed) and prints the time and the seqs each
 // run took.
 //
-//   import_bench csv N FILE          write the CSV (galsync's columns)
+//   import_bench csv N FILE          write the CSV (galsync's columns); ids
+//                                    in id order, as the demo makes them
+//   import_bench csv-hashed N FILE   the same people with ids in no order
+//                                    (hashes, as when ids come from e-mail
+//                                    addresses or other source keys)
 //   import_bench run FILE DATA_DIR   import it in-process, three times
 //
 // bench/import_bench.sh runs the same through galsyncd and
@@ -22,7 +26,7 @@
 namespace galsync {
 namespace {
 
-int WriteCsv(size_t n, const std::string& path) {
+int WriteCsv(size_t n, const std::string& path, bool hashed_ids) {
   std::ofstream out(path, std::ios::binary);
   out << CsvHeader();
   constexpr size_t kChunk = 100000;
@@ -31,6 +35,13 @@ int WriteCsv(size_t n, const std::string& path) {
     // [k, k + kChunk) of one directory when each chunk gets its offset.
     for (Contact& c : demo::GeneratePeople(std::min(kChunk, n - i), 42 + i)) {
       c.id = "p" + std::to_string(i) + "-" + c.id;
+      if (hashed_ids) {
+        const uint64_t h = std::hash<std::string>{}(c.id) * 0x9E3779B97F4A7C15ull;
+        char id[24];
+        std::snprintf(id, sizeof id, "h%016llx",
+                      static_cast<unsigned long long>(h));
+        c.id = id;
+      }
       out << ContactToCsvRow(c);
     }
   }
@@ -97,13 +108,16 @@ int Run(const std::string& file, const std::string& data_dir) {
 }  // namespace galsync
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string(argv[1]) == "csv") {
-    return galsync::WriteCsv(std::stoul(argv[2]), argv[3]);
+  if (argc == 4 && (std::string(argv[1]) == "csv" ||
+                    std::string(argv[1]) == "csv-hashed")) {
+    return galsync::WriteCsv(std::stoul(argv[2]), argv[3],
+                             std::string(argv[1]) == "csv-hashed");
   }
   if (argc == 4 && std::string(argv[1]) == "run") {
     return galsync::Run(argv[2], argv[3]);
   }
   std::fprintf(stderr,
-               "usage: import_bench csv N FILE | import_bench run FILE DATA_DIR\n");
+               "usage: import_bench csv|csv-hashed N FILE | "
+               "import_bench run FILE DATA_DIR\n");
   return 2;
 }

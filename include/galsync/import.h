@@ -76,7 +76,11 @@ struct ImportOptions {
   ImportKey key = ImportKey::kId;
   bool delete_missing = false;
   bool dry_run = false;            // report what would change; write nothing
-  size_t batch_changes = 1000;     // changes per transaction
+  // Changes per transaction; 0 or more than the directory's maximum: that
+  // maximum. Larger batches rewrite the id indexes' pages less often (an
+  // import of ids in no order: 29 s for 1M in batches of 10,000, 75 s in
+  // batches of 1,000); a batch holds the domain's writes while it commits.
+  size_t batch_changes = 0;
   size_t max_reported_errors = 1000;
 };
 
