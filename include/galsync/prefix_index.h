@@ -52,7 +52,7 @@
 //                         document for its s (word, heavy prefix) items;
 //                         memory ~ 5 bytes a posting, 5 bytes a forward
 //                         entry, 5 bytes a term and its front-coded bytes,
-//                         tops, pairs (<= 80 bytes each), giant bitmaps
+//                         tops, pairs (<= 40 bytes each), giant bitmaps
 //   single term, heavy    O(log T + k)
 //   single term, other    O(log T + m log k), m <= kHeavyPostings, from
 //                         the postings alone
@@ -140,7 +140,7 @@ void CanonicalizeWords(IndexDoc& doc);
 struct IndexBuildOptions {
   // A prefix is a heavy name prefix when more documents than this have a
   // name word that starts with it (or is it).
-  uint32_t heavy_name_docs = 4096;
+  uint32_t heavy_name_docs = 850;
 };
 
 class PrefixIndex {
@@ -231,14 +231,19 @@ class PrefixIndex {
   std::vector<uint8_t> fwd_meta_;
   // Precomputed results of heavy single-term prefixes, best first.
   std::unordered_map<std::string, std::vector<Hit>> tops_;
-  // Heavy name prefixes, sorted; a pair of them (ids i <= j) has the key
-  // i << 32 | j. Its hits, best first by the score of two distinct name
-  // words that each are longer than their prefix, are
-  // pair_hits_[pair_start_[n], pair_start_[n + 1]) for pair_key_[n].
+  // Heavy name prefixes, sorted (at most kMaxHeavyNames, so an id fits 16
+  // bits). The pairs of them (ids i <= j) are numbered in (i, j) order:
+  // those of i are [pair_first_[i], pair_first_[i + 1]), pair n is
+  // (i, pair_second_[n]). Its documents, best first by their score on words
+  // that are E or N for both prefixes or E for one (see SearchTwoTerms),
+  // are pair_docs_[pair_start_[n], pair_start_[n + 1]); a search scores
+  // them anyway, so of their scores only the last one's is kept.
   std::vector<std::string> heavy_name_;
-  std::vector<uint64_t> pair_key_;
-  std::vector<uint32_t> pair_start_;
-  std::vector<Hit> pair_hits_;
+  std::vector<uint32_t> pair_first_;   // per heavy id, + 1
+  std::vector<uint16_t> pair_second_;  // per pair
+  std::vector<uint32_t> pair_start_;   // per pair, + 1
+  std::vector<uint32_t> pair_docs_;
+  std::vector<uint16_t> pair_last_score_;  // per pair
   // The pairs and the giant prefixes' bitmaps, from the rest of the index.
   void BuildPairs(uint32_t heavy_name_docs);
   // Giant name prefixes, sorted (of the heavy ones, those that begin a name
@@ -247,9 +252,10 @@ class PrefixIndex {
   std::vector<std::string> giant_name_;
   std::vector<uint64_t> giant_bits_;
   const uint64_t* GiantBits(std::string_view prefix) const;
-  // The pair's precomputed hits, or nullptr if a prefix is not heavy.
-  const Hit* PairHits(std::string_view a, std::string_view b,
-                      size_t* count) const;
+  // The pair's precomputed documents (and in `last` its last hit), or
+  // nullptr if a prefix is not heavy.
+  const uint32_t* PairDocs(std::string_view a, std::string_view b,
+                           size_t* count, Hit* last) const;
 };
 
 }  // namespace galsync

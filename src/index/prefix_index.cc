@@ -627,6 +627,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
 }
 
 void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
+  static_assert(kMaxHeavyNames <= 65536, "pair_second_ holds 16-bit ids");
   const uint32_t T = terms_.size();
   // The prefixes of every name term of 1 to kPairPrefixChars characters
   // (the term itself included), numbered.
@@ -873,19 +874,25 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](uint32_t x, uint32_t y) { return slot_key[x] < slot_key[y]; });
-  pair_key_.reserve(slots.size());
+  pair_first_.assign(NH + 1, 0);
+  pair_second_.reserve(slots.size());
   pair_start_.reserve(slots.size() + 1);
+  pair_last_score_.reserve(slots.size());
   size_t hits = 0;
   for (const Slot& sl : slots) hits += sl.n;
-  pair_hits_.reserve(hits);
+  pair_docs_.reserve(hits);
   for (uint32_t i : order) {
     Slot& sl = slots[i];
     std::sort(sl.hits, sl.hits + sl.n, Better);
-    pair_key_.push_back(slot_key[i]);
-    pair_start_.push_back(static_cast<uint32_t>(pair_hits_.size()));
-    pair_hits_.insert(pair_hits_.end(), sl.hits, sl.hits + sl.n);
+    ++pair_first_[(slot_key[i] >> 32) + 1];
+    pair_second_.push_back(static_cast<uint16_t>(slot_key[i]));
+    pair_start_.push_back(static_cast<uint32_t>(pair_docs_.size()));
+    for (uint32_t h = 0; h < sl.n; ++h) pair_docs_.push_back(sl.hits[h].doc);
+    // Two 14-bit keys and a rank fit 16 bits.
+    pair_last_score_.push_back(static_cast<uint16_t>(sl.hits[sl.n - 1].score));
   }
-  pair_start_.push_back(static_cast<uint32_t>(pair_hits_.size()));
+  pair_start_.push_back(static_cast<uint32_t>(pair_docs_.size()));
+  for (size_t i = 0; i < NH; ++i) pair_first_[i + 1] += pair_first_[i];
 }
 
 const uint64_t* PrefixIndex::GiantBits(std::string_view prefix) const {
@@ -894,9 +901,8 @@ const uint64_t* PrefixIndex::GiantBits(std::string_view prefix) const {
   return giant_bits_.data() + (it - giant_name_.begin()) * ((size() + 63) / 64);
 }
 
-const PrefixIndex::Hit* PrefixIndex::PairHits(std::string_view a,
-                                              std::string_view b,
-                                              size_t* count) const {
+const uint32_t* PrefixIndex::PairDocs(std::string_view a, std::string_view b,
+                                      size_t* count, Hit* last) const {
   auto heavy = [&](std::string_view p) -> int64_t {
     auto it = std::lower_bound(heavy_name_.begin(), heavy_name_.end(), p);
     if (it == heavy_name_.end() || *it != p) return -1;
@@ -904,13 +910,15 @@ const PrefixIndex::Hit* PrefixIndex::PairHits(std::string_view a,
   };
   const int64_t i = heavy(a), j = heavy(b);
   if (i < 0 || j < 0) return nullptr;
-  const uint64_t key = uint64_t(std::min(i, j)) << 32 | uint64_t(std::max(i, j));
-  auto it = std::lower_bound(pair_key_.begin(), pair_key_.end(), key);
+  const auto begin = pair_second_.begin() + pair_first_[std::min(i, j)];
+  const auto end = pair_second_.begin() + pair_first_[std::min(i, j) + 1];
+  const auto it = std::lower_bound(begin, end, std::max(i, j));
   *count = 0;
-  if (it == pair_key_.end() || *it != key) return pair_hits_.data();  // none
-  const size_t n = it - pair_key_.begin();
+  if (it == end || *it != std::max(i, j)) return pair_docs_.data();  // none
+  const size_t n = it - pair_second_.begin();
   *count = pair_start_[n + 1] - pair_start_[n];
-  return pair_hits_.data() + pair_start_[n];
+  *last = {pair_docs_[pair_start_[n + 1] - 1], pair_last_score_[n]};
+  return pair_docs_.data() + pair_start_[n];
 }
 
 std::optional<uint32_t> PrefixIndex::Find(std::string_view id) const {
@@ -1125,16 +1133,19 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
   };
 
   // Both prefixes heavy: the best documents with E or N words for both
-  // terms, or an E word for one, are precomputed, and any other such
-  // document ranks below the last of them; every other document scores at
-  // most kOtherKey + kNameKey + rank.
+  // terms, or an E word for one, are precomputed (by that score, then id),
+  // and any other such document ranks below the last of them; every other
+  // document scores at most kOtherKey + kNameKey + rank. (A field filter
+  // can leave a listed document below its listed score: hence the test
+  // against the last one.)
   if (k <= kPairTop) {
     size_t n = 0;
-    if (const Hit* hits = PairHits(q.terms[0], q.terms[1], &n)) {
-      for (size_t i = 0; i < n; ++i) score(hits[i].doc);
+    Hit last;
+    if (const uint32_t* docs = PairDocs(q.terms[0], q.terms[1], &n, &last)) {
+      for (size_t i = 0; i < n; ++i) score(docs[i]);
       const uint32_t others = kOtherKey + kNameKey + max_rank_;
       if (top.Full() && top.Worst().score > others &&
-          (n < kPairTop || !Better(hits[n - 1], top.Worst()))) {
+          (n < kPairTop || !Better(last, top.Worst()))) {
         return top.Take();
       }
     }
@@ -1356,8 +1367,9 @@ size_t PrefixIndex::MemoryBytes() const {
              post_start_.capacity() * 4 + post_doc_.capacity() * 4 +
              post_meta_.capacity() + fwd_start_.capacity() * 4 +
              name_term_.capacity() * 4 + name_post_end_.capacity() * 4 +
-             pair_key_.capacity() * 8 + pair_start_.capacity() * 4 +
-             pair_hits_.capacity() * sizeof(Hit) +
+             pair_first_.capacity() * 4 + pair_second_.capacity() * 2 +
+             pair_start_.capacity() * 4 + pair_last_score_.capacity() * 2 +
+             pair_docs_.capacity() * 4 +
              fwd_term_.capacity() * 4 + fwd_meta_.capacity() +
              ranks_.capacity();
   n += id_bytes_.capacity() + id_start_.capacity() * 4;
