@@ -50,6 +50,8 @@
 // range of the query's most selective term):
 //   Build                 O(P log P) time, plus the pairs: O(s^2) per
 //                         document for its s (word, heavy prefix) items;
+//                         its steps over documents, words, terms and
+//                         postings run on up to kBuildThreads threads;
 //                         memory ~ 5 bytes a posting, 5 bytes a forward
 //                         entry, 5 bytes a term and its front-coded bytes,
 //                         tops, pairs (<= 40 bytes each), giant bitmaps
@@ -150,7 +152,7 @@ class PrefixIndex {
   static constexpr size_t kPairTop = 10;
   static constexpr size_t kPairPrefixChars = 3;
   static constexpr size_t kMaxHeavyNames = 2048;  // the heaviest are kept
-  static constexpr size_t kBuildThreads = 4;      // for the pairs
+  static constexpr size_t kBuildThreads = 4;      // at most, per build step
   static constexpr size_t kGiantShare = 32;
 
 

@@ -30,6 +30,28 @@ uint32_t WordKey(uint8_t meta, size_t word_len, size_t term_len) {
   return (extra == 0 ? 1u << 13 : 0u) | StaticKey(meta) |
          (31u - static_cast<uint32_t>(std::min<size_t>(extra, 31)));
 }
+constexpr uint32_t kMaxWordKey = (1u << 14) - 1;
+// Two words' keys and a rank: the score of a two-term match.
+static_assert(2 * kMaxWordKey + 255 <= UINT16_MAX);
+
+// How many threads a build step over `items` things uses: one per 16,384
+// items, at most kBuildThreads and the machine's cores.
+size_t BuildParts(size_t items) {
+  return std::clamp<size_t>(
+      std::min<size_t>(std::thread::hardware_concurrency(),
+                       PrefixIndex::kBuildThreads),
+      1, std::max<size_t>(1, items / 16384));
+}
+// Runs fn(part) for each part in [0, parts), part 0 on the caller's thread
+// and each other on a thread of its own. Memory a thread frees stays in its
+// malloc arena, so what outlives a step is allocated by the caller.
+template <typename Fn>
+void RunParts(size_t parts, const Fn& fn) {
+  std::vector<std::thread> threads;
+  for (size_t p = 1; p < parts; ++p) threads.emplace_back(fn, p);
+  fn(size_t{0});
+  for (auto& t : threads) t.join();
+}
 
 // Interns the strings of one build: an open-addressing table of (hash tag,
 // id) pairs over the interned views (which must outlive it). Ids are dense,
@@ -40,10 +62,14 @@ class Interner {
     size_t cap = 1024;
     while (cap < expected * 2) cap <<= 1;
     slots_.assign(cap, Slot{});
+    strings_.reserve(expected);
   }
-  uint32_t Intern(std::string_view s) {
+  static uint64_t Hash(std::string_view s) {
+    return std::hash<std::string_view>{}(s);
+  }
+  // `h` is Hash(s).
+  uint32_t Intern(std::string_view s, uint64_t h) {
     if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
-    const uint64_t h = std::hash<std::string_view>{}(s);
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
     const size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -74,7 +100,7 @@ class Interner {
     const size_t mask = slots_.size() - 1;
     for (const Slot& o : old) {
       if (o.id == kEmpty) continue;
-      const uint64_t h = std::hash<std::string_view>{}(strings_[o.id]);
+      const uint64_t h = Hash(strings_[o.id]);
       size_t i = h & mask;
       while (slots_[i].id != kEmpty) i = (i + 1) & mask;
       slots_[i] = o;
@@ -107,11 +133,18 @@ std::vector<uint32_t> SortedOrder(const std::vector<std::string_view>& v) {
   for (uint32_t i = 0; i < v.size(); ++i) {
     keyed[i] = {KeyAt(v[i], 0), KeyAt(v[i], 8), i};
   }
-  std::sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
+  auto less = [&](const Keyed& a, const Keyed& b) {
     if (a.hi != b.hi) return a.hi < b.hi;
     if (a.lo != b.lo) return a.lo < b.lo;
     return v[a.index] < v[b.index];
-  });
+  };
+  // Parts sorted on threads of their own, then merged.
+  const size_t parts = BuildParts(v.size());
+  auto bound = [&](size_t p) { return keyed.begin() + v.size() * p / parts; };
+  RunParts(parts, [&](size_t p) { std::sort(bound(p), bound(p + 1), less); });
+  for (size_t p = 1; p < parts; ++p) {
+    std::inplace_merge(keyed.begin(), bound(p), bound(p + 1), less);
+  }
   std::vector<uint32_t> order(v.size());
   for (size_t i = 0; i < v.size(); ++i) order[i] = keyed[i].index;
   return order;
@@ -423,24 +456,50 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
                          }),
              docs.end());
   const size_t D = docs.size();
+  RunParts(BuildParts(D), [&, parts = BuildParts(D)](size_t p) {
+    for (size_t i = D * p / parts; i < D * (p + 1) / parts; ++i) {
+      CanonicalizeWords(docs[i]);
+    }
+  });
   size_t occurrences = 0;
-  for (auto& d : docs) {
-    CanonicalizeWords(d);
-    occurrences += d.words.size();
-  }
+  for (const auto& d : docs) occurrences += d.words.size();
   if (occurrences > UINT32_MAX) std::abort();  // 4G words at most
 
   // Terms: intern (each occurrence gets its word's id in first-seen order),
   // sort, renumber.
-  std::vector<uint32_t> seen_id;  // per occurrence, in doc and word order
-  seen_id.reserve(occurrences);
+  // Each word goes to one shard by its hash, and each shard is interned
+  // on a thread of its own; then the shards' ids are made one range.
+  std::vector<uint32_t> seen_id(occurrences);  // per occurrence, in doc
+                                               // and word order
   std::vector<std::string_view> uniq;  // views into docs
   {
-    Interner interner(occurrences / 4);
-    for (const auto& d : docs) {
-      for (const auto& w : d.words) seen_id.push_back(interner.Intern(w.text));
+    const size_t parts = BuildParts(occurrences);
+    std::vector<Interner> shard;
+    shard.reserve(parts);
+    for (size_t p = 0; p < parts; ++p) {
+      shard.emplace_back(occurrences / 4 / parts);
     }
-    uniq = interner.Release();
+    std::vector<uint8_t> shard_of(occurrences);
+    RunParts(parts, [&](size_t p) {
+      size_t occurrence = 0;
+      for (const auto& d : docs) {
+        for (const auto& w : d.words) {
+          const uint64_t h = Interner::Hash(w.text);
+          if ((h >> 40) % parts == p) {  // bits the tables do not index by
+            seen_id[occurrence] = shard[p].Intern(w.text, h);
+            shard_of[occurrence] = static_cast<uint8_t>(p);
+          }
+          ++occurrence;
+        }
+      }
+    });
+    std::vector<uint32_t> first_id(parts, 0);
+    for (size_t p = 0; p < parts; ++p) {
+      first_id[p] = static_cast<uint32_t>(uniq.size());
+      const std::vector<std::string_view> strings = shard[p].Release();
+      uniq.insert(uniq.end(), strings.begin(), strings.end());
+    }
+    for (size_t i = 0; i < occurrences; ++i) seen_id[i] += first_id[shard_of[i]];
   }
   const size_t T = uniq.size();
   std::vector<uint32_t> order = SortedOrder(uniq);
@@ -517,31 +576,64 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       ix->post_meta_[at] = ix->fwd_meta_[e];
     }
   }
-  std::vector<std::pair<uint32_t, uint32_t>> scratch;  // (static+rank, doc)
-  for (size_t t = 0; t < T; ++t) {
-    const uint32_t lo = ix->post_start_[t], hi = ix->post_start_[t + 1];
-    if (hi - lo < 2) continue;
-    scratch.clear();
-    for (uint32_t p = lo; p < hi; ++p) {
-      // Best first by what the posting adds to a score: key + rank.
-      scratch.emplace_back(
-          StaticKey(ix->post_meta_[p]) + ix->ranks_[ix->post_doc_[p]],
-          ix->post_doc_[p]);
+  // Each term's postings sorted, the terms split among threads by their
+  // postings.
+  const size_t post_parts = BuildParts(P);
+  struct SortBuffers {  // per part, sized by the caller for the longest term
+    std::vector<uint32_t> score;  // per posting: static key + rank
+    std::vector<uint32_t> docs;
+    std::vector<uint8_t> metas;
+    std::vector<uint32_t> idx;
+  };
+  std::vector<SortBuffers> buffers(post_parts);
+  {
+    uint32_t longest = 0;
+    for (size_t t = 0; t < T; ++t) {
+      longest = std::max(longest, ix->post_start_[t + 1] - ix->post_start_[t]);
     }
-    // Postings of one term were filled in doc order: a stable sort keeps
-    // equal keys in id order.
-    std::vector<uint8_t> metas(ix->post_meta_.begin() + lo,
-                               ix->post_meta_.begin() + hi);
-    std::vector<uint32_t> idx(hi - lo);
-    for (uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
-      return scratch[a].first > scratch[b].first;
-    });
-    for (size_t i = 0; i < idx.size(); ++i) {
-      ix->post_doc_[lo + i] = scratch[idx[i]].second;
-      ix->post_meta_[lo + i] = metas[idx[i]];
+    for (SortBuffers& b : buffers) {
+      b.score.reserve(longest);
+      b.docs.reserve(longest);
+      b.metas.reserve(longest);
+      b.idx.reserve(longest);
     }
   }
+  RunParts(post_parts, [&](size_t part) {
+    const auto& start = ix->post_start_;
+    // Terms [first, last): about P / post_parts postings.
+    auto term_at = [&](size_t k) {
+      if (k == post_parts) return T;
+      return static_cast<size_t>(
+          std::lower_bound(start.begin(), start.end() - 1,
+                           static_cast<uint32_t>(uint64_t{P} * k / post_parts)) -
+          start.begin());
+    };
+    const size_t first = term_at(part), last = term_at(part + 1);
+    auto& [score, docs, metas, idx] = buffers[part];
+    for (size_t t = first; t < last; ++t) {
+      const uint32_t lo = start[t], hi = start[t + 1];
+      if (hi - lo < 2) continue;
+      score.clear();
+      for (uint32_t p = lo; p < hi; ++p) {
+        // Best first by what the posting adds to a score: key + rank.
+        score.push_back(StaticKey(ix->post_meta_[p]) +
+                        ix->ranks_[ix->post_doc_[p]]);
+      }
+      // Postings of one term were filled in doc order: a stable sort keeps
+      // equal keys in id order.
+      docs.assign(ix->post_doc_.begin() + lo, ix->post_doc_.begin() + hi);
+      metas.assign(ix->post_meta_.begin() + lo, ix->post_meta_.begin() + hi);
+      idx.resize(hi - lo);
+      for (uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
+      std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
+        return score[a] > score[b];
+      });
+      for (size_t i = 0; i < idx.size(); ++i) {
+        ix->post_doc_[lo + i] = docs[idx[i]];
+        ix->post_meta_[lo + i] = metas[idx[i]];
+      }
+    }
+  });
 
   for (uint32_t t = 0; t < T; ++t) {
     uint32_t p = ix->post_start_[t];
@@ -836,9 +928,7 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
   // On up to kBuildThreads threads, each over a range of documents; their
   // slots are then merged (Better orders ties by document, so the result
   // does not depend on the split).
-  const uint32_t parts = static_cast<uint32_t>(std::clamp<size_t>(
-      std::min<size_t>(std::thread::hardware_concurrency(), kBuildThreads), 1,
-      std::max<size_t>(1, size() / 16384)));
+  const size_t parts = BuildParts(size());
   std::vector<Slots> part(parts);
   for (Slots& sl : part) {
     // Allocated here, not by the threads: memory a thread frees stays in
@@ -847,17 +937,12 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     sl.slot.reserve(NH * (NH + 1) / 2);
     sl.key.reserve(NH * (NH + 1) / 2);
   }
-  {
-    std::vector<std::thread> threads;
-    for (uint32_t p = 1; p < parts; ++p) {
-      threads.emplace_back(offer_range, size() * p / parts,
-                           size() * (p + 1) / parts, std::ref(part[p]));
-    }
-    offer_range(0, size() / parts, part[0]);
-    for (auto& t : threads) t.join();
-  }
+  RunParts(parts, [&](size_t p) {
+    offer_range(static_cast<uint32_t>(size() * p / parts),
+                static_cast<uint32_t>(size() * (p + 1) / parts), part[p]);
+  });
   Slots& all = part[0];
-  for (uint32_t p = 1; p < parts; ++p) {
+  for (size_t p = 1; p < parts; ++p) {
     for (size_t sl = 0; sl < part[p].slot.size(); ++sl) {
       const uint64_t key = part[p].key[sl];
       for (uint32_t h = 0; h < part[p].slot[sl].n; ++h) {
