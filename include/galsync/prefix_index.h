@@ -83,7 +83,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "galsync/status.h"
@@ -231,8 +230,18 @@ class PrefixIndex {
   std::vector<uint32_t> fwd_start_;      // D + 1 offsets into forward
   std::vector<uint32_t> fwd_term_;       // per doc, sorted term ids
   std::vector<uint8_t> fwd_meta_;
-  // Precomputed results of heavy single-term prefixes, best first.
-  std::unordered_map<std::string, std::vector<Hit>> tops_;
+  // Precomputed results of heavy single-term prefixes, best first: the
+  // prefix of `len` bytes whose terms are r has the key TopKey(r, len) (a
+  // range and a length name one prefix), in top_key_ (sorted); the n-th
+  // one's hits are [top_start_[n], top_start_[n + 1]) of top_doc_ and
+  // top_score_ (a one-term score fits 16 bits).
+  static uint64_t TopKey(Range r, size_t len) {
+    return uint64_t{r.lo} << 32 | len;
+  }
+  std::vector<uint64_t> top_key_;
+  std::vector<uint32_t> top_start_;
+  std::vector<uint32_t> top_doc_;
+  std::vector<uint16_t> top_score_;
   // Heavy name prefixes, sorted (at most kMaxHeavyNames, so an id fits 16
   // bits). The pairs of them (ids i <= j) are numbered in (i, j) order:
   // those of i are [pair_first_[i], pair_first_[i + 1]), pair n is

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <queue>
 #include <thread>
+#include <unordered_map>
 
 #include "galsync/normalize.h"
 
@@ -31,6 +32,8 @@ uint32_t WordKey(uint8_t meta, size_t word_len, size_t term_len) {
          (31u - static_cast<uint32_t>(std::min<size_t>(extra, 31)));
 }
 constexpr uint32_t kMaxWordKey = (1u << 14) - 1;
+// A word's key and a rank: the score of a one-term match.
+static_assert(kMaxWordKey + 255 <= UINT16_MAX);
 // Two words' keys and a rank: the score of a two-term match.
 static_assert(2 * kMaxWordKey + 255 <= UINT16_MAX);
 
@@ -657,6 +660,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     uint32_t len;
   };
   std::vector<Pending> work{{0, static_cast<uint32_t>(T), 0}};
+  std::vector<std::pair<uint64_t, std::vector<Hit>>> tops;
   while (!work.empty()) {
     Pending w = work.back();
     work.pop_back();
@@ -699,13 +703,31 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
           std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(),
                             Better);
-          // A copy of exactly `keep` hits: `hits` has room for every match.
-          ix->tops_.emplace(std::string(first.substr(0, len)),
-                            std::vector<Hit>(hits.begin(), hits.begin() + keep));
+          hits.resize(keep);
+          tops.emplace_back(TopKey({i, j}, len), std::move(hits));
         }
       }
       i = j;
     }
+  }
+  {
+    std::sort(tops.begin(), tops.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t hits = 0;
+    for (const auto& [key, list] : tops) hits += list.size();
+    ix->top_key_.reserve(tops.size());
+    ix->top_start_.reserve(tops.size() + 1);
+    ix->top_doc_.reserve(hits);
+    ix->top_score_.reserve(hits);
+    for (const auto& [key, list] : tops) {
+      ix->top_key_.push_back(key);
+      ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
+      for (const Hit& h : list) {
+        ix->top_doc_.push_back(h.doc);
+        ix->top_score_.push_back(static_cast<uint16_t>(h.score));
+      }
+    }
+    ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
   }
   {
     std::vector<std::string_view> sorted(T);
@@ -1120,16 +1142,19 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
   };
   if (q.terms.size() == 1 && q.fields == kAllFields &&
       Postings(ranges[0]) > kHeavyPostings) {
-    auto it = tops_.find(q.terms[0]);
-    if (it != tops_.end()) {
+    const uint64_t key = TopKey(ranges[0], q.terms[0].size());
+    auto it = std::lower_bound(top_key_.begin(), top_key_.end(), key);
+    if (it != top_key_.end() && *it == key) {
+      const size_t n = it - top_key_.begin();
       std::vector<Hit> out;
-      for (const Hit& h : it->second) {
+      for (uint32_t i = top_start_[n]; i < top_start_[n + 1]; ++i) {
         if (out.size() == k) break;
-        if (!is_dead(h.doc)) out.push_back(h);
+        if (!is_dead(top_doc_[i])) out.push_back({top_doc_[i], top_score_[i]});
       }
       // The list holds kMaxResults: if deletions ate into it, fall through
       // to the full scan (until the next rebuild drops them).
-      if (out.size() == k || it->second.size() < QueryLimits::kMaxResults) {
+      if (out.size() == k ||
+          top_start_[n + 1] - top_start_[n] < QueryLimits::kMaxResults) {
         return out;
       }
     }
@@ -1458,9 +1483,8 @@ size_t PrefixIndex::MemoryBytes() const {
              fwd_term_.capacity() * 4 + fwd_meta_.capacity() +
              ranks_.capacity();
   n += id_bytes_.capacity() + id_start_.capacity() * 4;
-  for (const auto& [k, v] : tops_) {
-    n += k.capacity() + sizeof(std::string) + v.capacity() * sizeof(Hit) + 32;
-  }
+  n += top_key_.capacity() * 8 + top_start_.capacity() * 4 +
+       top_doc_.capacity() * 4 + top_score_.capacity() * 2;
   for (const std::string& p : heavy_name_) n += sizeof(std::string) + p.capacity();
   for (const std::string& p : giant_name_) n += sizeof(std::string) + p.capacity();
   n += giant_bits_.capacity() * sizeof(uint64_t);
