@@ -1280,12 +1280,17 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     }
   }
 
-  // E documents. Few are scored one by one. Many are intersected with the
-  // other range, as candidates bounded by their best keys: with all of it
-  // if it is not too large; else with its exact word's documents and its
-  // name documents (by its giant bitmap, or marked from its name
-  // postings), and those whose other word is an O word then score at most
-  // the exact key plus kOtherKey.
+  // E documents. Few are scored one by one. Many are first walked best
+  // first and scored, while that costs less than what follows, until the
+  // k-th result beats what any document left could score with the exact
+  // word (its key and rank, plus the best key the other term can have);
+  // the k-th result often does early, as when both terms are common whole
+  // names ("vy le"). Else they are intersected with the other range, as
+  // candidates bounded by their best keys: with all of it if it is not too
+  // large; else with its exact word's documents and its name documents (by
+  // its giant bitmap, or marked from its name postings), and those whose
+  // other word is an O word then score at most the exact key plus
+  // kOtherKey.
   uint32_t rest = kOtherKey + kNameKey + max_rank_;
   for (size_t i = 0; i < 2; ++i) {
     const uint32_t e = exact[i];
@@ -1299,6 +1304,32 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     const size_t j = 1 - i;
     const size_t elen = q.terms[i].size();
     const size_t jlen = q.terms[j].size();
+    {
+      // Scoring a document costs about what marking kWalkCost postings
+      // does.
+      constexpr uint32_t kWalkCost = 32;
+      // The best key a word can have for the other term: a name word,
+      // first in its field, equal to the term if one is.
+      const uint32_t best_other = WordKey(Meta(Field::kName, 0),
+                                          jlen + (exact[j] != kNone ? 0 : 1),
+                                          jlen);
+      const uint32_t end = post_start_[e + 1];
+      const uint32_t stop =
+          post_start_[e] + std::min(Postings({e, e + 1}),
+                                    Postings(ranges[j]) / kWalkCost);
+      uint32_t p = post_start_[e];
+      for (; p < end; ++p) {
+        const uint32_t doc = post_doc_[p];
+        const Hit bound{doc, WordKey(post_meta_[p], elen, elen) + ranks_[doc] +
+                                 best_other};
+        // Postings come by key and rank, then document: none left beats
+        // the k-th result if this one does not.
+        if (top.Full() && !Better(bound, top.Worst())) break;
+        if (p == stop) break;
+        score(doc);
+      }
+      if (p == end || p != stop) continue;  // every E document accounted for
+    }
     // Marked: every document of the other range if it is not too large;
     // else the other exact word's documents (any field) and the other
     // term's name documents (unless a giant bitmap holds them), and those
