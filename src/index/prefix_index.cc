@@ -468,8 +468,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   for (const auto& d : docs) occurrences += d.words.size();
   if (occurrences > UINT32_MAX) std::abort();  // 4G words at most
 
-  // Terms: intern (each occurrence gets its word's id in first-seen order),
-  // sort, renumber.
+  // Terms: intern (each occurrence gets its word's id), sort, renumber.
   // Each word goes to one shard by its hash, and each shard is interned
   // on a thread of its own; then the shards' ids are made one range.
   std::vector<uint32_t> seen_id(occurrences);  // per occurrence, in doc
@@ -703,8 +702,9 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
           std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(),
                             Better);
-          hits.resize(keep);
-          tops.emplace_back(TopKey({i, j}, len), std::move(hits));
+          // A copy of exactly `keep` hits: `hits` has room for every match.
+          tops.emplace_back(TopKey({i, j}, len),
+                            std::vector<Hit>(hits.begin(), hits.begin() + keep));
         }
       }
       i = j;
