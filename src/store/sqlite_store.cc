@@ -21,9 +21,10 @@
 //   api_keys(id TEXT PRIMARY KEY, domain, scopes, name, secret_sha256,
 //            created_us, created_by, revoked_us)        -- since version 2
 //
-// A contact's `origin` is the key of the oldest change of it that history
-// holds (its creation, until purged), the same in its contacts row and in
-// each of its history rows; a contact's history is found by origin. Keys
+// A contact's `origin` is the key of its first change (for a contact that
+// schema 4 held: of its oldest change history held then), the same in its
+// contacts row and in each of its history rows, and never changed; a
+// contact's history is found by origin. Keys
 // only grow, so the history rows of new contacts are appended at the end
 // of history_by_origin, whatever the order of their ids. (Until version 5
 // history was indexed by contact id: an import of ids in no particular
