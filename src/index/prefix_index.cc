@@ -393,17 +393,35 @@ Result<Query> ParseQuery(std::string_view text, uint8_t fields) {
 void CanonicalizeWords(IndexDoc& doc) {
   auto& w = doc.words;
   std::erase_if(w, [](const IndexedWord& x) { return x.text.empty(); });
+  // Already canonical (sorted, no repeats, not too many), as documents
+  // made by IndexDocFromContact are when Build gets them.
+  if (w.size() <= QueryLimits::kMaxWordsPerDoc &&
+      std::adjacent_find(w.begin(), w.end(),
+                         [](const IndexedWord& a, const IndexedWord& b) {
+                           return a.text.compare(b.text) >= 0;
+                         }) == w.end()) {
+    return;
+  }
   // Best (field, position) first within equal text, then keep the first.
-  std::sort(w.begin(), w.end(), [](const IndexedWord& a, const IndexedWord& b) {
-    if (a.text != b.text) return a.text < b.text;
+  // The order is found on indices, so each word moves once.
+  thread_local std::vector<uint32_t> order;
+  order.resize(w.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    const IndexedWord& a = w[x];
+    const IndexedWord& b = w[y];
+    if (const int c = a.text.compare(b.text); c != 0) return c < 0;
     return StaticKey(Meta(a.field, a.position)) >
            StaticKey(Meta(b.field, b.position));
   });
-  w.erase(std::unique(w.begin(), w.end(),
-                      [](const IndexedWord& a, const IndexedWord& b) {
-                        return a.text == b.text;
-                      }),
-          w.end());
+  std::vector<IndexedWord> kept;
+  kept.reserve(w.size());
+  for (uint32_t i : order) {
+    if (kept.empty() || kept.back().text != w[i].text) {
+      kept.push_back(std::move(w[i]));
+    }
+  }
+  w = std::move(kept);
   if (w.size() > QueryLimits::kMaxWordsPerDoc) {
     // Keep the words that rank best.
     std::stable_sort(w.begin(), w.end(),
