@@ -1361,6 +1361,26 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     }
     if (marked > kMaxMarkedPostings) return std::nullopt;
     marks.Reset(size());
+    if (whole && Postings({e, e + 1}) < Postings(ranges[j])) {
+      // The exact word has the fewer postings: mark its documents with
+      // their key, and read the other range's postings in order past the
+      // marks (a test in a bitmap that stays in cache, where a mark is a
+      // write to a per-document key).
+      for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
+        marks.Offer(post_doc_[p], WordKey(post_meta_[p], elen, elen));
+      }
+      for (uint32_t t = ranges[j].lo; t < ranges[j].hi; ++t) {
+        const size_t wlen = terms_.length(t);
+        for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+          const uint32_t doc = post_doc_[p];
+          if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields)) continue;
+          cands.push_back({marks.key[doc] + WordKey(post_meta_[p], wlen, jlen) +
+                               ranks_[doc],
+                           doc});
+        }
+      }
+      continue;
+    }
     auto mark = [&](uint32_t t, uint32_t begin, uint32_t end) {
       const size_t wlen = terms_.length(t);
       for (uint32_t p = begin; p < end; ++p) {
