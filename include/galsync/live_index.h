@@ -84,7 +84,6 @@ class LiveIndex {
   // when the whole delta is replaced.
   struct DeltaEntry {
     uint64_t first_bytes;
-    const std::string* id;
     DeltaDoc* doc;
   };
   std::vector<DeltaEntry> delta_scan_;                 // GUARDED_BY(mu_)

@@ -198,6 +198,14 @@ class PrefixIndex {
   // assignment exists.
   std::optional<uint32_t> Score(uint32_t doc, const Query& q,
                                 const std::vector<Range>& ranges) const;
+  // Every document with a word in each of the ranges x and y (terms of
+  // xlen and ylen bytes) in `fields`, with an upper bound of its score: its
+  // best key in each plus its rank; once for each of its words in the
+  // larger range. The smaller range is marked, the larger read past the
+  // marks (a bitmap that stays in cache).
+  template <typename Sink>
+  void ForEachInBoth(Range x, size_t xlen, Range y, size_t ylen,
+                     uint8_t fields, Sink&& sink) const;
   template <typename Sink>
   void ForEachCandidate(const Query& q, const std::vector<Range>& ranges,
                         Sink&& sink) const;

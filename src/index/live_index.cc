@@ -100,7 +100,7 @@ void LiveIndex::Apply(std::vector<IndexDoc> upserts,
       it->second.first_bytes = sig;
       if (fresh) {
         it->second.slot = delta_scan_.size();
-        delta_scan_.push_back({sig, &it->first, &it->second});
+        delta_scan_.push_back({sig, &it->second});
       } else {
         delta_scan_[it->second.slot].first_bytes = sig;
       }
@@ -165,9 +165,10 @@ void LiveIndex::Compact() {
 
 void LiveIndex::IndexDeltaLocked() {
   delta_scan_.clear();
-  for (auto& [id, d] : delta_) {
+  for (auto& entry : delta_) {
+    DeltaDoc& d = entry.second;
     d.slot = delta_scan_.size();
-    delta_scan_.push_back({d.first_bytes, &id, &d});
+    delta_scan_.push_back({d.first_bytes, &d});
   }
 }
 
@@ -199,7 +200,7 @@ std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {
     const uint64_t want = QuerySignature(q);
     for (const DeltaEntry& e : delta_scan_) {
       if ((e.first_bytes & want) != want) continue;
-      if (auto s = MatchScore(e.doc->doc, q)) out.push_back({*e.id, *s});
+      if (auto s = MatchScore(e.doc->doc, q)) out.push_back({e.doc->doc.id, *s});
     }
     auto better = [](const SearchHit& a, const SearchHit& b) {
       return a.score != b.score ? a.score > b.score : a.id < b.id;

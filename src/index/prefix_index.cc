@@ -477,7 +477,8 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
                          }),
              docs.end());
   const size_t D = docs.size();
-  RunParts(BuildParts(D), [&, parts = BuildParts(D)](size_t p) {
+  const size_t doc_parts = BuildParts(D);
+  RunParts(doc_parts, [&, parts = doc_parts](size_t p) {
     for (size_t i = D * p / parts; i < D * (p + 1) / parts; ++i) {
       CanonicalizeWords(docs[i]);
     }
@@ -1220,6 +1221,34 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   return top.Take();
 }
 
+template <typename Sink>
+void PrefixIndex::ForEachInBoth(Range x, size_t xlen, Range y, size_t ylen,
+                                uint8_t fields, Sink&& sink) const {
+  if (Postings(y) < Postings(x)) {
+    std::swap(x, y);
+    std::swap(xlen, ylen);
+  }
+  KeyMarks& marks = tls_key_marks;  // documents of x, with their best key
+  marks.Reset(size());
+  for (uint32_t t = x.lo; t < x.hi; ++t) {
+    const size_t wlen = terms_.length(t);
+    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+      if (Allowed(post_meta_[p], fields)) {
+        marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, xlen));
+      }
+    }
+  }
+  for (uint32_t t = y.lo; t < y.hi; ++t) {
+    const size_t wlen = terms_.length(t);
+    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+      const uint32_t doc = post_doc_[p];
+      if (!marks.Has(doc) || !Allowed(post_meta_[p], fields)) continue;
+      sink(doc, marks.key[doc] + WordKey(post_meta_[p], wlen, ylen) +
+                    ranks_[doc]);
+    }
+  }
+}
+
 // Two terms by tiers. A document's key for a term is, by its top bits:
 //   E  the term is one of its words (exact; any field), or else
 //   N  a name word: at most kNameKey, or else
@@ -1360,27 +1389,14 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
       for (const Span& sp : spans[j]) marked += sp.end - sp.begin;
     }
     if (marked > kMaxMarkedPostings) return std::nullopt;
-    marks.Reset(size());
-    if (whole && Postings({e, e + 1}) < Postings(ranges[j])) {
-      // The exact word has the fewer postings: mark its documents with
-      // their key, and read the other range's postings in order past the
-      // marks (a test in a bitmap that stays in cache, where a mark is a
-      // write to a per-document key).
-      for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
-        marks.Offer(post_doc_[p], WordKey(post_meta_[p], elen, elen));
-      }
-      for (uint32_t t = ranges[j].lo; t < ranges[j].hi; ++t) {
-        const size_t wlen = terms_.length(t);
-        for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-          const uint32_t doc = post_doc_[p];
-          if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields)) continue;
-          cands.push_back({marks.key[doc] + WordKey(post_meta_[p], wlen, jlen) +
-                               ranks_[doc],
-                           doc});
-        }
-      }
+    if (whole) {
+      ForEachInBoth({e, e + 1}, elen, ranges[j], jlen, q.fields,
+                    [&](uint32_t doc, uint32_t bound) {
+                      cands.push_back({bound, doc});
+                    });
       continue;
     }
+    marks.Reset(size());
     auto mark = [&](uint32_t t, uint32_t begin, uint32_t end) {
       const size_t wlen = terms_.length(t);
       for (uint32_t p = begin; p < end; ++p) {
@@ -1389,17 +1405,11 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
         }
       }
     };
-    if (whole) {
-      for (uint32_t t = ranges[j].lo; t < ranges[j].hi; ++t) {
-        mark(t, post_start_[t], post_start_[t + 1]);
-      }
-    } else {
-      if (exact[j] != kNone) {
-        mark(exact[j], post_start_[exact[j]], post_start_[exact[j] + 1]);
-      }
-      if (bits == nullptr) {
-        for (const Span& sp : spans[j]) mark(sp.term, sp.begin, sp.end);
-      }
+    if (exact[j] != kNone) {
+      mark(exact[j], post_start_[exact[j]], post_start_[exact[j] + 1]);
+    }
+    if (bits == nullptr) {
+      for (const Span& sp : spans[j]) mark(sp.term, sp.begin, sp.end);
     }
     uint32_t best_exact = 0;
     for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
@@ -1413,7 +1423,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
       if (other == 0) continue;
       cands.push_back({key + other + ranks_[doc], doc});
     }
-    if (!whole) rest = std::max(rest, best_exact + kOtherKey + max_rank_);
+    rest = std::max(rest, best_exact + kOtherKey + max_rank_);
   }
   auto proven = [&] { return top.Full() && top.Worst().score > rest; };
   for (size_t i = 0; i < 2; ++i) {  // the N tier: without the exact term
@@ -1479,17 +1489,6 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
       b = i;
     }
   }
-  KeyMarks& marks = tls_key_marks;  // member of range a, with its best key
-  marks.Reset(size());
-  const size_t alen = q.terms[a].size();
-  for (uint32_t t = ranges[a].lo; t < ranges[a].hi; ++t) {
-    const size_t wlen = terms_.length(t);
-    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-      if (Allowed(post_meta_[p], q.fields)) {
-        marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, alen));
-      }
-    }
-  }
   SeenMarks& seen = tls_seen;
   seen.Reset(size());
   TopK top(k);
@@ -1499,25 +1498,24 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
     // stop once the k-th result beats the next bound, so only a few of the
     // common documents are scored in full.
     std::vector<BoundedDoc> cands;
-    const size_t blen = q.terms[b].size();
-    for (uint32_t t = ranges[b].lo; t < ranges[b].hi; ++t) {
-      const size_t wlen = terms_.length(t);
-      for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-        const uint32_t doc = post_doc_[p];
-        if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields) ||
-            (dead != nullptr && (*dead)[doc])) {
-          continue;
-        }
-        cands.push_back({marks.key[doc] +
-                             WordKey(post_meta_[p], wlen, blen) + ranks_[doc],
-                         doc});
-      }
-    }
+    ForEachInBoth(ranges[0], q.terms[0].size(), ranges[1], q.terms[1].size(),
+                  q.fields, [&](uint32_t doc, uint32_t bound) {
+                    if (dead == nullptr || !(*dead)[doc]) {
+                      cands.push_back({bound, doc});
+                    }
+                  });
     ScoreInBoundOrder(cands, top, [&](uint32_t doc) {
       if (seen.TestAndSet(doc)) return;  // its best bound came first
       if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
     });
     return top.Take();
+  }
+  KeyMarks& marks = tls_key_marks;  // member of range a
+  marks.Reset(size());
+  for (uint32_t t = ranges[a].lo; t < ranges[a].hi; ++t) {
+    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+      if (Allowed(post_meta_[p], q.fields)) marks.Offer(post_doc_[p], 0);
+    }
   }
   for (uint32_t p = post_start_[ranges[b].lo]; p < post_start_[ranges[b].hi];
        ++p) {
