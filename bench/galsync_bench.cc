@@ -45,6 +45,7 @@
 #include "galsync/keys.h"
 #include "galsync/postgres_store.h"
 #include "galsync/sqlite_store.h"
+#include "hashed_id.h"
 
 #include <libpq-fe.h>
 
@@ -135,13 +136,7 @@ const std::vector<ChangeRequest>& People(size_t n, bool hashed_ids = false) {
   auto& out = people[hashed_ids];
   while (out.size() < n) {
     Contact c = demo::GeneratePerson(out.size(), 42, kDomain);
-    if (hashed_ids) {
-      uint64_t h = (out.size() + 1) * 0x9E3779B97F4A7C15ull;  // a bijection
-      char id[24];
-      std::snprintf(id, sizeof id, "h%016llx",
-                    static_cast<unsigned long long>(h ^ (h >> 29)));
-      c.id = id;
-    }
+    if (hashed_ids) c.id = bench::HashedId(out.size());
     out.push_back({.id = c.id, .content_json = CanonicalContentJson(c)});
   }
   return out;

@@ -22,6 +22,7 @@
 #include "galsync/export.h"
 #include "galsync/import.h"
 #include "galsync/sqlite_store.h"
+#include "hashed_id.h"
 
 namespace galsync {
 namespace {
@@ -30,18 +31,14 @@ int WriteCsv(size_t n, const std::string& path, bool hashed_ids) {
   std::ofstream out(path, std::ios::binary);
   out << CsvHeader();
   constexpr size_t kChunk = 100000;
+  size_t row = 0;
   for (size_t i = 0; i < n; i += kChunk) {
     // GeneratePeople(count, seed) is deterministic: chunk k is people
     // [k, k + kChunk) of one directory when each chunk gets its offset.
     for (Contact& c : demo::GeneratePeople(std::min(kChunk, n - i), 42 + i)) {
-      c.id = "p" + std::to_string(i) + "-" + c.id;
-      if (hashed_ids) {
-        const uint64_t h = std::hash<std::string>{}(c.id) * 0x9E3779B97F4A7C15ull;
-        char id[24];
-        std::snprintf(id, sizeof id, "h%016llx",
-                      static_cast<unsigned long long>(h));
-        c.id = id;
-      }
+      c.id = hashed_ids ? bench::HashedId(row)
+                        : "p" + std::to_string(i) + "-" + c.id;
+      ++row;
       out << ContactToCsvRow(c);
     }
   }
