@@ -65,8 +65,13 @@
 //                         range, and the name postings (n1, n2) of both
 //                         ranges are intersected (n1 <= heavy_name_docs;
 //                         n2 not walked if giant); other fields only bound
-//                         the rest. If the bound does not prove the top k,
-//                         the general path below runs.
+//                         the rest. When a whole word's range is small
+//                         (m1 postings), all of it is intersected with the
+//                         other range's exact and name postings instead:
+//                         O(log T + m1 + e2 + n2 + c). If the bound does
+//                         not prove the top k, the general path below runs
+//                         (or, in that case, the other range's remaining
+//                         postings are read).
 //   several terms         O(t log T + m1 + m2 + c t): the documents of the
 //                         two smallest ranges (m1, m2 postings) are
 //                         intersected; of the c common ones, two-term

@@ -1257,6 +1257,8 @@ void PrefixIndex::ForEachInBoth(Range x, size_t xlen, Range y, size_t ylen,
 // them, is found by one of the paths below; any other scores at most
 // kOtherKey + kNameKey + rank (an O word, and an N or O word).
 //   pairs    both prefixes heavy: the best such documents, precomputed.
+//   S        a small range whose term is a common whole word: all of it
+//            intersected with the other range's E and N postings.
 //   E        few postings of an exact term are scored one by one; many are
 //            intersected with every posting of the other range.
 //   N        the name postings of both ranges intersected: a small part of
@@ -1271,6 +1273,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
   static const uint32_t kOtherKey = WordKey(Meta(Field::kEmail, 0), 2, 1);
   constexpr uint32_t kMaxExactPostings = 256;
   constexpr uint32_t kMaxMarkedPostings = 65536;
+  constexpr uint32_t kSmallSide = 4;
   static constexpr uint32_t kNone = UINT32_MAX;
   auto is_dead = [&](uint32_t doc) { return dead != nullptr && (*dead)[doc]; };
   if ((q.fields & kFieldName) == 0) return std::nullopt;
@@ -1327,17 +1330,90 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     }
   }
 
-  // E documents. Few are scored one by one. Many are first walked best
-  // first and scored, while that costs less than what follows, until the
-  // k-th result beats what any document left could score with the exact
-  // word (its key and rank, plus the best key the other term can have);
-  // the k-th result often does early, as when both terms are common whole
-  // names ("vy le"). Else they are intersected with the other range, as
-  // candidates bounded by their best keys: with all of it if it is not too
-  // large; else with its exact word's documents and its name documents (by
-  // its giant bitmap, or marked from its name postings), and those whose
-  // other word is an O word then score at most the exact key plus
-  // kOtherKey.
+  // The term of the smaller range (S) is a whole word of many postings,
+  // and S is much smaller than the other range's (L's) strong postings: its
+  // exact word's, in any field, and its name words'. Then the E tier below
+  // would mark all those, and the N tier read L's name postings again.
+  // Instead every posting of S is marked and L's strong postings are read
+  // once, or, when L is a giant name prefix with more name postings than S
+  // has postings, S's documents are tested against its bitmap. A document
+  // not found has an O word for L, so it scores at most S's best key +
+  // kOtherKey + rank; if the k-th result does not beat that, L's other
+  // postings are read too, and no document is left unseen ("vy le": 506
+  // documents have the word "vy", against 27,000 name postings of "le").
+  {
+    const size_t sm = Postings(ranges[1]) < Postings(ranges[0]) ? 1 : 0;
+    const size_t lg = 1 - sm;
+    const uint32_t el = exact[lg];
+    const uint32_t strong =
+        (el != kNone ? Postings({el, el + 1}) : 0) + name_postings[lg];
+    const uint32_t es = exact[sm];
+    if (es != kNone && Postings({es, es + 1}) > kMaxExactPostings &&
+        kSmallSide * Postings(ranges[sm]) <= strong) {
+      const size_t slen = q.terms[sm].size(), llen = q.terms[lg].size();
+      marks.Reset(size());
+      uint32_t best_s = 0;  // the best key of any word of S
+      for (uint32_t t = ranges[sm].lo; t < ranges[sm].hi; ++t) {
+        const size_t wlen = terms_.length(t);
+        for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
+          if (!Allowed(post_meta_[p], q.fields)) continue;
+          const uint32_t key = WordKey(post_meta_[p], wlen, slen);
+          best_s = std::max(best_s, key);
+          marks.Offer(post_doc_[p], key);
+        }
+      }
+      auto read = [&](uint32_t t, uint32_t begin, uint32_t end) {
+        const size_t wlen = terms_.length(t);
+        for (uint32_t p = begin; p < end; ++p) {
+          const uint32_t doc = post_doc_[p];
+          if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields)) continue;
+          cands.push_back({marks.key[doc] + WordKey(post_meta_[p], wlen, llen) +
+                               ranks_[doc],
+                           doc});
+        }
+      };
+      if (el != kNone) read(el, post_start_[el], post_start_[el + 1]);
+      const uint64_t* bits = GiantBits(q.terms[lg]);
+      if (bits != nullptr && name_postings[lg] > Postings(ranges[sm])) {
+        for (uint32_t doc : marks.touched) {  // a non-exact name word at best
+          if (bits[doc >> 6] >> (doc & 63) & 1) {
+            cands.push_back({marks.key[doc] + kNameKey + ranks_[doc], doc});
+          }
+        }
+      } else {
+        for (const Span& sp : spans[lg]) {
+          if (sp.term != el) read(sp.term, sp.begin, sp.end);
+        }
+      }
+      ScoreInBoundOrder(cands, top, score);
+      if (top.Full() && top.Worst().score > best_s + kOtherKey + max_rank_) {
+        return top.Take();
+      }
+      auto name = std::lower_bound(name_term_.begin(), name_term_.end(),
+                                   ranges[lg].lo);
+      for (uint32_t t = ranges[lg].lo; t < ranges[lg].hi; ++t) {
+        uint32_t begin = post_start_[t];
+        if (name != name_term_.end() && *name == t) {
+          begin = name_post_end_[name - name_term_.begin()];
+          ++name;
+        }
+        if (t != el) read(t, begin, post_start_[t + 1]);
+      }
+      ScoreInBoundOrder(cands, top, score);
+      return top.Take();
+    }
+  }
+
+  // E documents. Few are scored one by one. Many are intersected with the
+  // other range, as candidates bounded by their best keys: with all of it
+  // if it is not too large; else with its exact word's documents and its
+  // name documents (by its giant bitmap, or marked from its name
+  // postings), and those whose other word is an O word then score at most
+  // the exact key plus kOtherKey. (Walking the exact word's postings best
+  // first and scoring each, until the k-th result beat what was left, was
+  // tried: it ends early only when both terms are common whole names, and
+  // scoring a document costs several cache misses, so it made the slow
+  // tail slower.)
   uint32_t rest = kOtherKey + kNameKey + max_rank_;
   for (size_t i = 0; i < 2; ++i) {
     const uint32_t e = exact[i];
@@ -1351,33 +1427,6 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     const size_t j = 1 - i;
     const size_t elen = q.terms[i].size();
     const size_t jlen = q.terms[j].size();
-    {
-      // The walk may score up to 1/kWalkCost as many documents as the
-      // other range has postings (scoring one costs about what marking 30
-      // does; 16 measured best, since the walk usually ends early).
-      constexpr uint32_t kWalkCost = 16;
-      // The best key a word can have for the other term: a name word,
-      // first in its field, equal to the term if one is.
-      const uint32_t best_other = WordKey(Meta(Field::kName, 0),
-                                          jlen + (exact[j] != kNone ? 0 : 1),
-                                          jlen);
-      const uint32_t end = post_start_[e + 1];
-      const uint32_t stop =
-          post_start_[e] + std::min(Postings({e, e + 1}),
-                                    Postings(ranges[j]) / kWalkCost);
-      uint32_t p = post_start_[e];
-      for (; p < end; ++p) {
-        const uint32_t doc = post_doc_[p];
-        const Hit bound{doc, WordKey(post_meta_[p], elen, elen) + ranks_[doc] +
-                                 best_other};
-        // Postings come by key and rank, then document: none left beats
-        // the k-th result if this one does not.
-        if (top.Full() && !Better(bound, top.Worst())) break;
-        if (p == stop) break;
-        score(doc);
-      }
-      if (p == end || p != stop) continue;  // every E document accounted for
-    }
     // Marked: every document of the other range if it is not too large;
     // else the other exact word's documents (any field) and the other
     // term's name documents (unless a giant bitmap holds them), and those
