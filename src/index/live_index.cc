@@ -37,7 +37,8 @@ uint64_t QuerySignature(const Query& q) {
 
 LiveIndex::LiveIndex(Options options)
     : options_(options), base_(PrefixIndex::Build({})) {
-  worker_ = std::thread([this] { Worker(); });
+  compactor_ = std::thread([this] { Worker(/*compactor=*/true); });
+  delta_indexer_ = std::thread([this] { Worker(/*compactor=*/false); });
 }
 
 LiveIndex::~LiveIndex() {
@@ -46,19 +47,33 @@ LiveIndex::~LiveIndex() {
     stop_ = true;
   }
   work_cv_.notify_all();
-  worker_.join();
+  compactor_.join();
+  delta_indexer_.join();
 }
 
-void LiveIndex::Worker() {
+void LiveIndex::Worker(bool compactor) {
+  bool& wanted = compactor ? compact_wanted_ : index_delta_wanted_;
   std::unique_lock lock(work_mu_);
   for (;;) {
-    work_cv_.wait(lock, [this] { return work_wanted_ || stop_; });
+    work_cv_.wait(lock, [&] { return wanted || stop_; });
     if (stop_) return;
-    work_wanted_ = false;
+    wanted = false;
     lock.unlock();
-    Compact();
+    if (compactor) {
+      Compact();
+    } else {
+      IndexDelta();
+    }
     lock.lock();
   }
+}
+
+void LiveIndex::Wake(bool compactor) {
+  {
+    std::lock_guard lock(work_mu_);
+    (compactor ? compact_wanted_ : index_delta_wanted_) = true;
+  }
+  work_cv_.notify_all();
 }
 
 void LiveIndex::Reset(std::vector<IndexDoc> docs) {
@@ -68,7 +83,7 @@ void LiveIndex::Reset(std::vector<IndexDoc> docs) {
   dead_.assign(base_->size(), 0);
   dead_count_ = 0;
   delta_.clear();
-  IndexDeltaLocked();
+  ResetTailLocked();
   // A rebuild already running must not resurrect what it snapshotted.
   touched_.clear();
 }
@@ -78,49 +93,84 @@ void LiveIndex::MarkDeadLocked(const std::string& id) {
     dead_[*doc] = 1;
     ++dead_count_;
   }
+  if (delta_index_ != nullptr) {
+    if (auto doc = delta_index_->Find(id)) delta_index_dead_[*doc] = 1;
+  }
+}
+
+void LiveIndex::AddToTailLocked(DeltaDoc& d) {
+  if (d.slot == kNotInTail) {
+    d.slot = tail_.size();
+    tail_.push_back({d.first_bytes, &d});
+  } else {
+    tail_[d.slot].first_bytes = d.first_bytes;
+  }
+}
+
+void LiveIndex::EraseFromTailLocked(DeltaDoc& d) {
+  if (d.slot == kNotInTail) return;
+  tail_[d.slot] = tail_.back();  // the last entry takes its place
+  tail_[d.slot].doc->slot = d.slot;
+  tail_.pop_back();
+  d.slot = kNotInTail;
+}
+
+void LiveIndex::ResetTailLocked() {
+  ++generation_;
+  delta_index_ = nullptr;
+  delta_index_dead_.clear();
+  tail_.clear();
+  for (auto& [id, d] : delta_) {
+    d.slot = kNotInTail;
+    AddToTailLocked(d);
+  }
+}
+
+void LiveIndex::UpsertLocked(IndexDoc doc) {
+  MarkDeadLocked(doc.id);
+  if (compacting_) touched_[doc.id] = true;
+  if (indexing_delta_) delta_touched_.insert(doc.id);
+  const uint64_t sig = WordsSignature(doc);
+  auto [it, fresh] = delta_.try_emplace(doc.id);
+  it->second.doc = std::make_shared<const IndexDoc>(std::move(doc));
+  it->second.first_bytes = sig;
+  AddToTailLocked(it->second);
+}
+
+void LiveIndex::RemoveLocked(const std::string& id) {
+  MarkDeadLocked(id);
+  if (compacting_) touched_[id] = false;
+  if (indexing_delta_) delta_touched_.insert(id);
+  auto it = delta_.find(id);
+  if (it == delta_.end()) return;
+  EraseFromTailLocked(it->second);
+  delta_.erase(it);
 }
 
 void LiveIndex::Apply(std::vector<IndexDoc> upserts,
                       const std::vector<std::string>& removals) {
   for (auto& d : upserts) CanonicalizeWords(d);
-  bool wake = false;
+  bool compact = false, index_delta = false;
   {
     std::unique_lock lock(mu_);
-    for (const auto& id : removals) {
-      MarkDeadLocked(id);
-      EraseDeltaLocked(id);
-      if (compacting_) touched_[id] = false;
-    }
-    for (auto& d : upserts) {
-      MarkDeadLocked(d.id);
-      if (compacting_) touched_[d.id] = true;
-      const uint64_t sig = WordsSignature(d);
-      auto [it, fresh] = delta_.try_emplace(d.id);
-      it->second.doc = std::move(d);
-      it->second.first_bytes = sig;
-      if (fresh) {
-        it->second.slot = delta_scan_.size();
-        delta_scan_.push_back({sig, &it->second});
-      } else {
-        delta_scan_[it->second.slot].first_bytes = sig;
-      }
-    }
-    wake = NeedsCompactionLocked() && !compacting_;
+    for (const auto& id : removals) RemoveLocked(id);
+    for (auto& d : upserts) UpsertLocked(std::move(d));
+    compact = NeedsCompactionLocked() && !compacting_;
+    index_delta = tail_.size() > options_.tail_threshold && !indexing_delta_;
   }
-  if (wake) {
-    {
-      std::lock_guard lock(work_mu_);
-      work_wanted_ = true;
-    }
-    work_cv_.notify_one();
-  }
+  if (compact) Wake(/*compactor=*/true);
+  if (index_delta) Wake(/*compactor=*/false);
 }
 
 void LiveIndex::CompactNow() { Compact(); }
 
+void LiveIndex::IndexDeltaNow() { IndexDelta(); }
+
 void LiveIndex::Compact() {
   std::shared_ptr<const PrefixIndex> base;
   std::vector<uint8_t> dead;
+  std::vector<std::shared_ptr<const IndexDoc>> delta;
+  size_t base_live = 0;
   std::vector<IndexDoc> docs;
   {
     std::unique_lock lock(mu_);
@@ -129,62 +179,86 @@ void LiveIndex::Compact() {
     touched_.clear();
     base = base_;
     dead = dead_;
-    docs.reserve(base->size() - dead_count_ + delta_.size());
-    for (const auto& [id, d] : delta_) docs.push_back(d.doc);
+    base_live = base->size() - dead_count_;
+    delta.reserve(delta_.size());
+    for (const auto& [id, d] : delta_) delta.push_back(d.doc);
   }
+  // Copied outside the lock: the snapshot holds pointers only.
+  docs.reserve(base_live + delta.size());
+  for (const auto& d : delta) docs.push_back(*d);
+  delta = {};
   for (IndexDoc& d : base->Docs(dead)) docs.push_back(std::move(d));
   auto fresh = PrefixIndex::Build(std::move(docs));
-  std::unique_lock lock(mu_);
-  if (base_ != base) {  // a Reset replaced the base meanwhile: discard
+  bool index_delta = false;
+  {
+    std::unique_lock lock(mu_);
     compacting_ = false;
+    if (base_ != base) {  // a Reset replaced the base meanwhile: discard
+      touched_.clear();
+      return;
+    }
+    base_ = std::move(fresh);
+    dead_.assign(base_->size(), 0);
+    dead_count_ = 0;
+    // Carry over what changed during the rebuild; all of it goes to the
+    // tail, and the delta index, of documents now in the base, is dropped.
+    std::unordered_map<std::string, DeltaDoc> delta;
+    for (const auto& [id, upserted] : touched_) {
+      MarkDeadLocked(id);
+      if (upserted) {
+        auto it = delta_.find(id);
+        if (it != delta_.end()) delta.emplace(id, std::move(it->second));
+      }
+    }
+    delta_ = std::move(delta);
+    ResetTailLocked();
     touched_.clear();
+    index_delta = tail_.size() > options_.tail_threshold;
+    if (NeedsCompactionLocked()) Wake(/*compactor=*/true);  // changes piled up
+  }
+  if (index_delta) Wake(/*compactor=*/false);
+}
+
+void LiveIndex::IndexDelta() {
+  std::vector<std::shared_ptr<const IndexDoc>> delta;
+  uint64_t generation;
+  {
+    std::unique_lock lock(mu_);
+    if (indexing_delta_ || tail_.empty()) return;
+    indexing_delta_ = true;
+    delta_touched_.clear();
+    generation = generation_;
+    delta.reserve(delta_.size());
+    for (const auto& [id, d] : delta_) delta.push_back(d.doc);
+  }
+  std::vector<IndexDoc> docs;  // copied outside the lock
+  docs.reserve(delta.size());
+  for (const auto& d : delta) docs.push_back(*d);
+  delta = {};
+  auto index = PrefixIndex::Build(std::move(docs));
+  std::unique_lock lock(mu_);
+  indexing_delta_ = false;
+  if (generation != generation_) {  // the delta was replaced meanwhile
+    delta_touched_.clear();
     return;
   }
-  base_ = std::move(fresh);
-  dead_.assign(base_->size(), 0);
-  dead_count_ = 0;
-  // Carry over what changed during the rebuild.
-  std::unordered_map<std::string, DeltaDoc> delta;
-  for (const auto& [id, upserted] : touched_) {
-    MarkDeadLocked(id);
-    if (upserted) {
-      auto it = delta_.find(id);
-      if (it != delta_.end()) delta.emplace(id, std::move(it->second));
-    }
+  delta_index_ = std::move(index);
+  delta_index_dead_.assign(delta_index_->size(), 0);
+  // The tail is now what changed during the build, dead in the new index.
+  for (TailEntry& e : tail_) e.doc->slot = kNotInTail;
+  tail_.clear();
+  for (const std::string& id : delta_touched_) {
+    if (auto doc = delta_index_->Find(id)) delta_index_dead_[*doc] = 1;
+    if (auto it = delta_.find(id); it != delta_.end()) AddToTailLocked(it->second);
   }
-  delta_ = std::move(delta);
-  IndexDeltaLocked();
-  touched_.clear();
-  compacting_ = false;
-  if (NeedsCompactionLocked()) {  // changes piled up during the rebuild
-    std::lock_guard work(work_mu_);
-    work_wanted_ = true;
-    work_cv_.notify_one();
-  }
-}
-
-void LiveIndex::IndexDeltaLocked() {
-  delta_scan_.clear();
-  for (auto& entry : delta_) {
-    DeltaDoc& d = entry.second;
-    d.slot = delta_scan_.size();
-    delta_scan_.push_back({d.first_bytes, &d});
-  }
-}
-
-void LiveIndex::EraseDeltaLocked(const std::string& id) {
-  auto it = delta_.find(id);
-  if (it == delta_.end()) return;
-  const size_t slot = it->second.slot;
-  delta_scan_[slot] = delta_scan_.back();  // the last entry takes its place
-  delta_scan_[slot].doc->slot = slot;
-  delta_scan_.pop_back();
-  delta_.erase(it);
+  delta_touched_.clear();
+  if (tail_.size() > options_.tail_threshold) Wake(/*compactor=*/false);
 }
 
 bool LiveIndex::NeedsCompactionLocked() const {
-  // A large delta slows every search; many dead documents waste memory and
-  // push single-term queries off their precomputed top lists.
+  // A large delta costs memory twice and makes indexing it slower; many
+  // dead documents waste memory and push single-term queries off their
+  // precomputed top lists.
   return delta_.size() > options_.compact_threshold ||
          dead_count_ > std::max(options_.compact_threshold, base_->size() / 16);
 }
@@ -196,19 +270,23 @@ std::vector<SearchHit> LiveIndex::Search(const Query& q, size_t k) const {
   for (const auto& h : base_->Search(q, k, &dead_)) {
     out.push_back({std::string(base_->id(h.doc)), h.score});
   }
-  if (!delta_.empty()) {
-    const uint64_t want = QuerySignature(q);
-    for (const DeltaEntry& e : delta_scan_) {
-      if ((e.first_bytes & want) != want) continue;
-      if (auto s = MatchScore(e.doc->doc, q)) out.push_back({e.doc->doc.id, *s});
+  if (delta_.empty()) return out;
+  if (delta_index_ != nullptr) {
+    for (const auto& h : delta_index_->Search(q, k, &delta_index_dead_)) {
+      out.push_back({std::string(delta_index_->id(h.doc)), h.score});
     }
-    auto better = [](const SearchHit& a, const SearchHit& b) {
-      return a.score != b.score ? a.score > b.score : a.id < b.id;
-    };
-    const size_t keep = std::min(out.size(), k);
-    std::partial_sort(out.begin(), out.begin() + keep, out.end(), better);
-    out.resize(keep);
   }
+  const uint64_t want = QuerySignature(q);
+  for (const TailEntry& e : tail_) {
+    if ((e.first_bytes & want) != want) continue;
+    if (auto s = MatchScore(*e.doc->doc, q)) out.push_back({e.doc->doc->id, *s});
+  }
+  auto better = [](const SearchHit& a, const SearchHit& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  };
+  const size_t keep = std::min(out.size(), k);
+  std::partial_sort(out.begin(), out.begin() + keep, out.end(), better);
+  out.resize(keep);
   return out;
 }
 
@@ -222,12 +300,20 @@ size_t LiveIndex::delta_size() const {
   return delta_.size();
 }
 
+size_t LiveIndex::tail_size() const {
+  std::shared_lock lock(mu_);
+  return tail_.size();
+}
+
 size_t LiveIndex::MemoryBytes() const {
   std::shared_lock lock(mu_);
   size_t n = base_->MemoryBytes() + dead_.capacity();
+  if (delta_index_ != nullptr) {
+    n += delta_index_->MemoryBytes() + delta_index_dead_.capacity();
+  }
   for (const auto& [id, d] : delta_) {
     n += id.size() + 96;
-    for (const auto& w : d.doc.words) n += w.text.size() + 40;
+    for (const auto& w : d.doc->words) n += w.text.size() + 40;
   }
   return n;
 }

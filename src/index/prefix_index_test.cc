@@ -201,76 +201,141 @@ TEST(LiveIndexTest, BackgroundCompactionKeepsConcurrentChanges) {
   }
 }
 
-// Documents in the delta (not yet compacted) are found exactly as the
-// reference finds them, also those that replace a base document: the
-// delta's filter by first bytes only rules out documents that cannot match.
-TEST(LiveIndexTest, DeltaSearchEqualsTheReference) {
-  std::mt19937 rng(3);
-  const char* pieces[] = {"ma", "jo", "an", "li", "s", "th", "é", "ж", "7"};
-  auto word = [&] {
+// Random documents of words made of a few pieces, and random queries of
+// prefixes of such words, so that terms share prefixes often.
+class RandomDocs {
+ public:
+  explicit RandomDocs(unsigned seed) : rng_(seed) {}
+  std::string Word() {
+    static const char* const kPieces[] = {"ma", "jo", "an", "li", "s",
+                                          "th", "é",  "ж",  "7"};
     std::string w;
-    for (int i = 0, n = 1 + rng() % 3; i < n; ++i) w += pieces[rng() % 9];
+    for (int i = 0, n = 1 + rng_() % 3; i < n; ++i) w += kPieces[rng_() % 9];
     return w;
-  };
-  auto doc = [&](int i) {
+  }
+  IndexDoc Make(int i) {
     std::vector<IndexedWord> words;
-    for (int j = 0, n = 1 + rng() % 5; j < n; ++j) {
-      words.push_back({word(), static_cast<Field>(rng() % 3),
-                       static_cast<uint8_t>(rng() % 3)});
+    for (int j = 0, n = 1 + rng_() % 5; j < n; ++j) {
+      words.push_back({Word(), static_cast<Field>(rng_() % 3),
+                       static_cast<uint8_t>(rng_() % 3)});
     }
-    return Doc("d" + std::to_string(i), std::move(words), rng() % 3);
-  };
+    return Doc("d" + std::to_string(i), std::move(words), rng_() % 3);
+  }
+  // `queries` random queries of one or two terms return from `ix` exactly
+  // the reference's top 10 over `live`.
+  void ExpectSearchEqualsReference(const LiveIndex& ix,
+                                   const std::map<std::string, IndexDoc>& live,
+                                   int queries) {
+    for (int i = 0; i < queries; ++i) {
+      std::string text = Word().substr(0, 1 + rng_() % 3);
+      if (i % 2) text += " " + Word().substr(0, 1 + rng_() % 3);
+      auto q = ParseQuery(text);
+      if (!q) continue;
+      std::vector<std::pair<uint32_t, std::string>> want;
+      for (const auto& [id, d] : live) {
+        if (auto s = MatchScore(d, *q)) want.emplace_back(*s, id);
+      }
+      std::sort(want.begin(), want.end(), [](const auto& x, const auto& y) {
+        return x.first != y.first ? x.first > y.first : x.second < y.second;
+      });
+      const auto got = ix.Search(*q, 10);
+      ASSERT_EQ(got.size(), std::min<size_t>(10, want.size())) << text;
+      for (size_t k = 0; k < got.size(); ++k) {
+        EXPECT_EQ(got[k].id, want[k].second) << text << " #" << k;
+        EXPECT_EQ(got[k].score, want[k].first) << text << " #" << k;
+      }
+    }
+  }
+  std::mt19937& rng() { return rng_; }
+
+ private:
+  std::mt19937 rng_;
+};
+
+// Documents in the delta (not yet compacted) are found exactly as the
+// reference finds them, also those that replace a base document, whether
+// they are in the tail (the tail's filter by first bytes only rules out
+// documents that cannot match) or in the delta index, and when documents
+// of the delta index are replaced or removed.
+TEST(LiveIndexTest, DeltaSearchEqualsTheReference) {
+  RandomDocs gen(3);
   std::map<std::string, IndexDoc> live;
   std::vector<IndexDoc> base;
   for (int i = 0; i < 3000; ++i) {
-    base.push_back(doc(i));
+    base.push_back(gen.Make(i));
     live[base.back().id] = base.back();
   }
-  LiveIndex ix(LiveIndex::Options{.compact_threshold = SIZE_MAX});
+  // No background work: the delta is indexed when the test says so.
+  LiveIndex ix(LiveIndex::Options{.compact_threshold = SIZE_MAX,
+                                  .tail_threshold = SIZE_MAX});
   ix.Reset(base);
   std::vector<IndexDoc> upserts;
   for (int i = 2000; i < 5000; ++i) {
-    upserts.push_back(doc(i));
+    upserts.push_back(gen.Make(i));
     live[upserts.back().id] = upserts.back();
   }
   ix.Apply(upserts, {"d1", "d1500"});
   live.erase("d1");
   live.erase("d1500");
   ASSERT_EQ(ix.delta_size(), 3000u);
-  auto check = [&] {
-  for (int i = 0; i < 400; ++i) {
-    std::string text = word().substr(0, 1 + rng() % 3);
-    if (i % 2) text += " " + word().substr(0, 1 + rng() % 3);
-    auto q = ParseQuery(text);
-    if (!q) continue;
-    std::vector<std::pair<uint32_t, std::string>> want;
-    for (const auto& [id, d] : live) {
-      if (auto s = MatchScore(d, *q)) want.emplace_back(*s, id);
-    }
-    std::sort(want.begin(), want.end(), [](const auto& x, const auto& y) {
-      return x.first != y.first ? x.first > y.first : x.second < y.second;
-    });
-    const auto got = ix.Search(*q, 10);
-    ASSERT_EQ(got.size(), std::min<size_t>(10, want.size())) << text;
-    for (size_t k = 0; k < got.size(); ++k) {
-      EXPECT_EQ(got[k].id, want[k].second) << text << " #" << k;
-    }
-  }
-  };
-  check();
+  ASSERT_EQ(ix.tail_size(), 3000u);
+  gen.ExpectSearchEqualsReference(ix, live, 400);
+
+  ix.IndexDeltaNow();
+  ASSERT_EQ(ix.delta_size(), 3000u);
+  ASSERT_EQ(ix.tail_size(), 0u);
+  gen.ExpectSearchEqualsReference(ix, live, 400);
+
   // Delta documents removed (the first, one in the middle, the last) and
-  // replaced.
+  // replaced, and base documents replaced: into the tail.
   std::vector<IndexDoc> again;
-  for (int i : {2000, 3500, 4999}) {
-    live.erase("d" + std::to_string(i));
-  }
-  for (int i : {2001, 4000}) {
-    again.push_back(doc(i));
+  for (int i : {2000, 3500, 4999}) live.erase("d" + std::to_string(i));
+  for (int i : {7, 1999, 2001, 4000}) {
+    again.push_back(gen.Make(i));
     live[again.back().id] = again.back();
   }
   ix.Apply(again, {"d2000", "d3500", "d4999"});
-  ASSERT_EQ(ix.delta_size(), 2997u);
-  check();
+  ASSERT_EQ(ix.delta_size(), 2999u);
+  ASSERT_EQ(ix.tail_size(), 4u);
+  gen.ExpectSearchEqualsReference(ix, live, 400);
+  ix.IndexDeltaNow();
+  ASSERT_EQ(ix.tail_size(), 0u);
+  gen.ExpectSearchEqualsReference(ix, live, 200);
+  ix.CompactNow();
+  ASSERT_EQ(ix.delta_size(), 0u);
+  gen.ExpectSearchEqualsReference(ix, live, 200);
+}
+
+// With tiny thresholds the delta is indexed, and the base rebuilt, in the
+// background again and again while changes go on; a search at any moment
+// returns exactly the reference's answer over the documents of that moment.
+TEST(LiveIndexTest, SearchIsExactWhileTheDeltaIsIndexedAndCompacted) {
+  RandomDocs gen(5);
+  std::map<std::string, IndexDoc> live;
+  std::vector<IndexDoc> base;
+  for (int i = 0; i < 500; ++i) {
+    base.push_back(gen.Make(i));
+    live[base.back().id] = base.back();
+  }
+  LiveIndex ix(LiveIndex::Options{.compact_threshold = 150,
+                                  .tail_threshold = 4});
+  ix.Reset(base);
+  // One change at a time, so that many land while a build runs.
+  for (int change = 0; change < 3000; ++change) {
+    const int i = static_cast<int>(gen.rng()() % 900);
+    if (gen.rng()() % 5 == 0) {
+      const std::string id = "d" + std::to_string(i);
+      ix.Apply({}, {id});
+      live.erase(id);
+    } else {
+      IndexDoc d = gen.Make(i);
+      live[d.id] = d;
+      ix.Apply({std::move(d)}, {});
+    }
+    ASSERT_EQ(ix.size(), live.size());
+    gen.ExpectSearchEqualsReference(ix, live, 2);
+    if (HasFailure()) return;
+  }
 }
 
 // Generated people and the reference semantics evaluated on every one of
