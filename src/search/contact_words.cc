@@ -27,9 +27,9 @@ size_t SpaceAt(std::string_view s, size_t i) {
   return 0;
 }
 
-// Splits at whitespace, ASCII or Unicode.
-std::vector<std::string_view> Tokens(std::string_view s) {
-  std::vector<std::string_view> out;
+// Calls fn on each piece of `s` between whitespace, ASCII or Unicode.
+template <typename Fn>
+void ForEachToken(std::string_view s, Fn&& fn) {
   size_t i = 0;
   while (i < s.size()) {
     while (i < s.size()) {
@@ -39,10 +39,9 @@ std::vector<std::string_view> Tokens(std::string_view s) {
     }
     size_t j = i;
     while (j < s.size() && SpaceAt(s, j) == 0) ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
+    if (j > i) fn(s.substr(i, j - i));
     i = j;
   }
-  return out;
 }
 
 bool IsInnerPunct(char c) {
@@ -85,21 +84,21 @@ class WordSink {
   // returns the next position.
   uint8_t AddText(std::string_view text, Field f, uint8_t first_pos) {
     uint8_t pos = first_pos;
-    for (std::string_view tok : Tokens(text)) {
+    ForEachToken(text, [&](std::string_view tok) {
       auto folded = FoldForMatch(tok);
-      if (!folded) continue;  // the codec only stores valid UTF-8
+      if (!folded) return;  // the codec only stores valid UTF-8
       AddToken(*folded, f, pos);
       for (const std::string& latin : LatinForms(tok)) {
         // "zhang wei": each syllable word and the whole joined.
         std::string joined;
-        for (std::string_view part : Tokens(latin)) {
+        ForEachToken(latin, [&](std::string_view part) {
           AddToken(std::string(part), f, pos);
           joined += part;
-        }
+        });
         Add(std::move(joined), f, pos);
       }
       if (pos < 63) ++pos;
-    }
+    });
     return pos;
   }
 
@@ -113,6 +112,9 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
   IndexDoc doc;
   doc.id = c.id;
   doc.rank = rank;
+  // Room for the words of most people before duplicates merge, so they
+  // are not moved four or five times as the vector grows.
+  doc.words.reserve(32);
   WordSink sink(doc);
   // Name words: given first, then middle, family; the display name and
   // nickname number their own words (display names usually repeat the
@@ -151,6 +153,8 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
   opos = sink.AddText(c.department, Field::kOther, opos);
   sink.AddText(c.office.locality, Field::kOther, opos);
   CanonicalizeWords(doc);
+  // Words that were canonical already (few) stay in the room reserved above.
+  if (doc.words.size() < doc.words.capacity() / 2) doc.words.shrink_to_fit();
   return doc;
 }
 
