@@ -67,7 +67,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <thread>
 #include <cinttypes>
 #include <cmath>
 #include <cstdint>
@@ -82,6 +81,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
