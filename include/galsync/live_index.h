@@ -129,8 +129,9 @@ class LiveIndex {
   bool compact_wanted_ = false;      // GUARDED_BY(work_mu_)
   bool index_delta_wanted_ = false;  // GUARDED_BY(work_mu_)
   bool stop_ = false;                // GUARDED_BY(work_mu_)
-  std::thread compactor_;
-  std::thread delta_indexer_;
+  // Started by Wake when first needed.
+  std::thread compactor_;      // GUARDED_BY(work_mu_)
+  std::thread delta_indexer_;  // GUARDED_BY(work_mu_)
 };
 
 }  // namespace galsync

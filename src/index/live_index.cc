@@ -36,10 +36,7 @@ uint64_t QuerySignature(const Query& q) {
 }  // namespace
 
 LiveIndex::LiveIndex(Options options)
-    : options_(options), base_(PrefixIndex::Build({})) {
-  compactor_ = std::thread([this] { Worker(/*compactor=*/true); });
-  delta_indexer_ = std::thread([this] { Worker(/*compactor=*/false); });
-}
+    : options_(options), base_(PrefixIndex::Build({})) {}
 
 LiveIndex::~LiveIndex() {
   {
@@ -47,8 +44,9 @@ LiveIndex::~LiveIndex() {
     stop_ = true;
   }
   work_cv_.notify_all();
-  compactor_.join();
-  delta_indexer_.join();
+  // The compactor may start the delta indexer until it stops: join it first.
+  if (compactor_.joinable()) compactor_.join();
+  if (delta_indexer_.joinable()) delta_indexer_.join();
 }
 
 void LiveIndex::Worker(bool compactor) {
@@ -71,7 +69,14 @@ void LiveIndex::Worker(bool compactor) {
 void LiveIndex::Wake(bool compactor) {
   {
     std::lock_guard lock(work_mu_);
+    if (stop_) return;
     (compactor ? compact_wanted_ : index_delta_wanted_) = true;
+    // Started at the first need: an index that never changes (most
+    // domains, most of the time) keeps no thread.
+    std::thread& worker = compactor ? compactor_ : delta_indexer_;
+    if (!worker.joinable()) {
+      worker = std::thread([this, compactor] { Worker(compactor); });
+    }
   }
   work_cv_.notify_all();
 }
