@@ -17,8 +17,9 @@
 // search costs about what it costs on the base whatever the delta's size.
 // Once the delta holds more than compact_threshold documents (or the base
 // has more than max(compact_threshold, size/16) dead ones) another
-// background thread rebuilds the base from base + delta. Searches and
-// changes go on during both; changes made during a build are carried over.
+// background thread rebuilds the base from base + delta (each thread starts
+// when first needed). Searches and changes go on during both; changes made
+// during a build are carried over.
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
