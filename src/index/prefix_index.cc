@@ -547,30 +547,47 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   order = {};
   uniq = {};
 
-  // Forward entries per doc, sorted by term id; posting counts per term.
+  // Forward entries per doc, sorted by term id, and postings per term:
+  // each on up to kBuildThreads threads, one range of documents each.
   ix->id_start_.reserve(D + 1);
   ix->ranks_.reserve(D);
-  ix->fwd_start_.reserve(D + 1);
-  ix->fwd_term_.reserve(occurrences);
-  ix->fwd_meta_.reserve(occurrences);
-  std::vector<uint32_t> count(T + 1, 0);
-  std::vector<std::pair<uint32_t, uint8_t>> entries;
-  size_t occurrence = 0;
-  for (const auto& d : docs) {
-    ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
-    entries.clear();
-    for (const auto& w : d.words) {
-      entries.emplace_back(final_id[seen_id[occurrence++]],
-                           Meta(w.field, w.position));
-    }
-    std::sort(entries.begin(), entries.end());
-    for (auto [t, m] : entries) {
-      ix->fwd_term_.push_back(t);
-      ix->fwd_meta_.push_back(m);
-      ++count[t];
-    }
+  ix->fwd_start_.resize(D + 1);
+  ix->fwd_term_.resize(occurrences);
+  ix->fwd_meta_.resize(occurrences);
+  ix->fwd_start_[0] = 0;
+  for (size_t doc = 0; doc < D; ++doc) {
+    ix->fwd_start_[doc + 1] =
+        ix->fwd_start_[doc] + static_cast<uint32_t>(docs[doc].words.size());
   }
-  ix->fwd_start_.push_back(static_cast<uint32_t>(ix->fwd_term_.size()));
+  auto doc_range = [&](size_t part, size_t parts) {
+    return std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(D * part / parts),
+                                         static_cast<uint32_t>(D * (part + 1) / parts));
+  };
+  // Per part, its postings of each term: counted first, then where the
+  // part writes the next one (parts in document order, so each term's
+  // postings come in document order). Allocated here, not by the threads.
+  std::vector<std::vector<uint32_t>> fill(doc_parts);
+  for (auto& f : fill) f.assign(T, 0);
+  RunParts(doc_parts, [&](size_t part) {
+    std::vector<std::pair<uint32_t, uint8_t>> entries;
+    std::vector<uint32_t>& count = fill[part];
+    const auto [first, last] = doc_range(part, doc_parts);
+    for (uint32_t doc = first; doc < last; ++doc) {
+      entries.clear();
+      uint32_t occurrence = ix->fwd_start_[doc];
+      for (const auto& w : docs[doc].words) {
+        entries.emplace_back(final_id[seen_id[occurrence++]],
+                             Meta(w.field, w.position));
+      }
+      std::sort(entries.begin(), entries.end());
+      uint32_t e = ix->fwd_start_[doc];
+      for (auto [t, m] : entries) {
+        ix->fwd_term_[e] = t;
+        ix->fwd_meta_[e++] = m;
+        ++count[t];
+      }
+    }
+  });
   for (auto& d : docs) {
     ix->id_start_.push_back(static_cast<uint32_t>(ix->id_bytes_.size()));
     ix->id_bytes_ += d.id;
@@ -585,18 +602,30 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
 
   // Postings: counting sort by term, then best static key first.
   ix->post_start_.assign(T + 1, 0);
-  for (size_t t = 0; t < T; ++t) ix->post_start_[t + 1] = ix->post_start_[t] + count[t];
+  for (size_t t = 0; t < T; ++t) {
+    uint32_t at = ix->post_start_[t];
+    for (auto& f : fill) {
+      const uint32_t n = f[t];
+      f[t] = at;
+      at += n;
+    }
+    ix->post_start_[t + 1] = at;
+  }
   const uint32_t P = ix->post_start_[T];
   ix->post_doc_.resize(P);
   ix->post_meta_.resize(P);
-  std::vector<uint32_t> fill(ix->post_start_.begin(), ix->post_start_.end() - 1);
-  for (uint32_t doc = 0; doc < D; ++doc) {
-    for (uint32_t e = ix->fwd_start_[doc]; e < ix->fwd_start_[doc + 1]; ++e) {
-      uint32_t at = fill[ix->fwd_term_[e]]++;
-      ix->post_doc_[at] = doc;
-      ix->post_meta_[at] = ix->fwd_meta_[e];
+  RunParts(doc_parts, [&](size_t part) {
+    std::vector<uint32_t>& next = fill[part];
+    const auto [first, last] = doc_range(part, doc_parts);
+    for (uint32_t doc = first; doc < last; ++doc) {
+      for (uint32_t e = ix->fwd_start_[doc]; e < ix->fwd_start_[doc + 1]; ++e) {
+        const uint32_t at = next[ix->fwd_term_[e]]++;
+        ix->post_doc_[at] = doc;
+        ix->post_meta_[at] = ix->fwd_meta_[e];
+      }
     }
-  }
+  });
+  fill = {};
   // Each term's postings sorted, the terms split among threads by their
   // postings.
   const size_t post_parts = BuildParts(P);
