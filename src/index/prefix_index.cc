@@ -835,21 +835,39 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
   }
   // Documents per prefix (by the name words that start with it); the heavy
   // ones.
-  std::vector<uint32_t> docs_of(prefix.size(), 0);
-  std::vector<uint32_t> ids;
-  for (uint32_t doc = 0; doc < size(); ++doc) {
-    ids.clear();
-    for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
-      if (FieldOf(fwd_meta_[e]) != static_cast<uint32_t>(Field::kName)) continue;
-      const auto i = static_cast<uint32_t>(
-          std::lower_bound(name_term_.begin(), name_term_.end(), fwd_term_[e]) -
-          name_term_.begin());
-      ids.insert(ids.end(), own.begin() + own_start[i], own.begin() + own_start[i + 1]);
+  // Counted on up to kBuildThreads threads, one range of documents and one
+  // array of counts each (allocated here), then summed.
+  const size_t count_parts = BuildParts(size());
+  std::vector<std::vector<uint32_t>> counts(count_parts);
+  for (auto& c : counts) c.assign(prefix.size(), 0);
+  RunParts(count_parts, [&](size_t part) {
+    std::vector<uint32_t>& docs_of = counts[part];
+    std::vector<uint32_t> ids;
+    const auto first = static_cast<uint32_t>(size() * part / count_parts);
+    const auto last = static_cast<uint32_t>(size() * (part + 1) / count_parts);
+    for (uint32_t doc = first; doc < last; ++doc) {
+      ids.clear();
+      for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+        if (FieldOf(fwd_meta_[e]) != static_cast<uint32_t>(Field::kName)) {
+          continue;
+        }
+        const auto i = static_cast<uint32_t>(
+            std::lower_bound(name_term_.begin(), name_term_.end(),
+                             fwd_term_[e]) -
+            name_term_.begin());
+        ids.insert(ids.end(), own.begin() + own_start[i],
+                   own.begin() + own_start[i + 1]);
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      for (uint32_t id : ids) ++docs_of[id];
     }
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    for (uint32_t id : ids) ++docs_of[id];
+  });
+  std::vector<uint32_t> docs_of = std::move(counts[0]);
+  for (size_t part = 1; part < count_parts; ++part) {
+    for (size_t id = 0; id < docs_of.size(); ++id) docs_of[id] += counts[part][id];
   }
+  counts = {};
   std::vector<uint32_t> heavy_ids;
   for (uint32_t id = 0; id < prefix.size(); ++id) {
     if (docs_of[id] > heavy_name_docs) heavy_ids.push_back(id);
