@@ -203,6 +203,17 @@ class PrefixIndex {
   // assignment exists.
   std::optional<uint32_t> Score(uint32_t doc, const Query& q,
                                 const std::vector<Range>& ranges) const;
+  // Calls fn(doc, key) for each posting of term t in [begin, end) in
+  // `fields` whose document keep(doc) wants (tested first: most postings a
+  // search reads are of documents it does not want), with its word's key
+  // for a term of term_len bytes.
+  struct AnyDoc {
+    bool operator()(uint32_t) const { return true; }
+  };
+  template <typename Fn, typename Keep = AnyDoc>
+  void ForEachPosting(uint32_t t, uint32_t begin, uint32_t end,
+                      size_t term_len, uint8_t fields, Fn&& fn,
+                      Keep&& keep = {}) const;
   // Every document with a word in each of the ranges x and y (terms of
   // xlen and ylen bytes) in `fields`, with an upper bound of its score: its
   // best key in each plus its rank; once for each of its words in the

@@ -1258,14 +1258,10 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   const size_t tlen = q.terms[0].size();
   auto each = [&](auto&& offer) {
     for (uint32_t t = r.lo; t < r.hi; ++t) {
-      const size_t wlen = terms_.length(t);
-      for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-        const uint8_t meta = post_meta_[p];
-        if (!Allowed(meta, q.fields)) continue;
-        const uint32_t doc = post_doc_[p];
-        if (dead != nullptr && (*dead)[doc]) continue;
-        offer(doc, WordKey(meta, wlen, tlen) + ranks_[doc]);
-      }
+      ForEachPosting(
+          t, post_start_[t], post_start_[t + 1], tlen, q.fields,
+          [&](uint32_t doc, uint32_t key) { offer(doc, key + ranks_[doc]); },
+          [&](uint32_t doc) { return dead == nullptr || !(*dead)[doc]; });
     }
   };
   TopK top(k);
@@ -1286,6 +1282,19 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
   return top.Take();
 }
 
+template <typename Fn, typename Keep>
+void PrefixIndex::ForEachPosting(uint32_t t, uint32_t begin, uint32_t end,
+                                 size_t term_len, uint8_t fields, Fn&& fn,
+                                 Keep&& keep) const {
+  const size_t wlen = terms_.length(t);
+  for (uint32_t p = begin; p < end; ++p) {
+    const uint32_t doc = post_doc_[p];
+    if (keep(doc) && Allowed(post_meta_[p], fields)) {
+      fn(doc, WordKey(post_meta_[p], wlen, term_len));
+    }
+  }
+}
+
 template <typename Sink>
 void PrefixIndex::ForEachInBoth(Range x, size_t xlen, Range y, size_t ylen,
                                 uint8_t fields, Sink&& sink) const {
@@ -1296,21 +1305,16 @@ void PrefixIndex::ForEachInBoth(Range x, size_t xlen, Range y, size_t ylen,
   KeyMarks& marks = tls_key_marks;  // documents of x, with their best key
   marks.Reset(size());
   for (uint32_t t = x.lo; t < x.hi; ++t) {
-    const size_t wlen = terms_.length(t);
-    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-      if (Allowed(post_meta_[p], fields)) {
-        marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, xlen));
-      }
-    }
+    ForEachPosting(t, post_start_[t], post_start_[t + 1], xlen, fields,
+                   [&](uint32_t doc, uint32_t key) { marks.Offer(doc, key); });
   }
   for (uint32_t t = y.lo; t < y.hi; ++t) {
-    const size_t wlen = terms_.length(t);
-    for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-      const uint32_t doc = post_doc_[p];
-      if (!marks.Has(doc) || !Allowed(post_meta_[p], fields)) continue;
-      sink(doc, marks.key[doc] + WordKey(post_meta_[p], wlen, ylen) +
-                    ranks_[doc]);
-    }
+    ForEachPosting(
+        t, post_start_[t], post_start_[t + 1], ylen, fields,
+        [&](uint32_t doc, uint32_t key) {
+          sink(doc, marks.key[doc] + key + ranks_[doc]);
+        },
+        [&](uint32_t doc) { return marks.Has(doc); });
   }
 }
 
@@ -1419,23 +1423,19 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
       marks.Reset(size());
       uint32_t best_s = 0;  // the best key of any word of S
       for (uint32_t t = ranges[sm].lo; t < ranges[sm].hi; ++t) {
-        const size_t wlen = terms_.length(t);
-        for (uint32_t p = post_start_[t]; p < post_start_[t + 1]; ++p) {
-          if (!Allowed(post_meta_[p], q.fields)) continue;
-          const uint32_t key = WordKey(post_meta_[p], wlen, slen);
-          best_s = std::max(best_s, key);
-          marks.Offer(post_doc_[p], key);
-        }
+        ForEachPosting(t, post_start_[t], post_start_[t + 1], slen, q.fields,
+                       [&](uint32_t doc, uint32_t key) {
+                         best_s = std::max(best_s, key);
+                         marks.Offer(doc, key);
+                       });
       }
       auto read = [&](uint32_t t, uint32_t begin, uint32_t end) {
-        const size_t wlen = terms_.length(t);
-        for (uint32_t p = begin; p < end; ++p) {
-          const uint32_t doc = post_doc_[p];
-          if (!marks.Has(doc) || !Allowed(post_meta_[p], q.fields)) continue;
-          cands.push_back({marks.key[doc] + WordKey(post_meta_[p], wlen, llen) +
-                               ranks_[doc],
-                           doc});
-        }
+        ForEachPosting(
+            t, begin, end, llen, q.fields,
+            [&](uint32_t doc, uint32_t key) {
+              cands.push_back({marks.key[doc] + key + ranks_[doc], doc});
+            },
+            [&](uint32_t doc) { return marks.Has(doc); });
       };
       if (el != kNone) read(el, post_start_[el], post_start_[el + 1]);
       const uint64_t* bits = GiantBits(q.terms[lg]);
@@ -1512,12 +1512,8 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     }
     marks.Reset(size());
     auto mark = [&](uint32_t t, uint32_t begin, uint32_t end) {
-      const size_t wlen = terms_.length(t);
-      for (uint32_t p = begin; p < end; ++p) {
-        if (Allowed(post_meta_[p], q.fields)) {
-          marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, jlen));
-        }
-      }
+      ForEachPosting(t, begin, end, jlen, q.fields,
+                     [&](uint32_t doc, uint32_t key) { marks.Offer(doc, key); });
     };
     if (exact[j] != kNone) {
       mark(exact[j], post_start_[exact[j]], post_start_[exact[j] + 1]);
@@ -1551,35 +1547,29 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     // name documents against its bitmap instead of walking its postings;
     // b's key is then bounded by the best a non-exact name word can have.
     for (const Span& sp : spans[a]) {
-      const size_t wlen = terms_.length(sp.term);
-      for (uint32_t p = sp.begin; p < sp.end; ++p) {
-        const uint32_t doc = post_doc_[p];
-        if ((bits[doc >> 6] >> (doc & 63) & 1) == 0) continue;
-        cands.push_back({WordKey(post_meta_[p], wlen, q.terms[a].size()) +
-                             kNameKey + ranks_[doc],
-                         doc});
-      }
+      ForEachPosting(
+          sp.term, sp.begin, sp.end, q.terms[a].size(), q.fields,
+          [&](uint32_t doc, uint32_t key) {
+            cands.push_back({key + kNameKey + ranks_[doc], doc});
+          },
+          [&](uint32_t doc) { return (bits[doc >> 6] >> (doc & 63) & 1) != 0; });
     }
     spans[a].clear();  // nothing to mark
     spans[b].clear();  // nor to walk
   }
+  // (Name postings: in every query's fields, as the tiers need names.)
   marks.Reset(size());  // name documents of a, with their best key
   for (const Span& sp : spans[a]) {
-    const size_t wlen = terms_.length(sp.term);
-    for (uint32_t p = sp.begin; p < sp.end; ++p) {
-      marks.Offer(post_doc_[p], WordKey(post_meta_[p], wlen, q.terms[a].size()));
-    }
+    ForEachPosting(sp.term, sp.begin, sp.end, q.terms[a].size(), q.fields,
+                   [&](uint32_t doc, uint32_t key) { marks.Offer(doc, key); });
   }
   for (const Span& sp : spans[b]) {
-    const size_t wlen = terms_.length(sp.term);
-    for (uint32_t p = sp.begin; p < sp.end; ++p) {
-      const uint32_t doc = post_doc_[p];
-      if (!marks.Has(doc)) continue;
-      cands.push_back({marks.key[doc] +
-                           WordKey(post_meta_[p], wlen, q.terms[b].size()) +
-                           ranks_[doc],
-                       doc});
-    }
+    ForEachPosting(
+        sp.term, sp.begin, sp.end, q.terms[b].size(), q.fields,
+        [&](uint32_t doc, uint32_t key) {
+          cands.push_back({marks.key[doc] + key + ranks_[doc], doc});
+        },
+        [&](uint32_t doc) { return marks.Has(doc); });
   }
   ScoreInBoundOrder(cands, top, score);
   if (!proven()) return std::nullopt;
