@@ -45,6 +45,12 @@ size_t BuildParts(size_t items) {
                        PrefixIndex::kBuildThreads),
       1, std::max<size_t>(1, items / 16384));
 }
+// The items [first, last) of part `part` of `parts` equal ones.
+std::pair<uint32_t, uint32_t> PartOf(size_t items, size_t part,
+                                     size_t parts) {
+  return {static_cast<uint32_t>(items * part / parts),
+          static_cast<uint32_t>(items * (part + 1) / parts)};
+}
 // Runs fn(part) for each part in [0, parts), part 0 on the caller's thread
 // and each other on a thread of its own. Memory a thread frees stays in its
 // malloc arena, so what outlives a step is allocated by the caller.
@@ -478,10 +484,9 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
              docs.end());
   const size_t D = docs.size();
   const size_t doc_parts = BuildParts(D);
-  RunParts(doc_parts, [&, parts = doc_parts](size_t p) {
-    for (size_t i = D * p / parts; i < D * (p + 1) / parts; ++i) {
-      CanonicalizeWords(docs[i]);
-    }
+  RunParts(doc_parts, [&](size_t part) {
+    const auto [first, last] = PartOf(D, part, doc_parts);
+    for (size_t i = first; i < last; ++i) CanonicalizeWords(docs[i]);
   });
   size_t occurrences = 0;
   for (const auto& d : docs) occurrences += d.words.size();
@@ -559,11 +564,6 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     ix->fwd_start_[doc + 1] =
         ix->fwd_start_[doc] + static_cast<uint32_t>(docs[doc].words.size());
   }
-  auto doc_range = [&](size_t part, size_t parts) {
-    return std::pair<uint32_t, uint32_t>(
-        static_cast<uint32_t>(D * part / parts),
-        static_cast<uint32_t>(D * (part + 1) / parts));
-  };
   // Per part, its postings of each term: counted first, then where the
   // part writes the next one (parts in document order, so each term's
   // postings come in document order). Allocated here, not by the threads.
@@ -572,7 +572,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   RunParts(doc_parts, [&](size_t part) {
     std::vector<std::pair<uint32_t, uint8_t>> entries;
     std::vector<uint32_t>& count = fill[part];
-    const auto [first, last] = doc_range(part, doc_parts);
+    const auto [first, last] = PartOf(D, part, doc_parts);
     for (uint32_t doc = first; doc < last; ++doc) {
       entries.clear();
       uint32_t occurrence = ix->fwd_start_[doc];
@@ -617,7 +617,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   ix->post_meta_.resize(P);
   RunParts(doc_parts, [&](size_t part) {
     std::vector<uint32_t>& next = fill[part];
-    const auto [first, last] = doc_range(part, doc_parts);
+    const auto [first, last] = PartOf(D, part, doc_parts);
     for (uint32_t doc = first; doc < last; ++doc) {
       for (uint32_t e = ix->fwd_start_[doc]; e < ix->fwd_start_[doc + 1]; ++e) {
         const uint32_t at = next[ix->fwd_term_[e]]++;
@@ -843,8 +843,7 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
   RunParts(count_parts, [&](size_t part) {
     std::vector<uint32_t>& docs_of = counts[part];
     std::vector<uint32_t> ids;
-    const auto first = static_cast<uint32_t>(size() * part / count_parts);
-    const auto last = static_cast<uint32_t>(size() * (part + 1) / count_parts);
+    const auto [first, last] = PartOf(size(), part, count_parts);
     for (uint32_t doc = first; doc < last; ++doc) {
       ids.clear();
       for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
@@ -1044,8 +1043,8 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     sl.key.reserve(NH * (NH + 1) / 2);
   }
   RunParts(parts, [&](size_t p) {
-    offer_range(static_cast<uint32_t>(size() * p / parts),
-                static_cast<uint32_t>(size() * (p + 1) / parts), part[p]);
+    const auto [first, last] = PartOf(size(), p, parts);
+    offer_range(first, last, part[p]);
   });
   Slots& all = part[0];
   for (size_t p = 1; p < parts; ++p) {
