@@ -221,6 +221,15 @@ class RandomDocs {
     }
     return Doc("d" + std::to_string(i), std::move(words), rng_() % 3);
   }
+  // Documents d0 .. d(n-1), also recorded in `live`.
+  std::vector<IndexDoc> MakeMany(int n, std::map<std::string, IndexDoc>& live) {
+    std::vector<IndexDoc> docs;
+    for (int i = 0; i < n; ++i) {
+      docs.push_back(Make(i));
+      live[docs.back().id] = docs.back();
+    }
+    return docs;
+  }
   // `queries` random queries of one or two terms return from `ix` exactly
   // the reference's top 10 over `live`.
   void ExpectSearchEqualsReference(const LiveIndex& ix,
@@ -260,11 +269,7 @@ class RandomDocs {
 TEST(LiveIndexTest, DeltaSearchEqualsTheReference) {
   RandomDocs gen(3);
   std::map<std::string, IndexDoc> live;
-  std::vector<IndexDoc> base;
-  for (int i = 0; i < 3000; ++i) {
-    base.push_back(gen.Make(i));
-    live[base.back().id] = base.back();
-  }
+  const std::vector<IndexDoc> base = gen.MakeMany(3000, live);
   // No background work: the delta is indexed when the test says so.
   LiveIndex ix(LiveIndex::Options{.compact_threshold = SIZE_MAX,
                                   .tail_threshold = SIZE_MAX});
@@ -312,11 +317,7 @@ TEST(LiveIndexTest, DeltaSearchEqualsTheReference) {
 TEST(LiveIndexTest, SearchIsExactWhileTheDeltaIsIndexedAndCompacted) {
   RandomDocs gen(5);
   std::map<std::string, IndexDoc> live;
-  std::vector<IndexDoc> base;
-  for (int i = 0; i < 500; ++i) {
-    base.push_back(gen.Make(i));
-    live[base.back().id] = base.back();
-  }
+  const std::vector<IndexDoc> base = gen.MakeMany(500, live);
   LiveIndex ix(LiveIndex::Options{.compact_threshold = 150,
                                   .tail_threshold = 4});
   ix.Reset(base);
