@@ -939,14 +939,14 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     Hit hits[kPairTop];
     uint32_t n = 0, worst = 0;
     uint32_t last_doc = UINT32_MAX, last_at = 0;  // where last_doc went
-    // Returns the score a later offer must beat (once full).
+    // Returns the least score a later document's offer needs (Need()).
     uint32_t Offer(Hit h) {
       if (h.doc == last_doc && last_at < n) {  // kept; now by other words
         if (h.score > hits[last_at].score) {
           hits[last_at].score = h.score;
           Rescan();
         }
-        return Threshold();
+        return Need();
       }
       last_doc = h.doc;
       if (n < kPairTop) {
@@ -957,39 +957,52 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
         hits[worst] = h;
       } else {
         last_at = kPairTop;  // not kept
-        return Threshold();
+        return Need();
       }
       Rescan();
-      return Threshold();
+      return Need();
     }
     void Rescan() {
       for (uint32_t i = 0; i < n; ++i) {
         if (Better(hits[worst], hits[i])) worst = i;
       }
     }
-    uint32_t Threshold() const { return n < kPairTop ? 0 : hits[worst].score; }
+    // Once full, a document offered later (a higher id) must beat the
+    // worst score kept: an equal score keeps the lower id. A document kept
+    // already has at least that score, so only a higher one changes it.
+    uint32_t Need() const { return n < kPairTop ? 0 : hits[worst].score + 1; }
   };
-  // The pairs' slots: per pair of heavy ids (i <= j) its slot and the
-  // score an offer must reach, so most offers touch one cell only.
+  // The pairs' slots. Per pair of heavy ids (i <= j), at cell
+  // j * (j + 1) / 2 + i: the least score an offer needs and the pair's
+  // slot. The scores are 16 bits, so that a build's table of them (3 MiB at
+  // most, 1.5 MiB for a million generated people) stays in a core's cache:
+  // most offers read it only, and fall short.
   const size_t NH = heavy_name_.size();
+  const size_t kCells = NH * (NH + 1) / 2;
+  static_assert(2 * kMaxWordKey + 255 + 1 <= UINT16_MAX);
   struct Slots {
-    struct Cell {
-      uint32_t slot = UINT32_MAX;
-      uint32_t threshold = 0;
-    };
-    std::vector<Cell> cells;
-    std::vector<uint64_t> key;  // per slot
+    std::vector<uint16_t> need;     // per cell
+    std::vector<uint32_t> slot_of;  // per cell
+    std::vector<uint64_t> key;      // per slot: i << 32 | j
     std::vector<Slot> slot;
-    void Offer(size_t nh, uint32_t i, uint32_t j, Hit h) {
-      Cell& cell = cells[i * nh + j];
-      if (cell.slot == UINT32_MAX) {
-        cell.slot = static_cast<uint32_t>(slot.size());
+    // Offers come in document order.
+    void Offer(uint32_t i, uint32_t j, Hit h) {
+      const size_t cell = size_t{j} * (j + 1) / 2 + i;
+      if (h.score < need[cell]) return;
+      need[cell] = static_cast<uint16_t>(SlotOf(cell, i, j).Offer(h));
+    }
+    // Any order (merging parts): the slot decides.
+    void Merge(uint32_t i, uint32_t j, Hit h) {
+      SlotOf(size_t{j} * (j + 1) / 2 + i, i, j).Offer(h);
+    }
+    Slot& SlotOf(size_t cell, uint32_t i, uint32_t j) {
+      uint32_t& s = slot_of[cell];
+      if (s == UINT32_MAX) {
+        s = static_cast<uint32_t>(slot.size());
         slot.emplace_back();
         key.push_back(uint64_t{i} << 32 | j);
-      } else if (h.score < cell.threshold) {
-        return;  // a tie may still enter: its document may be there already
       }
-      cell.threshold = slot[cell.slot].Offer(h);
+      return slot[s];
     }
   };
   // Documents [lo, hi) into `out`.
@@ -999,7 +1012,7 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     };
     std::vector<Item> strong, exact, weak;  // E or N; E; O
     auto offer = [&](uint32_t doc, const Item& x, const Item& y) {
-      out.Offer(NH, std::min(x.heavy, y.heavy), std::max(x.heavy, y.heavy),
+      out.Offer(std::min(x.heavy, y.heavy), std::max(x.heavy, y.heavy),
                 {doc, x.key + y.key + ranks_[doc]});
     };
     for (uint32_t doc = lo; doc < hi; ++doc) {
@@ -1038,9 +1051,10 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
   for (Slots& sl : part) {
     // Allocated here, not by the threads: memory a thread frees stays in
     // its malloc arena. Untouched reserved pages cost no memory.
-    sl.cells.assign(NH * NH, {});
-    sl.slot.reserve(NH * (NH + 1) / 2);
-    sl.key.reserve(NH * (NH + 1) / 2);
+    sl.need.assign(kCells, 0);
+    sl.slot_of.assign(kCells, UINT32_MAX);
+    sl.slot.reserve(kCells);
+    sl.key.reserve(kCells);
   }
   RunParts(parts, [&](size_t p) {
     const auto [first, last] = PartOf(size(), p, parts);
@@ -1051,13 +1065,14 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     for (size_t sl = 0; sl < part[p].slot.size(); ++sl) {
       const uint64_t key = part[p].key[sl];
       for (uint32_t h = 0; h < part[p].slot[sl].n; ++h) {
-        all.Offer(NH, static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key),
+        all.Merge(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key),
                   part[p].slot[sl].hits[h]);
       }
     }
     part[p] = {};
   }
-  all.cells = {};
+  all.need = {};
+  all.slot_of = {};
   std::vector<Slot>& slots = all.slot;
   std::vector<uint64_t>& slot_key = all.key;
   std::vector<uint32_t> order(slots.size());
