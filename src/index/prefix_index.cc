@@ -409,25 +409,38 @@ void CanonicalizeWords(IndexDoc& doc) {
     return;
   }
   // Best (field, position) first within equal text, then keep the first.
-  // The order is found on indices, so each word moves once.
-  thread_local std::vector<uint32_t> order;
-  order.resize(w.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-    const IndexedWord& a = w[x];
-    const IndexedWord& b = w[y];
-    if (const int c = a.text.compare(b.text); c != 0) return c < 0;
-    return StaticKey(Meta(a.field, a.position)) >
-           StaticKey(Meta(b.field, b.position));
+  // The order is found on indices and the first 16 bytes of each word (as
+  // two integers: most words are shorter), so each word moves once and
+  // few comparisons read the strings.
+  struct Keyed {
+    uint64_t hi, lo;
+    uint32_t key;  // StaticKey: best first
+    uint32_t index;
+  };
+  thread_local std::vector<Keyed> keyed;
+  keyed.resize(w.size());
+  for (uint32_t i = 0; i < w.size(); ++i) {
+    keyed[i] = {KeyAt(w[i].text, 0), KeyAt(w[i].text, 8),
+                StaticKey(Meta(w[i].field, w[i].position)), i};
+  }
+  std::sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    if (const int c = w[a.index].text.compare(w[b.index].text); c != 0) {
+      return c < 0;
+    }
+    return a.key > b.key;
   });
-  std::vector<IndexedWord> kept;
-  kept.reserve(w.size());
-  for (uint32_t i : order) {
-    if (kept.empty() || kept.back().text != w[i].text) {
-      kept.push_back(std::move(w[i]));
+  thread_local std::vector<IndexedWord> kept;
+  kept.clear();
+  for (const Keyed& k : keyed) {
+    if (kept.empty() || kept.back().text != w[k.index].text) {
+      kept.push_back(std::move(w[k.index]));
     }
   }
-  w = std::move(kept);
+  // Back into w's own storage: no allocation.
+  w.assign(std::make_move_iterator(kept.begin()),
+           std::make_move_iterator(kept.end()));
   if (w.size() > QueryLimits::kMaxWordsPerDoc) {
     // Keep the words that rank best.
     std::stable_sort(w.begin(), w.end(),

@@ -86,6 +86,53 @@ TEST(MatchScoreTest, RankingOrderFollowsTheDocumentedKey) {
   EXPECT_TRUE(MatchScore(d, Q("sa", kFieldOther)));
 }
 
+TEST(CanonicalizeWordsTest, SortsAndKeepsTheBestOfEachRepeatedWord) {
+  IndexDoc d{"x",
+             {{"smith", Field::kOther, 0},
+              {"", Field::kName, 0},
+              {"anna", Field::kName, 3},
+              {"smith", Field::kName, 2},
+              {"anna", Field::kName, 1},
+              {"smith", Field::kEmail, 0},
+              // Longer than 16 bytes, alike in their first 16, and a word
+              // that ends where another goes on with a zero byte.
+              {"abcdefghijklmnopz", Field::kOther, 0},
+              {"abcdefghijklmnopa", Field::kOther, 1},
+              {std::string("ab\0", 3), Field::kName, 0},
+              {"ab", Field::kName, 4}}};
+  CanonicalizeWords(d);
+  std::vector<std::string> texts;
+  for (const auto& w : d.words) texts.push_back(w.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"ab", std::string("ab\0", 3),
+                                             "abcdefghijklmnopa",
+                                             "abcdefghijklmnopz", "anna",
+                                             "smith"}));
+  EXPECT_EQ(d.words[4].position, 1);  // anna: the earlier position
+  EXPECT_EQ(d.words[5].field, Field::kName);  // smith: name beats e-mail
+  EXPECT_EQ(d.words[5].position, 2);
+}
+
+TEST(CanonicalizeWordsTest, KeepsTheBestRankedWordsPastTheLimit) {
+  IndexDoc d{"x", {}};
+  const size_t n = QueryLimits::kMaxWordsPerDoc + 10;
+  for (size_t i = 0; i < n; ++i) {
+    // Later words are other-field words: the ones that rank worst.
+    d.words.push_back({"w" + std::to_string(1000 + i),
+                       i < 20 ? Field::kName : Field::kOther,
+                       static_cast<uint8_t>(i < 20 ? i : 0)});
+  }
+  std::shuffle(d.words.begin(), d.words.end(), std::mt19937(7));
+  CanonicalizeWords(d);
+  ASSERT_EQ(d.words.size(), QueryLimits::kMaxWordsPerDoc);
+  EXPECT_TRUE(std::is_sorted(d.words.begin(), d.words.end(),
+                             [](const IndexedWord& a, const IndexedWord& b) {
+                               return a.text < b.text;
+                             }));
+  size_t names = 0;
+  for (const auto& w : d.words) names += w.field == Field::kName;
+  EXPECT_EQ(names, 20u);  // every name word kept
+}
+
 TEST(PrefixIndexTest, SearchRanksAndBreaksTiesById) {
   auto ix = PrefixIndex::Build({
       Doc("c", {{"jo", Field::kName, 0}}),

@@ -1,4 +1,5 @@
 // How a contact becomes index words; the rules are in galsync/search.h.
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -109,13 +110,12 @@ class WordSink {
 }  // namespace
 
 IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
-  IndexDoc doc;
-  doc.id = c.id;
-  doc.rank = rank;
-  // Room for the words of most people before duplicates merge, so they
-  // are not moved four or five times as the vector grows.
-  doc.words.reserve(32);
-  WordSink sink(doc);
+  // The words are gathered and merged in this thread's buffer, which keeps
+  // its room from one contact to the next; the document gets a copy of
+  // exactly the words it keeps.
+  thread_local IndexDoc raw;
+  raw.words.clear();
+  WordSink sink(raw);
   // Name words: given first, then middle, family; the display name and
   // nickname number their own words (display names usually repeat the
   // others, which CanonicalizeWords merges keeping the best position).
@@ -152,9 +152,12 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
   uint8_t opos = sink.AddText(c.title, Field::kOther, 0);
   opos = sink.AddText(c.department, Field::kOther, opos);
   sink.AddText(c.office.locality, Field::kOther, opos);
-  CanonicalizeWords(doc);
-  // Words that were canonical already (few) stay in the room reserved above.
-  if (doc.words.size() < doc.words.capacity() / 2) doc.words.shrink_to_fit();
+  CanonicalizeWords(raw);
+  IndexDoc doc;
+  doc.id = c.id;
+  doc.rank = rank;
+  doc.words.assign(std::make_move_iterator(raw.words.begin()),
+                   std::make_move_iterator(raw.words.end()));
   return doc;
 }
 
