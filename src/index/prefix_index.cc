@@ -2,7 +2,9 @@
 #include "galsync/prefix_index.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
+#include <cstring>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -123,9 +125,11 @@ class Interner {
 // compares those bytes of two strings (a shorter string's padding sorts
 // before any byte, so equal keys need the full comparison).
 uint64_t KeyAt(std::string_view s, size_t from) {
+  if (from >= s.size()) return 0;
   uint64_t k = 0;
-  for (size_t i = from; i < s.size() && i < from + 8; ++i) {
-    k |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * (i - from));
+  std::memcpy(&k, s.data() + from, std::min<size_t>(8, s.size() - from));
+  if constexpr (std::endian::native == std::endian::little) {
+    k = __builtin_bswap64(k);
   }
   return k;
 }
