@@ -1,4 +1,5 @@
 // How a contact becomes index words; the rules are in galsync/search.h.
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -48,6 +49,23 @@ void ForEachToken(std::string_view s, Fn&& fn) {
 bool IsInnerPunct(char c) {
   return c == '-' || c == '.' || c == '\'' || c == '_' || c == '+' ||
          c == ',' || c == '/' || c == '(' || c == ')' || c == '&';
+}
+
+// True if `text` is the non-empty ones of `parts` joined by single spaces.
+bool IsJoinOf(std::string_view text,
+              std::initializer_list<std::string_view> parts) {
+  bool first = true;
+  for (std::string_view part : parts) {
+    if (part.empty()) continue;
+    if (!first) {
+      if (!text.starts_with(' ')) return false;
+      text.remove_prefix(1);
+    }
+    if (!text.starts_with(part)) return false;
+    text.remove_prefix(part.size());
+    first = false;
+  }
+  return !first && text.empty();
 }
 
 class WordSink {
@@ -122,7 +140,11 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
   uint8_t pos = sink.AddText(c.name.given, Field::kName, 0);
   pos = sink.AddText(c.name.middle, Field::kName, pos);
   sink.AddText(c.name.family, Field::kName, pos);
-  sink.AddText(c.name.full, Field::kName, 0);
+  // Most display names are the other parts in order: then their words and
+  // positions are those above, and nothing need be added.
+  if (!IsJoinOf(c.name.full, {c.name.given, c.name.middle, c.name.family})) {
+    sink.AddText(c.name.full, Field::kName, 0);
+  }
   sink.AddText(c.nickname, Field::kName, 0);
   uint8_t epos = 0;
   for (const Email& e : c.emails) {

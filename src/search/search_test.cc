@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "galsync/directory.h"
 #include "test_util.h"
@@ -69,6 +70,56 @@ TEST(ContactWordsTest, NonLatinScriptsInTheirOwnScriptAndInLatin) {
   EXPECT_TRUE(Finds(wei, "zhang"));
   EXPECT_TRUE(Finds(wei, "zhang wei"));
   EXPECT_FALSE(Finds(wei, "smith"));
+}
+
+std::vector<std::tuple<std::string, Field, int>> Words(const Contact& c) {
+  std::vector<std::tuple<std::string, Field, int>> out;
+  for (const auto& w : IndexDocFromContact(c).words) {
+    out.emplace_back(w.text, w.field, w.position);
+  }
+  return out;
+}
+
+TEST(ContactWordsTest, ADisplayNameThatRepeatsTheOtherPartsAddsNothingNew) {
+  // A display name made of the other parts gives the words and positions
+  // that the same name with wider spaces (read word by word) gives.
+  struct Name {
+    std::string given, middle, family;
+  };
+  for (const Name& n : {Name{"Mary Ann", "", "Lee"}, Name{"Jean", "Paul", "Sartre"},
+                        Name{"", "", "Prince"}, Name{"Пётр", "", "Иванов"}}) {
+    Contact joined, spaced;
+    joined.id = spaced.id = "1";
+    for (Contact* c : {&joined, &spaced}) {
+      c->name.given = n.given;
+      c->name.middle = n.middle;
+      c->name.family = n.family;
+    }
+    std::string sep;
+    for (const std::string* part : {&n.given, &n.middle, &n.family}) {
+      if (part->empty()) continue;
+      joined.name.full += sep + *part;
+      spaced.name.full += (sep.empty() ? "" : "  ") + *part;
+      sep = " ";
+    }
+    EXPECT_EQ(Words(joined), Words(spaced)) << joined.name.full;
+  }
+  // In another order, the display name's own positions count.
+  auto lee_at = [](const Contact& c) {
+    for (const auto& [text, field, position] : Words(c)) {
+      if (text == "lee") return position;
+    }
+    return -1;
+  };
+  Contact lee = Person("2", "Mary Ann", "Lee");
+  EXPECT_EQ(lee_at(lee), 2);  // "mary", "ann", "lee"
+  lee.name.full = "Lee Mary Ann";
+  EXPECT_EQ(lee_at(lee), 0);
+  // Words past the other parts are the display name's own.
+  lee.name.full = "Mary Ann Lee-Smith";
+  EXPECT_TRUE(Finds(lee, "smith"));
+  lee.name.full = "Mary Ann Lee Smith";
+  EXPECT_TRUE(Finds(lee, "smith"));
 }
 
 TEST(ContactWordsTest, EmailAddressesWholeAndInPieces) {
