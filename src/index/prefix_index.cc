@@ -546,22 +546,40 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   }
   const size_t T = uniq.size();
   std::vector<uint32_t> order = SortedOrder(uniq);
-  std::vector<uint32_t> final_id(T);
-  size_t bytes = 0;
-  for (uint32_t i = 0; i < T; ++i) {
-    final_id[order[i]] = i;
-    bytes += uniq[order[i]].size();
-  }
   // The sorted terms, plain, for the rest of the build; front-coded last.
+  // Each part of the sorted order numbers its terms and measures them, then
+  // copies them after the bytes of the parts before it.
+  std::vector<uint32_t> final_id(T);
+  std::vector<uint32_t> term_start(T + 1);
   std::string term_bytes;
-  std::vector<uint32_t> term_start;
-  term_bytes.reserve(bytes);
-  term_start.reserve(T + 1);
-  for (uint32_t i = 0; i < T; ++i) {
-    term_start.push_back(static_cast<uint32_t>(term_bytes.size()));
-    term_bytes += uniq[order[i]];
+  {
+    const size_t term_parts = BuildParts(T);
+    std::vector<size_t> part_start(term_parts + 1, 0);
+    RunParts(term_parts, [&](size_t part) {
+      const auto [first, last] = PartOf(T, part, term_parts);
+      size_t at = 0;
+      for (uint32_t i = first; i < last; ++i) {
+        final_id[order[i]] = i;
+        term_start[i] = static_cast<uint32_t>(at);  // within the part
+        at += uniq[order[i]].size();
+      }
+      part_start[part + 1] = at;
+    });
+    for (size_t part = 0; part < term_parts; ++part) {
+      part_start[part + 1] += part_start[part];
+    }
+    if (part_start[term_parts] > UINT32_MAX) std::abort();  // 4 GB of terms
+    term_bytes.resize(part_start[term_parts]);
+    RunParts(term_parts, [&](size_t part) {
+      const auto [first, last] = PartOf(T, part, term_parts);
+      for (uint32_t i = first; i < last; ++i) {
+        term_start[i] += static_cast<uint32_t>(part_start[part]);
+        const std::string_view s = uniq[order[i]];
+        std::memcpy(term_bytes.data() + term_start[i], s.data(), s.size());
+      }
+    });
+    term_start[T] = static_cast<uint32_t>(part_start[term_parts]);
   }
-  term_start.push_back(static_cast<uint32_t>(term_bytes.size()));
   auto term = [&](uint32_t t) {
     return std::string_view(term_bytes.data() + term_start[t],
                             term_start[t + 1] - term_start[t]);
