@@ -549,6 +549,47 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::kBothStores,
 // opens at version 5 with every contact's history intact: found by origin,
 // across a delete and a re-creation, with purged history, and with the same
 // id in another domain. Writes after the migration extend it.
+// The page size of a database file, read by SQLite itself.
+int PageSize(const std::string& path) {
+  sqlite3* db;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return -1;
+  int size = -1;
+  sqlite3_exec(
+      db, "PRAGMA page_size",
+      [](void* out, int, char** values, char**) {
+        *static_cast<int*>(out) = std::atoi(values[0]);
+        return 0;
+      },
+      &size, nullptr);
+  sqlite3_close(db);
+  return size;
+}
+
+TEST(SqliteStoreTest, NewDatabasesHave32KiBPagesAndOldOnesKeepTheirs) {
+  TempDir dir;
+  const std::string fresh = dir.file("new.db"), old = dir.file("old.db");
+  {
+    auto s = OpenSqliteStore(fresh, {.synchronous_full = false});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+  EXPECT_EQ(PageSize(fresh), 32768);
+  {
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(old.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; "
+                           "CREATE TABLE t(x);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = OpenSqliteStore(old, {.synchronous_full = false});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE((*s)->CreateDomain("example.com", 1).ok());
+  s->reset();
+  EXPECT_EQ(PageSize(old), 16384);
+}
+
 TEST(SqliteMigrationTest, Version4HistoryIsFoundByOriginAfterMigrating) {
   TempDir dir;
   const std::string path = dir.file("v4.db");
