@@ -190,6 +190,9 @@ class PrefixIndex {
 
   // Heap bytes held by the index.
   size_t MemoryBytes() const;
+  // How many prefixes have a precomputed top: every prefix, ending on a
+  // character boundary, of more than kHeavyPostings postings.
+  size_t PrecomputedTops() const { return top_key_.size(); }
 
  private:
   struct Range {

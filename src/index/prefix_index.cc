@@ -5,6 +5,7 @@
 #include <bit>
 #include <cassert>
 #include <cstring>
+#include <iterator>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -734,106 +735,122 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   ix->name_term_.shrink_to_fit();
   ix->name_post_end_.shrink_to_fit();
 
-  // The tops of heavy prefixes and the front-coded dictionary, from the
-  // plain terms and the postings, side by side (on two threads if the
-  // build has them).
-  auto make_tops = [&] {
-    // Tops of heavy prefixes: descend from the whole term range one byte at
-    // a time, only into ranges that are still heavy.
-    std::vector<uint32_t> best(D, 0);
+  // The tops of heavy prefixes: descend from the whole term range one byte
+  // at a time, only into ranges that are still heavy. Each heavy range is a
+  // task: its top (if its prefix ends on a character boundary) and its
+  // heavy children. The ranges under different first bytes share nothing,
+  // so they are shared out among the build's threads by their postings,
+  // each thread with its own best-score array. The front-coded dictionary
+  // is made on the first thread, before its share.
+  struct Pending {
+    uint32_t lo, hi;  // terms sharing prefix bytes [0, len)
+    uint32_t len;
+  };
+  auto heavy_children = [&](const Pending& w, std::vector<Pending>& out) {
+    // Terms of exactly `len` bytes sort first; children group the rest by
+    // their byte at `len`.
+    uint32_t i = w.lo;
+    while (i < w.hi && term(i).size() == w.len) ++i;
+    while (i < w.hi) {
+      const unsigned char b = static_cast<unsigned char>(term(i)[w.len]);
+      uint32_t j = i;
+      while (j < w.hi && static_cast<unsigned char>(term(j)[w.len]) == b) ++j;
+      if (ix->Postings(Range{i, j}) > kHeavyPostings) {
+        out.push_back({i, j, w.len + 1});
+      }
+      i = j;
+    }
+  };
+  using Tops = std::vector<std::pair<uint64_t, std::vector<Hit>>>;
+  auto make_tops = [&](std::vector<Pending> work, std::vector<uint32_t>& best,
+                       Tops& tops) {
     std::vector<uint32_t> touched;
-    struct Pending {
-      uint32_t lo, hi;  // terms sharing prefix bytes [0, len)
-      uint32_t len;
-    };
-    std::vector<Pending> work{{0, static_cast<uint32_t>(T), 0}};
-    std::vector<std::pair<uint64_t, std::vector<Hit>>> tops;
     while (!work.empty()) {
-      Pending w = work.back();
+      const Pending w = work.back();
       work.pop_back();
-      // Terms of exactly `len` bytes sort first; children group the rest by
-      // their byte at `len`.
-      uint32_t i = w.lo;
-      while (i < w.hi && term(i).size() == w.len) ++i;
-      while (i < w.hi) {
-        const unsigned char b = static_cast<unsigned char>(term(i)[w.len]);
-        uint32_t j = i;
-        while (j < w.hi && static_cast<unsigned char>(term(j)[w.len]) == b) ++j;
-        const Range r{i, j};
-        if (ix->Postings(r) > kHeavyPostings) {
-          const uint32_t len = w.len + 1;
-          work.push_back({i, j, len});
-          // A prefix that ends inside a UTF-8 sequence is never a query.
-          std::string_view first = term(i);
-          const bool boundary =
-              first.size() == len ||
-              (static_cast<unsigned char>(first[len]) & 0xC0) != 0x80;
-          if (boundary) {
-            touched.clear();
-            for (uint32_t t = i; t < j; ++t) {
-              const size_t tlen = term(t).size();
-              for (uint32_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
-                   ++p) {
-                const uint32_t doc = ix->post_doc_[p];
-                const uint32_t s =
-                    WordKey(ix->post_meta_[p], tlen, len) + ix->ranks_[doc] + 1;
-                if (best[doc] == 0) touched.push_back(doc);
-                best[doc] = std::max(best[doc], s);
-              }
-            }
-            std::vector<Hit> hits;
-            hits.reserve(touched.size());
-            for (uint32_t doc : touched) {
-              hits.push_back({doc, best[doc] - 1});
-              best[doc] = 0;
-            }
-            const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
-            std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(),
-                              Better);
-            // A copy of exactly `keep` hits: `hits` has room for every match.
-            tops.emplace_back(TopKey({i, j}, len),
-                              std::vector<Hit>(hits.begin(), hits.begin() + keep));
-          }
-        }
-        i = j;
+      heavy_children(w, work);
+      // A prefix that ends inside a UTF-8 sequence is never a query.
+      const std::string_view first = term(w.lo);
+      if (first.size() != w.len &&
+          (static_cast<unsigned char>(first[w.len]) & 0xC0) == 0x80) {
+        continue;
       }
-    }
-    {
-      std::sort(tops.begin(), tops.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      size_t hits = 0;
-      for (const auto& [key, list] : tops) hits += list.size();
-      ix->top_key_.reserve(tops.size());
-      ix->top_start_.reserve(tops.size() + 1);
-      ix->top_doc_.reserve(hits);
-      ix->top_score_.reserve(hits);
-      for (const auto& [key, list] : tops) {
-        ix->top_key_.push_back(key);
-        ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
-        for (const Hit& h : list) {
-          ix->top_doc_.push_back(h.doc);
-          ix->top_score_.push_back(static_cast<uint16_t>(h.score));
+      touched.clear();
+      for (uint32_t t = w.lo; t < w.hi; ++t) {
+        const size_t tlen = term(t).size();
+        for (uint32_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
+             ++p) {
+          const uint32_t doc = ix->post_doc_[p];
+          const uint32_t s =
+              WordKey(ix->post_meta_[p], tlen, w.len) + ix->ranks_[doc] + 1;
+          if (best[doc] == 0) touched.push_back(doc);
+          best[doc] = std::max(best[doc], s);
         }
       }
-      ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
+      std::vector<Hit> hits;
+      hits.reserve(touched.size());
+      for (uint32_t doc : touched) {
+        hits.push_back({doc, best[doc] - 1});
+        best[doc] = 0;
+      }
+      const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
+      std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(), Better);
+      // A copy of exactly `keep` hits: `hits` has room for every match.
+      tops.emplace_back(TopKey({w.lo, w.hi}, w.len),
+                        std::vector<Hit>(hits.begin(), hits.begin() + keep));
     }
   };
-  auto make_dictionary = [&] {
-    std::vector<std::string_view> sorted(T);
-    for (uint32_t t = 0; t < T; ++t) sorted[t] = term(t);
-    ix->terms_ = TermDictionary(sorted);
-  };
-  if (BuildParts(P) >= 2) {
-    RunParts(2, [&](size_t part) {
+  {
+    std::vector<Pending> first_level;
+    heavy_children({0, static_cast<uint32_t>(T), 0}, first_level);
+    // Largest first, each to the thread with the fewest postings so far.
+    std::sort(first_level.begin(), first_level.end(),
+              [&](const Pending& a, const Pending& b) {
+                return ix->Postings(Range{a.lo, a.hi}) >
+                       ix->Postings(Range{b.lo, b.hi});
+              });
+    const size_t parts = std::min(BuildParts(P), std::max<size_t>(
+                                                     1, first_level.size()));
+    std::vector<std::vector<Pending>> share(parts);
+    std::vector<size_t> load(parts, 0);
+    for (const Pending& w : first_level) {
+      const size_t p = static_cast<size_t>(
+          std::min_element(load.begin(), load.end()) - load.begin());
+      share[p].push_back(w);
+      load[p] += ix->Postings(Range{w.lo, w.hi});
+    }
+    std::vector<std::vector<uint32_t>> best(parts, std::vector<uint32_t>(D, 0));
+    std::vector<Tops> tops(parts);
+    RunParts(parts, [&](size_t part) {
       if (part == 0) {
-        make_dictionary();
-      } else {
-        make_tops();
+        std::vector<std::string_view> sorted(T);
+        for (uint32_t t = 0; t < T; ++t) sorted[t] = term(t);
+        ix->terms_ = TermDictionary(sorted);
       }
+      make_tops(std::move(share[part]), best[part], tops[part]);
     });
-  } else {
-    make_dictionary();
-    make_tops();
+    best = {};
+    Tops all = std::move(tops[0]);
+    for (size_t part = 1; part < parts; ++part) {
+      std::move(tops[part].begin(), tops[part].end(), std::back_inserter(all));
+    }
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t hits = 0;
+    for (const auto& [key, list] : all) hits += list.size();
+    ix->top_key_.reserve(all.size());
+    ix->top_start_.reserve(all.size() + 1);
+    ix->top_doc_.reserve(hits);
+    ix->top_score_.reserve(hits);
+    for (const auto& [key, list] : all) {
+      ix->top_key_.push_back(key);
+      ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
+      for (const Hit& h : list) {
+        ix->top_doc_.push_back(h.doc);
+        ix->top_score_.push_back(static_cast<uint16_t>(h.score));
+      }
+    }
+    ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
   }
   term_bytes = {};
   term_start = {};

@@ -154,6 +154,34 @@ TEST(PrefixIndexTest, SearchRanksAndBreaksTiesById) {
   EXPECT_EQ(ix->Doc(*ix->Find("b")).words.size(), 2u);
 }
 
+TEST(PrefixIndexTest, EveryHeavyPrefixHasAPrecomputedTop) {
+  // Words under many first letters, so that the build shares the tops out
+  // among its threads.
+  std::vector<IndexDoc> docs;
+  std::mt19937 rng(5);
+  std::map<std::string, size_t> postings;  // per prefix
+  for (int i = 0; i < 60000; ++i) {
+    std::set<std::string> words;
+    for (int w = 0; w < 3; ++w) {
+      words.insert(std::string(1, static_cast<char>('a' + rng() % 20)) +
+                   std::string(1, static_cast<char>('a' + rng() % 4)) +
+                   std::to_string(rng() % 700));
+    }
+    std::vector<IndexedWord> list;
+    for (const std::string& w : words) {
+      list.push_back({w, Field::kName, 0});
+      for (size_t len = 1; len <= w.size(); ++len) ++postings[w.substr(0, len)];
+    }
+    docs.push_back(Doc("d" + std::to_string(i), std::move(list)));
+  }
+  size_t heavy = 0;
+  for (const auto& [prefix, n] : postings) {
+    heavy += n > PrefixIndex::kHeavyPostings;
+  }
+  ASSERT_GT(heavy, 40u);
+  EXPECT_EQ(PrefixIndex::Build(docs)->PrecomputedTops(), heavy);
+}
+
 // Many documents share short prefixes, so the precomputed tops serve them;
 // they must agree with a full evaluation, also after deletions.
 TEST(PrefixIndexTest, PrecomputedTopsAgreeWithFullEvaluation) {
