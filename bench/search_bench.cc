@@ -47,7 +47,8 @@
 //                   Warm-up: the first 20 of each class.
 //
 // Also measured: time to make the documents and to build the index; memory
-// (PrefixIndex::MemoryBytes and the growth of VmRSS); a LiveIndex: Reset, U
+// (PrefixIndex::MemoryBytes, and the growth of the heap in use and of
+// VmRSS); a LiveIndex: Reset, U
 // (default 10,000) single-document Apply calls, each followed by a check that
 // Search sees the change, CompactNow, and Search latency with 0, 1,000 and
 // U documents in its delta; the FTS5 load. Agreement: the index's top 10
@@ -172,6 +173,14 @@ size_t ProcStatusBytes(std::string_view key) {
 }
 
 size_t RssBytes() { return ProcStatusBytes("VmRSS"); }
+
+// Bytes malloc has handed out and not had back (mallinfo2: in use in the
+// heaps and mapped chunks): what the program holds, without what malloc
+// keeps of freed memory.
+size_t HeapInUseBytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
 
 // Returns freed heap pages to the kernel, so that VmRSS reflects what is
 // live rather than what malloc keeps cached.
@@ -766,6 +775,7 @@ int Run(const Flags& flags, const std::string& command) {
 
   // PrefixIndex build.
   const size_t rss_before_index = TrimmedRssBytes();
+  const size_t heap_before_index = HeapInUseBytes();
   std::vector<IndexDoc> copy = docs;
   t = Clock::now();
   load = std::make_unique<Interference>();
@@ -773,6 +783,7 @@ int Run(const Flags& flags, const std::string& command) {
   const double build_s = SecondsSince(t);
   const double build_load = load->Stop().other_cores;
   const size_t rss_after_index = TrimmedRssBytes();
+  const size_t heap_after_index = HeapInUseBytes();
   const size_t index_bytes = ix->MemoryBytes();
   Progress("built the index in %.2f s: %zu bytes (%.1f per person), RSS %+.0f MiB",
            build_s, index_bytes, double(index_bytes) / double(N),
@@ -1051,6 +1062,8 @@ int Run(const Flags& flags, const std::string& command) {
     std::printf("| %s | %.1f | %.0f |\n", what, bytes / (1 << 20), bytes / dn);
   };
   mem_row("PrefixIndex::MemoryBytes()", double(index_bytes));
+  mem_row("heap in use: growth over PrefixIndex::Build (mallinfo2)",
+          double(heap_after_index) - double(heap_before_index));
   mem_row("process VmRSS growth over PrefixIndex::Build (after malloc_trim)",
           double(rss_after_index) - double(rss_before_index));
   mem_row("FTS5 database (page_count × page_size, in memory)", double(fts_db_bytes));
@@ -1115,9 +1128,14 @@ int Run(const Flags& flags, const std::string& command) {
                 yes(f.p50 >= 10 * a.p50 && f.p99 >= 10 * a.p99));
   }
   const double per_person = double(index_bytes) / dn;
+  const double heap_per_person =
+      (double(heap_after_index) - double(heap_before_index)) / dn;
   const double rss_per_person = (double(rss_after_index) - double(rss_before_index)) / dn;
-  std::printf("| ≤ 200 bytes per person (MemoryBytes / RSS growth) | %.0f / %.0f | %s |\n",
-              per_person, rss_per_person, yes(per_person <= 200 && rss_per_person <= 200));
+  // VmRSS also counts pages that malloc keeps partly used after the
+  // documents are freed; it is shown, but the index is what it holds.
+  std::printf("| ≤ 200 bytes per person (MemoryBytes / heap in use growth; RSS growth %.0f) | %.0f / %.0f | %s |\n",
+              rss_per_person, per_person, heap_per_person,
+              yes(per_person <= 200 && heap_per_person <= 200));
   std::printf("| %s-person build ≤ 5 s (documents + Build / Build alone) | %.2f s / %.2f s | %s |\n",
               n_text.c_str(), docs_s + build_s, build_s, yes(docs_s + build_s <= 5));
   std::printf("| index top %zu = brute force top %zu | %zu mismatches | %s |\n", kTopK,

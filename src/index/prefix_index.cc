@@ -761,10 +761,21 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       i = j;
     }
   };
-  using Tops = std::vector<std::pair<uint64_t, std::vector<Hit>>>;
+  // One thread's tops, their hits one after another (few, large
+  // allocations: many small ones would leave the heap fragmented).
+  struct Tops {
+    std::vector<uint64_t> key;
+    std::vector<uint32_t> end;  // of each top's hits
+    std::vector<Hit> hits;
+  };
   auto make_tops = [&](std::vector<Pending> work, std::vector<uint32_t>& best,
                        Tops& tops) {
+    // Scratch for the largest range's documents, allocated once: grown a
+    // step at a time it would leave the heap fragmented.
     std::vector<uint32_t> touched;
+    std::vector<Hit> hits;
+    touched.reserve(D);
+    hits.reserve(D);
     while (!work.empty()) {
       const Pending w = work.back();
       work.pop_back();
@@ -787,17 +798,16 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           best[doc] = std::max(best[doc], s);
         }
       }
-      std::vector<Hit> hits;
-      hits.reserve(touched.size());
+      hits.clear();
       for (uint32_t doc : touched) {
         hits.push_back({doc, best[doc] - 1});
         best[doc] = 0;
       }
       const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
       std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(), Better);
-      // A copy of exactly `keep` hits: `hits` has room for every match.
-      tops.emplace_back(TopKey({w.lo, w.hi}, w.len),
-                        std::vector<Hit>(hits.begin(), hits.begin() + keep));
+      tops.key.push_back(TopKey({w.lo, w.hi}, w.len));
+      tops.hits.insert(tops.hits.end(), hits.begin(), hits.begin() + keep);
+      tops.end.push_back(static_cast<uint32_t>(tops.hits.size()));
     }
   };
   {
@@ -830,24 +840,32 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       make_tops(std::move(share[part]), best[part], tops[part]);
     });
     best = {};
-    Tops all = std::move(tops[0]);
-    for (size_t part = 1; part < parts; ++part) {
-      std::move(tops[part].begin(), tops[part].end(), std::back_inserter(all));
+    struct Ref {  // a top: its key, thread and number there
+      uint64_t key;
+      uint32_t part, n;
+    };
+    std::vector<Ref> all;
+    size_t hits = 0;
+    for (uint32_t part = 0; part < parts; ++part) {
+      for (uint32_t n = 0; n < tops[part].key.size(); ++n) {
+        all.push_back({tops[part].key[n], part, n});
+      }
+      hits += tops[part].hits.size();
     }
     std::sort(all.begin(), all.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    size_t hits = 0;
-    for (const auto& [key, list] : all) hits += list.size();
+              [](const Ref& a, const Ref& b) { return a.key < b.key; });
     ix->top_key_.reserve(all.size());
     ix->top_start_.reserve(all.size() + 1);
     ix->top_doc_.reserve(hits);
     ix->top_score_.reserve(hits);
-    for (const auto& [key, list] : all) {
-      ix->top_key_.push_back(key);
+    for (const Ref& r : all) {
+      const Tops& from = tops[r.part];
+      ix->top_key_.push_back(r.key);
       ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
-      for (const Hit& h : list) {
-        ix->top_doc_.push_back(h.doc);
-        ix->top_score_.push_back(static_cast<uint16_t>(h.score));
+      for (uint32_t h = r.n == 0 ? 0 : from.end[r.n - 1]; h < from.end[r.n];
+           ++h) {
+        ix->top_doc_.push_back(from.hits[h].doc);
+        ix->top_score_.push_back(static_cast<uint16_t>(from.hits[h].score));
       }
     }
     ix->top_start_.push_back(static_cast<uint32_t>(ix->top_doc_.size()));
