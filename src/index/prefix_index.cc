@@ -1043,10 +1043,9 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     uint32_t Need() const { return n < kPairTop ? 0 : hits[worst].score + 1; }
   };
   // The pairs' slots. Per pair of heavy ids (i <= j), at cell
-  // j * (j + 1) / 2 + i: the least score an offer needs and the pair's
-  // slot. The scores are 16 bits, so that a build's table of them (3 MiB at
-  // most, 1.5 MiB for a million generated people) stays in a core's cache:
-  // most offers read it only, and fall short.
+  // j * (j + 1) / 2 + i: the least score an offer needs, which most offers
+  // read only and fall short of, and the pair's slot. The scores are 16
+  // bits: 4 MiB a thread at most, 1.5 MiB for a million generated people.
   const size_t NH = heavy_name_.size();
   const size_t kCells = NH * (NH + 1) / 2;
   static_assert(2 * kMaxWordKey + 255 + 1 <= UINT16_MAX);
