@@ -1100,9 +1100,10 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
           (is_exact || name ? strong : weak).push_back(item);
         }
       }
-      for (const Item& x : strong) {
-        for (const Item& y : strong) {
-          if (x.word != y.word && x.heavy <= y.heavy) offer(doc, x, y);
+      // Each two items once (offer orders their prefixes).
+      for (size_t i = 0; i < strong.size(); ++i) {
+        for (size_t j = i + 1; j < strong.size(); ++j) {
+          if (strong[i].word != strong[j].word) offer(doc, strong[i], strong[j]);
         }
       }
       for (const Item& x : exact) {
