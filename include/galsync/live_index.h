@@ -114,6 +114,8 @@ class LiveIndex {
   // Every delta document into the tail, the delta index dropped (when the
   // base and delta are replaced).
   void ResetTailLocked();
+  // Pointers to the delta's documents, for a build to copy outside the lock.
+  std::vector<std::shared_ptr<const IndexDoc>> DeltaSnapshotLocked() const;
   // Bumped whenever the base and the delta are replaced, so that a delta
   // index built from an older delta is thrown away.
   uint64_t generation_ = 0;                            // GUARDED_BY(mu_)

@@ -33,6 +33,15 @@ uint64_t QuerySignature(const Query& q) {
   return sig;
 }
 
+// Copies the documents of a snapshot (taken under the lock; copied outside
+// it, so no search or change waits for the copy) into `out`, and lets the
+// snapshot go.
+void AppendCopies(std::vector<std::shared_ptr<const IndexDoc>>&& snapshot,
+                  std::vector<IndexDoc>& out) {
+  for (const auto& d : snapshot) out.push_back(*d);
+  snapshot = {};
+}
+
 }  // namespace
 
 LiveIndex::LiveIndex(Options options)
@@ -185,13 +194,10 @@ void LiveIndex::Compact() {
     base = base_;
     dead = dead_;
     base_live = base->size() - dead_count_;
-    delta.reserve(delta_.size());
-    for (const auto& [id, d] : delta_) delta.push_back(d.doc);
+    delta = DeltaSnapshotLocked();
   }
-  // Copied outside the lock: the snapshot holds pointers only.
   docs.reserve(base_live + delta.size());
-  for (const auto& d : delta) docs.push_back(*d);
-  delta = {};
+  AppendCopies(std::move(delta), docs);
   for (IndexDoc& d : base->Docs(dead)) docs.push_back(std::move(d));
   auto fresh = PrefixIndex::Build(std::move(docs));
   bool index_delta = false;
@@ -224,6 +230,14 @@ void LiveIndex::Compact() {
   if (index_delta) Wake(/*compactor=*/false);
 }
 
+std::vector<std::shared_ptr<const IndexDoc>> LiveIndex::DeltaSnapshotLocked()
+    const {
+  std::vector<std::shared_ptr<const IndexDoc>> out;
+  out.reserve(delta_.size());
+  for (const auto& [id, d] : delta_) out.push_back(d.doc);
+  return out;
+}
+
 void LiveIndex::IndexDelta() {
   std::vector<std::shared_ptr<const IndexDoc>> delta;
   uint64_t generation;
@@ -233,13 +247,11 @@ void LiveIndex::IndexDelta() {
     indexing_delta_ = true;
     delta_touched_.clear();
     generation = generation_;
-    delta.reserve(delta_.size());
-    for (const auto& [id, d] : delta_) delta.push_back(d.doc);
+    delta = DeltaSnapshotLocked();
   }
-  std::vector<IndexDoc> docs;  // copied outside the lock
+  std::vector<IndexDoc> docs;
   docs.reserve(delta.size());
-  for (const auto& d : delta) docs.push_back(*d);
-  delta = {};
+  AppendCopies(std::move(delta), docs);
   auto index = PrefixIndex::Build(std::move(docs));
   std::unique_lock lock(mu_);
   indexing_delta_ = false;

@@ -506,9 +506,16 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     const auto [first, last] = PartOf(D, part, doc_parts);
     for (size_t i = first; i < last; ++i) CanonicalizeWords(docs[i]);
   });
-  size_t occurrences = 0;
-  for (const auto& d : docs) occurrences += d.words.size();
-  if (occurrences > UINT32_MAX) std::abort();  // 4G words at most
+  // Where each document's words (its occurrences, and later its forward
+  // entries) start.
+  ix->fwd_start_.resize(D + 1);
+  ix->fwd_start_[0] = 0;
+  for (size_t doc = 0; doc < D; ++doc) {
+    const size_t end = ix->fwd_start_[doc] + docs[doc].words.size();
+    if (end > UINT32_MAX) std::abort();  // 4G words at most
+    ix->fwd_start_[doc + 1] = static_cast<uint32_t>(end);
+  }
+  const size_t occurrences = ix->fwd_start_[D];
 
   // Terms: intern (each occurrence gets its word's id), sort, renumber.
   // Each word goes to one shard by its hash, and each shard is interned
@@ -592,14 +599,8 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   // each on up to kBuildThreads threads, one range of documents each.
   ix->id_start_.reserve(D + 1);
   ix->ranks_.reserve(D);
-  ix->fwd_start_.resize(D + 1);
   ix->fwd_term_.resize(occurrences);
   ix->fwd_meta_.resize(occurrences);
-  ix->fwd_start_[0] = 0;
-  for (size_t doc = 0; doc < D; ++doc) {
-    ix->fwd_start_[doc + 1] =
-        ix->fwd_start_[doc] + static_cast<uint32_t>(docs[doc].words.size());
-  }
   // Per part, its postings of each term: counted first, then where the
   // part writes the next one (parts in document order, so each term's
   // postings come in document order). Allocated here, not by the threads.
