@@ -56,6 +56,7 @@ class LiveIndex {
   // Replaces the whole content (e.g. the initial load). Builds in the
   // caller's thread.
   void Reset(std::vector<IndexDoc> docs);
+  void Reset(std::vector<IndexDocs> parts);  // see PrefixIndex::Build
   // Adds or replaces `upserts` and removes `removals` (unknown ids are
   // ignored). Visible to every Search that starts after it returns.
   void Apply(std::vector<IndexDoc> upserts,
@@ -114,6 +115,8 @@ class LiveIndex {
   // Every delta document into the tail, the delta index dropped (when the
   // base and delta are replaced).
   void ResetTailLocked();
+  // Makes `base` the whole content (the Resets, once built).
+  void Reset(std::shared_ptr<const PrefixIndex> base);
   // Pointers to the delta's documents, for a build to copy outside the lock.
   std::vector<std::shared_ptr<const IndexDoc>> DeltaSnapshotLocked() const;
   // Bumped whenever the base and the delta are replaced, so that a delta

@@ -143,6 +143,57 @@ std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q);
 // kMaxWordsPerDoc words.
 void CanonicalizeWords(IndexDoc& doc);
 
+// Documents laid out flat, the way Build reads them: every word's bytes in
+// one buffer and its field and position in one byte, each entry's words a
+// run of them, nothing allocated per document or word (about a quarter of
+// the memory of as many IndexDocs). Entries keep the order they are added
+// in. Of the entries with one id Build indexes the last, and none if that
+// one is a removal, so a table can be filled from a log of changes.
+//
+// Thread-safety: none; a table per thread, and Build takes several.
+class IndexDocs {
+ public:
+  // Appends `doc`, with its words canonicalized (CanonicalizeWords).
+  void Add(const IndexDoc& doc);
+  // Appends a removal of `id`: no earlier entry with it is indexed.
+  void AddRemoval(std::string_view id);
+  void Reserve(size_t entries, size_t words, size_t word_bytes);
+
+  size_t size() const { return rank_.size(); }  // entries
+  size_t words() const { return word_meta_.size(); }
+  std::string_view id(size_t e) const {
+    return {ids_.data() + id_start_[e], id_start_[e + 1] - id_start_[e]};
+  }
+  uint8_t rank(size_t e) const { return rank_[e]; }
+  bool removal(size_t e) const { return removal_[e] != 0; }
+  // Entry e's words are [first_word(e), first_word(e + 1)).
+  size_t first_word(size_t e) const { return first_word_[e]; }
+  std::string_view word(size_t w) const {
+    return {text_.data() + word_start_[w], word_start_[w + 1] - word_start_[w]};
+  }
+  Field field(size_t w) const { return static_cast<Field>(word_meta_[w] >> 6); }
+  uint8_t position(size_t w) const { return word_meta_[w] & 63; }  // <= 63
+  // Entry e as an IndexDoc (positions past 63 read as 63).
+  IndexDoc Get(size_t e) const;
+  size_t MemoryBytes() const;
+
+ private:
+  friend class PrefixIndex;
+  // Appends an entry whose words are canonical, as fn(sink) gives them:
+  // sink(text, meta) for each.
+  template <typename Fn>
+  void AddCanonical(std::string_view id, uint8_t rank, Fn&& fn);
+
+  std::string ids_;
+  std::vector<uint32_t> id_start_{0};    // entries + 1
+  std::vector<uint8_t> rank_;            // per entry
+  std::vector<uint8_t> removal_;         // per entry
+  std::vector<uint32_t> first_word_{0};  // entries + 1
+  std::string text_;
+  std::vector<uint32_t> word_start_{0};  // words + 1, into text_
+  std::vector<uint8_t> word_meta_;       // per word: field << 6 | position
+};
+
 struct IndexBuildOptions {
   // A prefix is a heavy name prefix when more documents than this have a
   // name word that starts with it (or is it).
@@ -165,7 +216,14 @@ class PrefixIndex {
     uint32_t score;
   };
 
-  // Builds from `docs` (ids must be unique). O(P log P).
+  // Builds from the entries of `parts`, in order (see IndexDocs for
+  // repeated ids and removals). O(P log P).
+  static std::shared_ptr<const PrefixIndex> Build(
+      std::vector<IndexDocs> parts, const IndexBuildOptions& options = {});
+  static std::shared_ptr<const PrefixIndex> Build(
+      IndexDocs docs, const IndexBuildOptions& options = {});
+  // Builds from `docs` (of repeated ids, the last). Copies them into an
+  // IndexDocs first.
   static std::shared_ptr<const PrefixIndex> Build(
       std::vector<IndexDoc> docs, const IndexBuildOptions& options = {});
 
@@ -179,7 +237,7 @@ class PrefixIndex {
   IndexDoc Doc(uint32_t doc) const;
   // Every document as indexed except those with skip[doc] set, in doc
   // order, e.g. to rebuild; decodes the term dictionary once.
-  std::vector<IndexDoc> Docs(const std::vector<uint8_t>& skip) const;
+  IndexDocs Docs(const std::vector<uint8_t>& skip) const;
 
   // The top `k` (<= kMaxResults) hits in ranking order, skipping documents
   // for which dead(doc) is true (if given).

@@ -14,7 +14,8 @@
 // Positions count words within their field, so a given name ranks before
 // a family name, and a first e-mail before a second.
 //
-// Thread-safety: IndexDocFromContact is a pure function. A SearchService
+// Thread-safety: IndexDocFromContact and AddContactDoc (to a table of the
+// caller's) are pure functions. A SearchService
 // may be used from any thread.
 #pragma once
 
@@ -37,6 +38,8 @@ namespace galsync {
 class Directory;
 
 IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank = 0);
+// Appends the same document to `out`, with no allocation of its own.
+void AddContactDoc(const Contact& c, uint8_t rank, IndexDocs& out);
 
 // Keeps one LiveIndex per domain current with the store: it indexes the
 // public view (galsync/visibility.h), so hidden contacts and private

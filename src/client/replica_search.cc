@@ -59,10 +59,11 @@ ReplicaIndex::ReplicaIndex() = default;
 Status ReplicaIndex::Refresh(Replica& replica) {
   auto state = replica.State();
   if (!state.ok()) return std::move(state).error();
-  std::vector<IndexDoc> upserts;
+  const bool rebuild = !built_ || state->generation != generation_;
+  IndexDocs table;                 // a rebuild's documents
+  std::vector<IndexDoc> upserts;   // or a refresh's changes
   std::vector<std::string> removals;
   std::optional<Error> failure;
-  const bool rebuild = !built_ || state->generation != generation_;
   uint64_t max_seq = rebuild ? 0 : applied_seq_;
   auto st = replica.ForEachSince(
       max_seq, [&](std::string_view id, uint64_t seq, std::string_view json) {
@@ -81,12 +82,18 @@ Status ReplicaIndex::Refresh(Replica& replica) {
           if (!rebuild) removals.emplace_back(id);
           return;
         }
-        upserts.push_back(IndexDocFromContact(*contact));
+        if (rebuild) {
+          AddContactDoc(*contact, 0, table);
+        } else {
+          upserts.push_back(IndexDocFromContact(*contact));
+        }
       });
   if (!st.ok()) return st;
   if (failure) return *failure;
   if (rebuild) {
-    index_.Reset(std::move(upserts));
+    std::vector<IndexDocs> parts;
+    parts.push_back(std::move(table));
+    index_.Reset(std::move(parts));
   } else if (!upserts.empty() || !removals.empty()) {
     index_.Apply(std::move(upserts), removals);
   }

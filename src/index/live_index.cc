@@ -37,15 +37,15 @@ uint64_t QuerySignature(const Query& q) {
 // it, so no search or change waits for the copy) into `out`, and lets the
 // snapshot go.
 void AppendCopies(std::vector<std::shared_ptr<const IndexDoc>>&& snapshot,
-                  std::vector<IndexDoc>& out) {
-  for (const auto& d : snapshot) out.push_back(*d);
+                  IndexDocs& out) {
+  for (const auto& d : snapshot) out.Add(*d);
   snapshot = {};
 }
 
 }  // namespace
 
 LiveIndex::LiveIndex(Options options)
-    : options_(options), base_(PrefixIndex::Build({})) {}
+    : options_(options), base_(PrefixIndex::Build(IndexDocs())) {}
 
 LiveIndex::~LiveIndex() {
   {
@@ -91,7 +91,14 @@ void LiveIndex::Wake(bool compactor) {
 }
 
 void LiveIndex::Reset(std::vector<IndexDoc> docs) {
-  auto base = PrefixIndex::Build(std::move(docs));
+  Reset(PrefixIndex::Build(std::move(docs)));
+}
+
+void LiveIndex::Reset(std::vector<IndexDocs> parts) {
+  Reset(PrefixIndex::Build(std::move(parts)));
+}
+
+void LiveIndex::Reset(std::shared_ptr<const PrefixIndex> base) {
   std::unique_lock lock(mu_);
   base_ = std::move(base);
   dead_.assign(base_->size(), 0);
@@ -184,8 +191,6 @@ void LiveIndex::Compact() {
   std::shared_ptr<const PrefixIndex> base;
   std::vector<uint8_t> dead;
   std::vector<std::shared_ptr<const IndexDoc>> delta;
-  size_t base_live = 0;
-  std::vector<IndexDoc> docs;
   {
     std::unique_lock lock(mu_);
     if (compacting_) return;
@@ -193,12 +198,12 @@ void LiveIndex::Compact() {
     touched_.clear();
     base = base_;
     dead = dead_;
-    base_live = base->size() - dead_count_;
     delta = DeltaSnapshotLocked();
   }
-  docs.reserve(base_live + delta.size());
+  // The delta after the base: of an id in both (none is, as the base's is
+  // dead), Build would take the later.
+  IndexDocs docs = base->Docs(dead);
   AppendCopies(std::move(delta), docs);
-  for (IndexDoc& d : base->Docs(dead)) docs.push_back(std::move(d));
   auto fresh = PrefixIndex::Build(std::move(docs));
   bool index_delta = false;
   {
@@ -249,8 +254,7 @@ void LiveIndex::IndexDelta() {
     generation = generation_;
     delta = DeltaSnapshotLocked();
   }
-  std::vector<IndexDoc> docs;
-  docs.reserve(delta.size());
+  IndexDocs docs;
   AppendCopies(std::move(delta), docs);
   auto index = PrefixIndex::Build(std::move(docs));
   std::unique_lock lock(mu_);

@@ -135,7 +135,7 @@ uint64_t KeyAt(std::string_view s, size_t from) {
   return k;
 }
 
-// The permutation that sorts `v` (bytewise). Most comparisons are settled by
+// The permutation that sorts `v` (bytewise; equal strings in their order). Most comparisons are settled by
 // the first 16 bytes, held as two integers beside each index, without
 // touching the strings.
 std::vector<uint32_t> SortedOrder(const std::vector<std::string_view>& v) {
@@ -150,7 +150,8 @@ std::vector<uint32_t> SortedOrder(const std::vector<std::string_view>& v) {
   auto less = [&](const Keyed& a, const Keyed& b) {
     if (a.hi != b.hi) return a.hi < b.hi;
     if (a.lo != b.lo) return a.lo < b.lo;
-    return v[a.index] < v[b.index];
+    if (const int c = v[a.index].compare(v[b.index]); c != 0) return c < 0;
+    return a.index < b.index;  // equal strings keep their order
   };
   // Parts sorted on threads of their own, then merged.
   const size_t parts = BuildParts(v.size());
@@ -360,6 +361,23 @@ struct KeyMarks {
 };
 thread_local KeyMarks tls_key_marks;
 
+// Sorted by text, no two alike, none empty, at most kMaxWordsPerDoc.
+bool IsCanonical(const std::vector<IndexedWord>& w) {
+  if (w.size() > QueryLimits::kMaxWordsPerDoc) return false;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i].text.empty()) return false;
+    if (i > 0 && w[i - 1].text.compare(w[i].text) >= 0) return false;
+  }
+  return true;
+}
+
+// An offset into one IndexDocs' arrays: each holds at most 4 GB of ids, of
+// words' bytes, and 4G words.
+uint32_t TableOffset(size_t n) {
+  if (n > UINT32_MAX) std::abort();
+  return static_cast<uint32_t>(n);
+}
+
 }  // namespace
 
 Result<Query> ParseQuery(std::string_view text, uint8_t fields) {
@@ -403,16 +421,9 @@ Result<Query> ParseQuery(std::string_view text, uint8_t fields) {
 
 void CanonicalizeWords(IndexDoc& doc) {
   auto& w = doc.words;
+  // Documents made by IndexDocFromContact are canonical already.
+  if (IsCanonical(w)) return;
   std::erase_if(w, [](const IndexedWord& x) { return x.text.empty(); });
-  // Already canonical (sorted, no repeats, not too many), as documents
-  // made by IndexDocFromContact are when Build gets them.
-  if (w.size() <= QueryLimits::kMaxWordsPerDoc &&
-      std::adjacent_find(w.begin(), w.end(),
-                         [](const IndexedWord& a, const IndexedWord& b) {
-                           return a.text.compare(b.text) >= 0;
-                         }) == w.end()) {
-    return;
-  }
   // Best (field, position) first within equal text, then keep the first.
   // The order is found on indices and the first 16 bytes of each word (as
   // two integers: most words are shorter), so each word moves once and
@@ -461,6 +472,64 @@ void CanonicalizeWords(IndexDoc& doc) {
   }
 }
 
+template <typename Fn>
+void IndexDocs::AddCanonical(std::string_view id, uint8_t rank, Fn&& fn) {
+  ids_.append(id);
+  id_start_.push_back(TableOffset(ids_.size()));
+  rank_.push_back(rank);
+  removal_.push_back(0);
+  fn([&](std::string_view text, uint8_t meta) {
+    text_.append(text);
+    word_start_.push_back(TableOffset(text_.size()));
+    word_meta_.push_back(meta);
+  });
+  first_word_.push_back(TableOffset(word_meta_.size()));
+}
+
+void IndexDocs::Add(const IndexDoc& doc) {
+  const IndexDoc* d = &doc;
+  if (!IsCanonical(doc.words)) {
+    thread_local IndexDoc canonical;
+    canonical = doc;
+    CanonicalizeWords(canonical);
+    d = &canonical;
+  }
+  AddCanonical(d->id, d->rank, [&](auto&& sink) {
+    for (const IndexedWord& w : d->words) sink(w.text, Meta(w.field, w.position));
+  });
+}
+
+void IndexDocs::AddRemoval(std::string_view id) {
+  AddCanonical(id, 0, [](auto&&) {});
+  removal_.back() = 1;
+}
+
+void IndexDocs::Reserve(size_t entries, size_t words, size_t word_bytes) {
+  id_start_.reserve(entries + 1);
+  rank_.reserve(entries);
+  removal_.reserve(entries);
+  first_word_.reserve(entries + 1);
+  text_.reserve(word_bytes);
+  word_start_.reserve(words + 1);
+  word_meta_.reserve(words);
+}
+
+IndexDoc IndexDocs::Get(size_t e) const {
+  IndexDoc d;
+  d.id = std::string(id(e));
+  d.rank = rank(e);
+  for (size_t w = first_word(e); w < first_word(e + 1); ++w) {
+    d.words.push_back({std::string(word(w)), field(w), position(w)});
+  }
+  return d;
+}
+
+size_t IndexDocs::MemoryBytes() const {
+  return ids_.capacity() + id_start_.capacity() * 4 + rank_.capacity() +
+         removal_.capacity() + first_word_.capacity() * 4 + text_.capacity() +
+         word_start_.capacity() * 4 + word_meta_.capacity();
+}
+
 std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q) {
   Candidates cs;
   cs.terms = q.terms.size();
@@ -484,73 +553,117 @@ std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q) {
 
 std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     std::vector<IndexDoc> docs, const IndexBuildOptions& options) {
+  IndexDocs table;
+  size_t words = 0;
+  for (const IndexDoc& d : docs) words += d.words.size();
+  table.Reserve(docs.size(), words, 0);
+  for (const IndexDoc& d : docs) table.Add(d);
+  docs = {};
+  return Build(std::move(table), options);
+}
+
+std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
+    IndexDocs docs, const IndexBuildOptions& options) {
+  std::vector<IndexDocs> parts;
+  parts.push_back(std::move(docs));
+  return Build(std::move(parts), options);
+}
+
+std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
+    std::vector<IndexDocs> parts, const IndexBuildOptions& options) {
   auto ix = std::shared_ptr<PrefixIndex>(new PrefixIndex());
+  // Entries and words are numbered across the parts, in order.
+  std::vector<size_t> entry_base(parts.size() + 1, 0);
+  std::vector<size_t> word_base(parts.size() + 1, 0);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    entry_base[p + 1] = entry_base[p] + parts[p].size();
+    word_base[p + 1] = word_base[p] + parts[p].words();
+  }
+  if (word_base.back() > UINT32_MAX) std::abort();  // 4G words at most
+  // The documents, in id order: of each id its last entry, unless that is
+  // a removal.
+  struct DocRef {
+    uint32_t part, entry;
+  };
+  std::vector<DocRef> docs;
+  std::vector<uint8_t> kept(entry_base.back(), 0);  // per entry
   {
     std::vector<std::string_view> ids;
-    ids.reserve(docs.size());
-    for (const IndexDoc& d : docs) ids.push_back(d.id);
-    const std::vector<uint32_t> by_id = SortedOrder(ids);
-    std::vector<IndexDoc> sorted;
-    sorted.reserve(docs.size());
-    for (uint32_t i : by_id) sorted.push_back(std::move(docs[i]));
-    docs.swap(sorted);
+    std::vector<DocRef> ref;
+    ids.reserve(entry_base.back());
+    ref.reserve(entry_base.back());
+    for (uint32_t p = 0; p < parts.size(); ++p) {
+      for (uint32_t e = 0; e < parts[p].size(); ++e) {
+        ids.push_back(parts[p].id(e));
+        ref.push_back({p, e});
+      }
+    }
+    const std::vector<uint32_t> by_id = SortedOrder(ids);  // equal: in order
+    docs.reserve(by_id.size());
+    for (size_t i = 0; i < by_id.size(); ++i) {
+      if (i + 1 < by_id.size() && ids[by_id[i + 1]] == ids[by_id[i]]) continue;
+      const DocRef r = ref[by_id[i]];
+      if (parts[r.part].removal(r.entry)) continue;
+      docs.push_back(r);
+      kept[by_id[i]] = 1;
+    }
   }
-  docs.erase(std::unique(docs.begin(), docs.end(),
-                         [](const IndexDoc& a, const IndexDoc& b) {
-                           return a.id == b.id;
-                         }),
-             docs.end());
   const size_t D = docs.size();
   const size_t doc_parts = BuildParts(D);
-  RunParts(doc_parts, [&](size_t part) {
-    const auto [first, last] = PartOf(D, part, doc_parts);
-    for (size_t i = first; i < last; ++i) CanonicalizeWords(docs[i]);
-  });
+  auto words_of = [&](DocRef r) {
+    return std::pair<size_t, size_t>(parts[r.part].first_word(r.entry),
+                                     parts[r.part].first_word(r.entry + 1));
+  };
   // Where each document's words (its occurrences, and later its forward
   // entries) start.
   ix->fwd_start_.resize(D + 1);
   ix->fwd_start_[0] = 0;
   for (size_t doc = 0; doc < D; ++doc) {
-    const size_t end = ix->fwd_start_[doc] + docs[doc].words.size();
-    if (end > UINT32_MAX) std::abort();  // 4G words at most
-    ix->fwd_start_[doc + 1] = static_cast<uint32_t>(end);
+    const auto [first, last] = words_of(docs[doc]);
+    ix->fwd_start_[doc + 1] = ix->fwd_start_[doc] + static_cast<uint32_t>(last - first);
   }
   const size_t occurrences = ix->fwd_start_[D];
 
-  // Terms: intern (each occurrence gets its word's id), sort, renumber.
-  // Each word goes to one shard by its hash, and each shard is interned
-  // on a thread of its own; then the shards' ids are made one range.
-  std::vector<uint32_t> seen_id(occurrences);  // per occurrence, in doc
-                                               // and word order
-  std::vector<std::string_view> uniq;  // views into docs
+  // Terms: intern (each word of a document gets its id), sort, renumber.
+  // The words are read in the parts' order. Each goes to one shard by its
+  // hash, and each shard is interned on a thread of its own; then the
+  // shards' ids are made one range.
+  std::vector<uint32_t> seen_id(word_base.back());  // per word of the parts
+  std::vector<std::string_view> uniq;                // views into the parts
   {
-    const size_t parts = BuildParts(occurrences);
+    const size_t shards = BuildParts(occurrences);
     std::vector<Interner> shard;
-    shard.reserve(parts);
-    for (size_t p = 0; p < parts; ++p) {
-      shard.emplace_back(occurrences / 4 / parts);
+    shard.reserve(shards);
+    for (size_t s = 0; s < shards; ++s) {
+      shard.emplace_back(occurrences / 4 / shards);
     }
-    std::vector<uint8_t> shard_of(occurrences);
-    RunParts(parts, [&](size_t p) {
-      size_t occurrence = 0;
-      for (const auto& d : docs) {
-        for (const auto& w : d.words) {
-          const uint64_t h = Interner::Hash(w.text);
-          if ((h >> 40) % parts == p) {  // bits the tables do not index by
-            seen_id[occurrence] = shard[p].Intern(w.text, h);
-            shard_of[occurrence] = static_cast<uint8_t>(p);
+    std::vector<uint8_t> shard_of(word_base.back(), 0);
+    RunParts(shards, [&](size_t s) {
+      for (size_t p = 0; p < parts.size(); ++p) {
+        const IndexDocs& part = parts[p];
+        const uint8_t* keep = kept.data() + entry_base[p];
+        uint32_t* ids = seen_id.data() + word_base[p];
+        uint8_t* shard_at = shard_of.data() + word_base[p];
+        for (size_t e = 0; e < part.size(); ++e) {
+          if (!keep[e]) continue;
+          for (size_t w = part.first_word(e); w < part.first_word(e + 1); ++w) {
+            const std::string_view text = part.word(w);
+            const uint64_t h = Interner::Hash(text);
+            if ((h >> 40) % shards == s) {  // bits the tables do not index by
+              ids[w] = shard[s].Intern(text, h);
+              shard_at[w] = static_cast<uint8_t>(s);
+            }
           }
-          ++occurrence;
         }
       }
     });
-    std::vector<uint32_t> first_id(parts, 0);
-    for (size_t p = 0; p < parts; ++p) {
-      first_id[p] = static_cast<uint32_t>(uniq.size());
-      const std::vector<std::string_view> strings = shard[p].Release();
+    std::vector<uint32_t> first_id(shards, 0);
+    for (size_t s = 0; s < shards; ++s) {
+      first_id[s] = static_cast<uint32_t>(uniq.size());
+      const std::vector<std::string_view> strings = shard[s].Release();
       uniq.insert(uniq.end(), strings.begin(), strings.end());
     }
-    for (size_t i = 0; i < occurrences; ++i) seen_id[i] += first_id[shard_of[i]];
+    for (size_t i = 0; i < seen_id.size(); ++i) seen_id[i] += first_id[shard_of[i]];
   }
   const size_t T = uniq.size();
   std::vector<uint32_t> order = SortedOrder(uniq);
@@ -612,10 +725,12 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     const auto [first, last] = PartOf(D, part, doc_parts);
     for (uint32_t doc = first; doc < last; ++doc) {
       entries.clear();
-      uint32_t occurrence = ix->fwd_start_[doc];
-      for (const auto& w : docs[doc].words) {
-        entries.emplace_back(final_id[seen_id[occurrence++]],
-                             Meta(w.field, w.position));
+      const DocRef r = docs[doc];
+      const IndexDocs& part = parts[r.part];
+      const uint32_t* ids = seen_id.data() + word_base[r.part];
+      const auto [first_word, last_word] = words_of(r);
+      for (size_t w = first_word; w < last_word; ++w) {
+        entries.emplace_back(final_id[ids[w]], part.word_meta_[w]);
       }
       std::sort(entries.begin(), entries.end());
       uint32_t e = ix->fwd_start_[doc];
@@ -626,17 +741,19 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       }
     }
   });
-  for (auto& d : docs) {
+  for (const DocRef r : docs) {
     ix->id_start_.push_back(static_cast<uint32_t>(ix->id_bytes_.size()));
-    ix->id_bytes_ += d.id;
-    ix->ranks_.push_back(d.rank);
-    ix->max_rank_ = std::max(ix->max_rank_, d.rank);
+    ix->id_bytes_ += parts[r.part].id(r.entry);
+    const uint8_t rank = parts[r.part].rank(r.entry);
+    ix->ranks_.push_back(rank);
+    ix->max_rank_ = std::max(ix->max_rank_, rank);
   }
   ix->id_start_.push_back(static_cast<uint32_t>(ix->id_bytes_.size()));
   seen_id = {};
   final_id = {};
-  docs.clear();
-  docs.shrink_to_fit();
+  docs = {};
+  kept = {};
+  parts = {};
 
   // Postings: counting sort by term, then best static key first.
   ix->post_start_.assign(T + 1, 0);
@@ -1219,21 +1336,27 @@ IndexDoc PrefixIndex::Doc(uint32_t doc) const {
   return d;
 }
 
-std::vector<IndexDoc> PrefixIndex::Docs(const std::vector<uint8_t>& skip) const {
-  std::vector<std::string> words(terms_.size());
-  terms_.ForEach([&](uint32_t t, std::string_view w) { words[t] = w; });
-  std::vector<IndexDoc> out;
+IndexDocs PrefixIndex::Docs(const std::vector<uint8_t>& skip) const {
+  std::string bytes;  // the terms, decoded once
+  std::vector<uint32_t> start{0};
+  start.reserve(terms_.size() + 1);
+  terms_.ForEach([&](uint32_t, std::string_view w) {
+    bytes += w;
+    start.push_back(TableOffset(bytes.size()));
+  });
+  IndexDocs out;
+  out.Reserve(size(), fwd_start_[size()], 0);
   for (uint32_t doc = 0; doc < size(); ++doc) {
     if (doc < skip.size() && skip[doc]) continue;
-    IndexDoc& d = out.emplace_back();
-    d.id = std::string(id(doc));
-    d.rank = ranks_[doc];
-    d.words.reserve(fwd_start_[doc + 1] - fwd_start_[doc]);
-    for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
-      d.words.push_back({words[fwd_term_[e]],
-                         static_cast<Field>(fwd_meta_[e] >> 6),
-                         static_cast<uint8_t>(fwd_meta_[e] & 63)});
-    }
+    // Forward entries are in term order, which is the words' byte order:
+    // canonical.
+    out.AddCanonical(id(doc), ranks_[doc], [&](auto&& sink) {
+      for (uint32_t e = fwd_start_[doc]; e < fwd_start_[doc + 1]; ++e) {
+        const uint32_t t = fwd_term_[e];
+        sink(std::string_view(bytes.data() + start[t], start[t + 1] - start[t]),
+             fwd_meta_[e]);
+      }
+    });
   }
   return out;
 }

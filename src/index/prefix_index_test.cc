@@ -154,6 +154,67 @@ TEST(PrefixIndexTest, SearchRanksAndBreaksTiesById) {
   EXPECT_EQ(ix->Doc(*ix->Find("b")).words.size(), 2u);
 }
 
+TEST(IndexDocsTest, AddCanonicalizesAndGetGivesTheDocumentBack) {
+  IndexDocs table;
+  table.Add({"b", {{"zed", Field::kOther, 2}, {"", Field::kName, 0},
+                   {"ann", Field::kEmail, 0}, {"zed", Field::kName, 70}},
+             7});
+  table.AddRemoval("a");
+  ASSERT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.words(), 2u);
+  const IndexDoc b = table.Get(0);
+  EXPECT_EQ(b.id, "b");
+  EXPECT_EQ(b.rank, 7);
+  ASSERT_EQ(b.words.size(), 2u);  // sorted, the empty word dropped
+  EXPECT_EQ(b.words[0].text, "ann");
+  EXPECT_EQ(b.words[1].text, "zed");
+  EXPECT_EQ(b.words[1].field, Field::kName);  // the better of the two
+  EXPECT_EQ(b.words[1].position, 63);         // positions stop at 63
+  EXPECT_FALSE(table.removal(0));
+  EXPECT_TRUE(table.removal(1));
+  EXPECT_EQ(table.id(1), "a");
+  EXPECT_EQ(table.first_word(1), table.first_word(2));  // a removal has none
+}
+
+// Entries are read in order across the parts: of one id the last counts,
+// and a removal leaves none, whichever part either is in.
+TEST(IndexDocsTest, TheLastEntryOfAnIdIsIndexedAndARemovalRemoves) {
+  std::vector<IndexDocs> parts(3);
+  parts[0].Add(Doc("x", {{"old", Field::kName, 0}}));
+  parts[0].Add(Doc("y", {{"yann", Field::kName, 0}}));
+  parts[0].Add(Doc("z", {{"zoe", Field::kName, 0}}));
+  parts[0].Add(Doc("x", {{"older", Field::kName, 0}}));  // replaced again below
+  parts[1].AddRemoval("y");
+  parts[1].Add(Doc("w", {{"wendy", Field::kName, 0}}));
+  parts[1].AddRemoval("nobody");  // removes nothing
+  parts[2].Add(Doc("x", {{"new", Field::kName, 0}}));
+  parts[2].AddRemoval("z");
+  parts[2].Add(Doc("z", {{"zara", Field::kName, 0}}));  // back after removal
+  parts[2].AddRemoval("w");
+  auto ix = PrefixIndex::Build(std::move(parts));
+  ASSERT_EQ(ix->size(), 2u);
+  EXPECT_EQ(ix->id(0), "x");
+  EXPECT_EQ(ix->id(1), "z");
+  EXPECT_EQ(ix->Doc(0).words.at(0).text, "new");
+  EXPECT_EQ(ix->Doc(1).words.at(0).text, "zara");
+  EXPECT_TRUE(ix->Search(Q("old"), 10).empty());
+  EXPECT_TRUE(ix->Search(Q("yann"), 10).empty());
+  EXPECT_TRUE(ix->Search(Q("zoe"), 10).empty());
+  EXPECT_TRUE(ix->Search(Q("wendy"), 10).empty());
+  EXPECT_EQ(Ids(*ix, ix->Search(Q("n"), 10)), (std::vector<std::string>{"x"}));
+  // Docs gives the documents back as a table that builds the same index.
+  const IndexDocs again = ix->Docs({});
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again.Get(1).words.at(0).text, "zara");
+  EXPECT_EQ(PrefixIndex::Build(again)->Doc(0).words.at(0).text, "new");
+  // The same from one vector of documents: the later of two alike ids.
+  auto one = PrefixIndex::Build(std::vector<IndexDoc>{
+      Doc("x", {{"first", Field::kName, 0}}),
+      Doc("x", {{"second", Field::kName, 0}})});
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->Doc(0).words.at(0).text, "second");
+}
+
 TEST(PrefixIndexTest, EveryHeavyPrefixHasAPrecomputedTop) {
   // Words under many first letters, so that the build shares the tops out
   // among its threads.
@@ -505,7 +566,12 @@ const BruteForce& People100k() {
 // equal those of the reference semantics evaluated on every document.
 TEST(PrefixIndexDifferentialTest, IndexEqualsBruteForceOn100kPeople) {
   const BruteForce& people = People100k();
-  auto ix = PrefixIndex::Build(people.docs());
+  // From several tables, filled back to front: the build sorts by id
+  // across them.
+  std::vector<IndexDocs> parts(5);
+  const auto& docs = people.docs();
+  for (size_t i = docs.size(); i-- > 0;) parts[i % parts.size()].Add(docs[i]);
+  auto ix = PrefixIndex::Build(std::move(parts));
   ASSERT_EQ(ix->size(), people.docs().size());
   std::mt19937 rng(2026);
   size_t total_matches = 0;

@@ -125,13 +125,12 @@ class WordSink {
   IndexDoc& doc_;
 };
 
-}  // namespace
-
-IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
-  // The words are gathered and merged in this thread's buffer, which keeps
-  // its room from one contact to the next; the document gets a copy of
-  // exactly the words it keeps.
+// The contact's document, in this thread's buffer: it keeps its room from
+// one contact to the next, and callers copy out what they keep.
+const IndexDoc& ContactDoc(const Contact& c, uint8_t rank) {
   thread_local IndexDoc raw;
+  raw.id = c.id;
+  raw.rank = rank;
   raw.words.clear();
   WordSink sink(raw);
   // Name words: given first, then middle, family; the display name and
@@ -175,12 +174,22 @@ IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
   opos = sink.AddText(c.department, Field::kOther, opos);
   sink.AddText(c.office.locality, Field::kOther, opos);
   CanonicalizeWords(raw);
+  return raw;
+}
+
+}  // namespace
+
+IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
+  const IndexDoc& raw = ContactDoc(c, rank);
   IndexDoc doc;
-  doc.id = c.id;
+  doc.id = raw.id;
   doc.rank = rank;
-  doc.words.assign(std::make_move_iterator(raw.words.begin()),
-                   std::make_move_iterator(raw.words.end()));
+  doc.words.assign(raw.words.begin(), raw.words.end());
   return doc;
+}
+
+void AddContactDoc(const Contact& c, uint8_t rank, IndexDocs& out) {
+  out.Add(ContactDoc(c, rank));
 }
 
 }  // namespace galsync

@@ -7,7 +7,6 @@
 #include <thread>
 #include <limits>
 #include <optional>
-#include <unordered_map>
 
 #include "galsync/directory.h"
 #include "galsync/search.h"
@@ -27,31 +26,59 @@ struct PageRow {
   std::string json;  // empty for a delete
 };
 
+// Runs fn(chunk, from, to) over `n` rows cut into `chunks` runs, each on a
+// thread of its own (the first on the caller's).
+template <typename Fn>
+void ForEachChunk(size_t n, size_t chunks, const Fn& fn) {
+  const size_t each = (n + chunks - 1) / chunks;
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < chunks; ++t) {
+    helpers.emplace_back(fn, t, std::min(n, t * each), std::min(n, (t + 1) * each));
+  }
+  fn(size_t{0}, size_t{0}, std::min(n, each));
+  for (auto& h : helpers) h.join();
+}
+
+// Contacts are parsed and folded on every core when a page is large (a
+// build).
+size_t ChunksFor(size_t rows) {
+  constexpr size_t kRowsPerThread = 1024;
+  return std::clamp<size_t>(rows / kRowsPerThread, 1,
+                            std::max(1u, std::thread::hardware_concurrency()));
+}
+
 // The index documents of a page's upserts (nullopt for deletes, and for
-// JSON that does not parse, which the codec never writes). Contacts are
-// parsed and folded on every core when the page is large (a build).
+// JSON that does not parse, which the codec never writes).
 std::vector<std::optional<IndexDoc>> DocsOf(const std::vector<PageRow>& rows) {
   std::vector<std::optional<IndexDoc>> docs(rows.size());
-  auto convert = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) {
-      if (rows[i].deleted) continue;
-      auto c = ParseContactJson(rows[i].json);
-      if (c) docs[i] = IndexDocFromContact(*c);
-    }
-  };
-  constexpr size_t kRowsPerThread = 1024;
-  const size_t threads = std::clamp<size_t>(
-      rows.size() / kRowsPerThread, 1,
-      std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> helpers;
-  const size_t chunk = (rows.size() + threads - 1) / threads;
-  for (size_t t = 1; t < threads; ++t) {
-    helpers.emplace_back(convert, t * chunk,
-                         std::min(rows.size(), (t + 1) * chunk));
-  }
-  convert(0, std::min(rows.size(), chunk));
-  for (auto& h : helpers) h.join();
+  ForEachChunk(rows.size(), ChunksFor(rows.size()),
+               [&](size_t, size_t from, size_t to) {
+                 for (size_t i = from; i < to; ++i) {
+                   if (rows[i].deleted) continue;
+                   auto c = ParseContactJson(rows[i].json);
+                   if (c) docs[i] = IndexDocFromContact(*c);
+                 }
+               });
   return docs;
+}
+
+// The same rows for a build, appended to `tables`: one table per chunk, in
+// row order, a delete as a removal.
+void AddTablesOf(const std::vector<PageRow>& rows,
+                 std::vector<IndexDocs>& tables) {
+  const size_t chunks = ChunksFor(rows.size());
+  const size_t first = tables.size();
+  tables.resize(first + chunks);
+  ForEachChunk(rows.size(), chunks, [&](size_t chunk, size_t from, size_t to) {
+    IndexDocs& table = tables[first + chunk];
+    for (size_t i = from; i < to; ++i) {
+      if (rows[i].deleted) {
+        table.AddRemoval(rows[i].id);
+      } else if (auto c = ParseContactJson(rows[i].json)) {
+        AddContactDoc(*c, 0, table);
+      }
+    }
+  });
 }
 }  // namespace
 
@@ -170,7 +197,7 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
   std::lock_guard catching(d.catch_up_mu);
   uint64_t after = d.applied_seq.load();
   uint64_t floor = initial ? std::numeric_limits<uint64_t>::max() : 0;
-  std::unordered_map<std::string, IndexDoc> initial_docs;
+  std::vector<IndexDocs> initial_docs;  // in seq order
   std::vector<PageRow> rows;
   for (;;) {
     rows.clear();
@@ -197,37 +224,29 @@ Status SearchService::CatchUp(const std::string& domain, DomainIndex& d,
       floor = scan->snapshot_last_seq;
     }
     // In seq order: a contact's later change replaces an earlier one.
-    std::vector<std::optional<IndexDoc>> docs = DocsOf(rows);
-    std::vector<IndexDoc> upserts;
-    std::vector<std::string> removals;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (rows[i].deleted) {
-        if (initial) {
-          initial_docs.erase(rows[i].id);
-        } else {
+    if (initial) {
+      AddTablesOf(rows, initial_docs);
+    } else {
+      std::vector<std::optional<IndexDoc>> docs = DocsOf(rows);
+      std::vector<IndexDoc> upserts;
+      std::vector<std::string> removals;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].deleted) {
           removals.push_back(std::move(rows[i].id));
-        }
-      } else if (docs[i]) {
-        if (initial) {
-          initial_docs.insert_or_assign(std::move(rows[i].id),
-                                        std::move(*docs[i]));
-        } else {
+        } else if (docs[i]) {
           upserts.push_back(std::move(*docs[i]));
         }
       }
-    }
-    if (!upserts.empty() || !removals.empty()) {
-      d.index.Apply(std::move(upserts), removals);
+      if (!upserts.empty() || !removals.empty()) {
+        d.index.Apply(std::move(upserts), removals);
+      }
     }
     after = scan->exhausted ? std::max(last, scan->snapshot_last_seq) : last;
     if (!initial) d.applied_seq.store(after);
     if (scan->exhausted) break;
   }
   if (initial) {
-    std::vector<IndexDoc> docs;
-    docs.reserve(initial_docs.size());
-    for (auto& [id, doc] : initial_docs) docs.push_back(std::move(doc));
-    d.index.Reset(std::move(docs));
+    d.index.Reset(std::move(initial_docs));
     d.applied_seq.store(after);
   }
   return Ok{};
