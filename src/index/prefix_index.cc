@@ -518,6 +518,7 @@ IndexDoc IndexDocs::Get(size_t e) const {
   IndexDoc d;
   d.id = std::string(id(e));
   d.rank = rank(e);
+  d.words.reserve(first_word(e + 1) - first_word(e));
   for (size_t w = first_word(e); w < first_word(e + 1); ++w) {
     d.words.push_back({std::string(word(w)), field(w), position(w)});
   }
