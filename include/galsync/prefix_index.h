@@ -109,6 +109,14 @@ struct IndexedWord {
   uint8_t position = 0;  // 0 = first word of its field
 };
 
+// A word of a document being made, by reference: to canonicalize or add
+// without a string of its own.
+struct WordRef {
+  std::string_view text;  // folded (FoldForMatch)
+  Field field = Field::kName;
+  uint8_t position = 0;
+};
+
 struct IndexDoc {
   std::string id;
   std::vector<IndexedWord> words;
@@ -142,6 +150,7 @@ std::optional<uint32_t> MatchScore(const IndexDoc& doc, const Query& q);
 // words merged (keeping the best field and position), at most
 // kMaxWordsPerDoc words.
 void CanonicalizeWords(IndexDoc& doc);
+void CanonicalizeWords(std::vector<WordRef>& words);
 
 // Documents laid out flat, the way Build reads them: every word's bytes in
 // one buffer and its field and position in one byte, each entry's words a
@@ -155,6 +164,9 @@ class IndexDocs {
  public:
   // Appends `doc`, with its words canonicalized (CanonicalizeWords).
   void Add(const IndexDoc& doc);
+  // The same for a document given by reference; canonicalizes `words` in
+  // place.
+  void Add(std::string_view id, uint8_t rank, std::vector<WordRef>& words);
   // Appends a removal of `id`: no earlier entry with it is indexed.
   void AddRemoval(std::string_view id);
   void Reserve(size_t entries, size_t words, size_t word_bytes);

@@ -362,7 +362,8 @@ struct KeyMarks {
 thread_local KeyMarks tls_key_marks;
 
 // Sorted by text, no two alike, none empty, at most kMaxWordsPerDoc.
-bool IsCanonical(const std::vector<IndexedWord>& w) {
+template <typename Word>
+bool IsCanonical(const std::vector<Word>& w) {
   if (w.size() > QueryLimits::kMaxWordsPerDoc) return false;
   for (size_t i = 0; i < w.size(); ++i) {
     if (w[i].text.empty()) return false;
@@ -419,15 +420,12 @@ Result<Query> ParseQuery(std::string_view text, uint8_t fields) {
   return q;
 }
 
-void CanonicalizeWords(IndexDoc& doc) {
-  auto& w = doc.words;
-  // Documents made by IndexDocFromContact are canonical already.
+void CanonicalizeWords(std::vector<WordRef>& w) {
+  std::erase_if(w, [](const WordRef& x) { return x.text.empty(); });
   if (IsCanonical(w)) return;
-  std::erase_if(w, [](const IndexedWord& x) { return x.text.empty(); });
   // Best (field, position) first within equal text, then keep the first.
-  // The order is found on indices and the first 16 bytes of each word (as
-  // two integers: most words are shorter), so each word moves once and
-  // few comparisons read the strings.
+  // The order is found on the first 16 bytes of each word (as two
+  // integers: most words are shorter), so few comparisons read the strings.
   struct Keyed {
     uint64_t hi, lo;
     uint32_t key;  // StaticKey: best first
@@ -447,29 +445,40 @@ void CanonicalizeWords(IndexDoc& doc) {
     }
     return a.key > b.key;
   });
-  thread_local std::vector<IndexedWord> kept;
+  thread_local std::vector<WordRef> kept;
   kept.clear();
   for (const Keyed& k : keyed) {
     if (kept.empty() || kept.back().text != w[k.index].text) {
-      kept.push_back(std::move(w[k.index]));
+      kept.push_back(w[k.index]);
     }
   }
-  // Back into w's own storage: no allocation.
-  w.assign(std::make_move_iterator(kept.begin()),
-           std::make_move_iterator(kept.end()));
+  w.assign(kept.begin(), kept.end());
   if (w.size() > QueryLimits::kMaxWordsPerDoc) {
     // Keep the words that rank best.
-    std::stable_sort(w.begin(), w.end(),
-                     [](const IndexedWord& a, const IndexedWord& b) {
-                       return StaticKey(Meta(a.field, a.position)) >
-                              StaticKey(Meta(b.field, b.position));
-                     });
+    std::stable_sort(w.begin(), w.end(), [](const WordRef& a, const WordRef& b) {
+      return StaticKey(Meta(a.field, a.position)) >
+             StaticKey(Meta(b.field, b.position));
+    });
     w.resize(QueryLimits::kMaxWordsPerDoc);
-    std::sort(w.begin(), w.end(),
-              [](const IndexedWord& a, const IndexedWord& b) {
-                return a.text < b.text;
-              });
+    std::sort(w.begin(), w.end(), [](const WordRef& a, const WordRef& b) {
+      return a.text < b.text;
+    });
   }
+}
+
+void CanonicalizeWords(IndexDoc& doc) {
+  // Documents made by IndexDocFromContact are canonical already.
+  if (IsCanonical(doc.words)) return;
+  std::vector<WordRef> refs;
+  refs.reserve(doc.words.size());
+  for (const IndexedWord& w : doc.words) refs.push_back({w.text, w.field, w.position});
+  CanonicalizeWords(refs);
+  std::vector<IndexedWord> words;
+  words.reserve(refs.size());
+  for (const WordRef& r : refs) {
+    words.push_back({std::string(r.text), r.field, r.position});
+  }
+  doc.words = std::move(words);
 }
 
 template <typename Fn>
@@ -496,6 +505,14 @@ void IndexDocs::Add(const IndexDoc& doc) {
   }
   AddCanonical(d->id, d->rank, [&](auto&& sink) {
     for (const IndexedWord& w : d->words) sink(w.text, Meta(w.field, w.position));
+  });
+}
+
+void IndexDocs::Add(std::string_view id, uint8_t rank,
+                    std::vector<WordRef>& words) {
+  CanonicalizeWords(words);
+  AddCanonical(id, rank, [&](auto&& sink) {
+    for (const WordRef& w : words) sink(w.text, Meta(w.field, w.position));
   });
 }
 

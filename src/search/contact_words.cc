@@ -1,8 +1,10 @@
 // How a contact becomes index words; the rules are in galsync/search.h.
+#include <cstdint>
 #include <initializer_list>
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "galsync/normalize.h"
 #include "galsync/search.h"
@@ -68,35 +70,64 @@ bool IsJoinOf(std::string_view text,
   return !first && text.empty();
 }
 
+// A contact's words as they are found, their bytes in one buffer that
+// keeps its room from one contact to the next.
+struct RawWords {
+  struct Word {
+    uint32_t start, size;
+    Field field;
+    uint8_t position;
+  };
+  std::string bytes;
+  std::vector<Word> words;
+  std::vector<WordRef> refs;
+
+  // Views of the words, made once they are all in (the buffer may move
+  // while they come).
+  std::vector<WordRef>& Refs() {
+    refs.clear();
+    for (const Word& w : words) {
+      refs.push_back({std::string_view(bytes).substr(w.start, w.size), w.field,
+                      w.position});
+    }
+    return refs;
+  }
+};
+
 class WordSink {
  public:
-  explicit WordSink(IndexDoc& doc) : doc_(doc) {}
+  explicit WordSink(RawWords& raw) : raw_(raw) {
+    raw_.bytes.clear();
+    raw_.words.clear();
+  }
 
-  void Add(std::string word, Field f, uint8_t pos) {
+  void Add(std::string_view word, Field f, uint8_t pos) {
     if (!word.empty() && HasWordChars(word)) {
-      doc_.words.push_back({std::move(word), f, pos});
+      raw_.words.push_back({static_cast<uint32_t>(raw_.bytes.size()),
+                            static_cast<uint32_t>(word.size()), f, pos});
+      raw_.bytes.append(word);
     }
   }
 
   // A folded token and, if it has inner punctuation, its pieces and its
   // letters joined.
-  void AddToken(const std::string& folded, Field f, uint8_t pos) {
+  void AddToken(std::string_view folded, Field f, uint8_t pos) {
     Add(folded, f, pos);
     bool punct = false;
     for (char c : folded) punct |= IsInnerPunct(c);
     if (!punct) return;
-    std::string piece, joined;
-    for (char c : folded) {
-      if (IsInnerPunct(c)) {
-        Add(std::move(piece), f, pos);
-        piece.clear();
+    joined_.clear();
+    size_t piece = 0;  // where the current piece starts
+    for (size_t i = 0; i < folded.size(); ++i) {
+      if (IsInnerPunct(folded[i])) {
+        Add(folded.substr(piece, i - piece), f, pos);
+        piece = i + 1;
       } else {
-        piece += c;
-        joined += c;
+        joined_ += folded[i];
       }
     }
-    Add(std::move(piece), f, pos);
-    Add(std::move(joined), f, pos);
+    Add(folded.substr(piece), f, pos);
+    Add(joined_, f, pos);
   }
 
   // Each whitespace-separated word of `text`, numbered from `first_pos`;
@@ -111,10 +142,10 @@ class WordSink {
         // "zhang wei": each syllable word and the whole joined.
         std::string joined;
         ForEachToken(latin, [&](std::string_view part) {
-          AddToken(std::string(part), f, pos);
+          AddToken(part, f, pos);
           joined += part;
         });
-        Add(std::move(joined), f, pos);
+        Add(joined, f, pos);
       }
       if (pos < 63) ++pos;
     });
@@ -122,16 +153,14 @@ class WordSink {
   }
 
  private:
-  IndexDoc& doc_;
+  RawWords& raw_;
+  std::string joined_;
 };
 
-// The contact's document, in this thread's buffer: it keeps its room from
-// one contact to the next, and callers copy out what they keep.
-const IndexDoc& ContactDoc(const Contact& c, uint8_t rank) {
-  thread_local IndexDoc raw;
-  raw.id = c.id;
-  raw.rank = rank;
-  raw.words.clear();
+// The contact's words, not yet canonical, in this thread's buffer: callers
+// copy out what they keep.
+std::vector<WordRef>& ContactWords(const Contact& c) {
+  thread_local RawWords raw;
   WordSink sink(raw);
   // Name words: given first, then middle, family; the display name and
   // nickname number their own words (display names usually repeat the
@@ -160,12 +189,12 @@ const IndexDoc& ContactDoc(const Contact& c, uint8_t rank) {
     for (char ch : local) {
       const bool sep = ch == '.' || ch == '_' || ch == '-' || ch == '+';
       if (sep || (!piece.empty() && is_digit(ch) != is_digit(piece.back()))) {
-        sink.Add(std::move(piece), Field::kEmail, epos);
+        sink.Add(piece, Field::kEmail, epos);
         piece.clear();
       }
       if (!sep) piece += ch;
     }
-    sink.Add(std::move(piece), Field::kEmail, epos);
+    sink.Add(piece, Field::kEmail, epos);
     if (epos < 63) ++epos;
   }
   // The organization is left out: in a directory it is mostly the same for
@@ -173,23 +202,26 @@ const IndexDoc& ContactDoc(const Contact& c, uint8_t rank) {
   uint8_t opos = sink.AddText(c.title, Field::kOther, 0);
   opos = sink.AddText(c.department, Field::kOther, opos);
   sink.AddText(c.office.locality, Field::kOther, opos);
-  CanonicalizeWords(raw);
-  return raw;
+  return raw.Refs();
 }
 
 }  // namespace
 
 IndexDoc IndexDocFromContact(const Contact& c, uint8_t rank) {
-  const IndexDoc& raw = ContactDoc(c, rank);
+  std::vector<WordRef>& words = ContactWords(c);
+  CanonicalizeWords(words);
   IndexDoc doc;
-  doc.id = raw.id;
+  doc.id = c.id;
   doc.rank = rank;
-  doc.words.assign(raw.words.begin(), raw.words.end());
+  doc.words.reserve(words.size());
+  for (const WordRef& w : words) {
+    doc.words.push_back({std::string(w.text), w.field, w.position});
+  }
   return doc;
 }
 
 void AddContactDoc(const Contact& c, uint8_t rank, IndexDocs& out) {
-  out.Add(ContactDoc(c, rank));
+  out.Add(c.id, rank, ContactWords(c));
 }
 
 }  // namespace galsync
