@@ -127,12 +127,19 @@ class Interner {
 // before any byte, so equal keys need the full comparison).
 uint64_t KeyAt(std::string_view s, size_t from) {
   if (from >= s.size()) return 0;
+  const size_t n = s.size() - from;
   uint64_t k = 0;
-  std::memcpy(&k, s.data() + from, std::min<size_t>(8, s.size() - from));
-  if constexpr (std::endian::native == std::endian::little) {
-    k = __builtin_bswap64(k);
+  if (n >= 8) {  // one load (a copy of variable length is a call)
+    std::memcpy(&k, s.data() + from, 8);
+    if constexpr (std::endian::native == std::endian::little) {
+      k = __builtin_bswap64(k);
+    }
+    return k;
   }
-  return k;
+  for (size_t i = 0; i < n; ++i) {
+    k = k << 8 | static_cast<unsigned char>(s[from + i]);
+  }
+  return k << (8 * (8 - n));
 }
 
 // The permutation that sorts `v` (bytewise; equal strings in their order). Most comparisons are settled by

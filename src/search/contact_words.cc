@@ -12,16 +12,14 @@
 namespace galsync {
 namespace {
 
-// The length of the space at s[i], or 0: ASCII whitespace and the Unicode
-// spaces that FoldForMatch turns into ' ' (no-break, ideographic, the
-// U+2000 block, narrow and medium spaces), so text splits into the same
-// words as a folded query does.
-size_t SpaceAt(std::string_view s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
+// The length of the Unicode space at s[i] (a byte of 0x80 or more), or 0:
+// the spaces that FoldForMatch turns into ' ' (no-break, ideographic, the
+// U+2000 block, narrow and medium spaces).
+size_t WideSpaceAt(std::string_view s, size_t i) {
   auto at = [&](size_t k) {
     return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
   };
+  const unsigned char c = at(0);
   if (c == 0xC2 && at(1) == 0xA0) return 2;                      // U+00A0
   if (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80) return 3;     // U+3000
   if (c == 0xE2 && at(1) == 0x80 && (at(2) <= 0x8A || at(2) == 0xAF)) {
@@ -29,6 +27,14 @@ size_t SpaceAt(std::string_view s, size_t i) {
   }
   if (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) return 3;     // U+205F
   return 0;
+}
+
+// The length of the space at s[i], or 0: ASCII whitespace and the Unicode
+// spaces above, so text splits into the same words as a folded query does.
+inline size_t SpaceAt(std::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return c == ' ' || (c >= '\t' && c <= '\r') ? 1 : 0;
+  return WideSpaceAt(s, i);
 }
 
 // Calls fn on each piece of `s` between whitespace, ASCII or Unicode.
