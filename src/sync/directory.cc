@@ -503,9 +503,11 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
     }
     if (t->seq > d.last_seq.load()) {
       // Possibly committed but not yet published to memory: ask the store.
+      // What it says is news to the listeners too: the store's own event
+      // for it, when it comes, raises nothing and tells no one.
       auto info = store_->GetDomain(d.name);
       if (!info) return std::move(info).error();
-      AtomicMax(d.last_seq, info->last_seq);
+      Advanced(d, info->last_seq);
       if (t->seq > info->last_seq) {
         return Gone("token_ahead",
                     "the sync token is ahead of the store (it was restored "
@@ -584,7 +586,7 @@ Result<ChangesPage> Directory::Changes(std::string_view domain,
       },
       need);
   if (!scan) return std::move(scan).error();
-  AtomicMax(d.last_seq, scan->snapshot_last_seq);
+  Advanced(d, scan->snapshot_last_seq);  // news to the listeners too
   // A purge may have committed between the check above and the scan's
   // snapshot: check again against the snapshot's own horizon, so a page is
   // never served with tombstones missing.

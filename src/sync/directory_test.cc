@@ -8,9 +8,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "galsync/postgres_store.h"
 #include "galsync/sqlite_store.h"
@@ -351,6 +355,52 @@ TEST_P(DirectoryTest, CommitListenerHearsEveryCommitThatTookSeqs) {
   Put("a");  // unchanged: no commit of seqs
   Put("b");
   EXPECT_EQ(heard, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(dir_->LastSeq(kDom), 2u);
+}
+
+// A commit this server learns of from a token or a scan before the store's
+// event for it (another server's commit, an event late under load) is news
+// to its listeners too: the event, when it comes, raises nothing and tells
+// no one, and a search index or long-poll waiting on them would stay
+// behind until the next commit. The SQLite store sends no events for
+// another server's commits, so there only the token and the scan tell.
+TEST_P(DirectoryTest, ListenersHearOfCommitsLearnedFromATokenOrAScan) {
+  std::mutex mu;
+  std::vector<uint64_t> heard;
+  dir_->AddCommitListener([&](const std::string&, uint64_t seq) {
+    std::lock_guard lock(mu);
+    heard.push_back(seq);
+  });
+  auto heard_of = [&](uint64_t seq) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (std::find(heard.begin(), heard.end(), seq) != heard.end()) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  // Another server on the same store.
+  auto s = GetParam() == StoreBackend::kPostgres
+               ? OpenPostgresStore(pg_->uri(), {})
+               : OpenSqliteStore(tmp_.file("g.db"), {.synchronous_full = false});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  Directory other(std::move(s.value()), kSecret, {}, &clock_);
+  ASSERT_TRUE(other.Open().ok());
+  ASSERT_TRUE(other.PutContact(kDom, Person("a"), {}, false, "t").ok());
+  ChangesRequest full;
+  auto first = other.Changes(kDom, full);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  Replica r;
+  r.Apply(first->body);
+  // Its reader brings a token at seq 1 here.
+  ASSERT_TRUE(Page(r.token).ok());
+  EXPECT_TRUE(heard_of(1));
+  // A scan here finds seq 2.
+  ASSERT_TRUE(other.PutContact(kDom, Person("b"), {}, false, "t").ok());
+  ASSERT_TRUE(Page("").ok());
+  EXPECT_TRUE(heard_of(2));
   EXPECT_EQ(dir_->LastSeq(kDom), 2u);
 }
 
