@@ -142,9 +142,9 @@ uint64_t KeyAt(std::string_view s, size_t from) {
   return k << (8 * (8 - n));
 }
 
-// The permutation that sorts `v` (bytewise; equal strings in their order). Most comparisons are settled by
-// the first 16 bytes, held as two integers beside each index, without
-// touching the strings.
+// The permutation that sorts `v` (bytewise; equal strings in their order).
+// Most comparisons are settled by the first 16 bytes, held as two integers
+// beside each index, without touching the strings.
 std::vector<uint32_t> SortedOrder(const std::vector<std::string_view>& v) {
   struct Keyed {
     uint64_t hi, lo;
@@ -604,7 +604,10 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     entry_base[p + 1] = entry_base[p] + parts[p].size();
     word_base[p + 1] = word_base[p] + parts[p].words();
   }
-  if (word_base.back() > UINT32_MAX) std::abort();  // 4G words at most
+  // 4G entries and 4G words at most.
+  if (entry_base.back() > UINT32_MAX || word_base.back() > UINT32_MAX) {
+    std::abort();
+  }
   // The documents, in id order: of each id its last entry, unless that is
   // a removal.
   struct DocRef {
