@@ -462,10 +462,11 @@ void CanonicalizeWords(std::vector<WordRef>& w) {
   w.assign(kept.begin(), kept.end());
   if (w.size() > QueryLimits::kMaxWordsPerDoc) {
     // Keep the words that rank best.
-    std::stable_sort(w.begin(), w.end(), [](const WordRef& a, const WordRef& b) {
-      return StaticKey(Meta(a.field, a.position)) >
-             StaticKey(Meta(b.field, b.position));
-    });
+    std::stable_sort(w.begin(), w.end(),
+                     [](const WordRef& a, const WordRef& b) {
+                       return StaticKey(Meta(a.field, a.position)) >
+                              StaticKey(Meta(b.field, b.position));
+                     });
     w.resize(QueryLimits::kMaxWordsPerDoc);
     std::sort(w.begin(), w.end(), [](const WordRef& a, const WordRef& b) {
       return a.text < b.text;
@@ -478,7 +479,9 @@ void CanonicalizeWords(IndexDoc& doc) {
   if (IsCanonical(doc.words)) return;
   std::vector<WordRef> refs;
   refs.reserve(doc.words.size());
-  for (const IndexedWord& w : doc.words) refs.push_back({w.text, w.field, w.position});
+  for (const IndexedWord& w : doc.words) {
+    refs.push_back({w.text, w.field, w.position});
+  }
   CanonicalizeWords(refs);
   std::vector<IndexedWord> words;
   words.reserve(refs.size());
@@ -511,7 +514,9 @@ void IndexDocs::Add(const IndexDoc& doc) {
     d = &canonical;
   }
   AddCanonical(d->id, d->rank, [&](auto&& sink) {
-    for (const IndexedWord& w : d->words) sink(w.text, Meta(w.field, w.position));
+    for (const IndexedWord& w : d->words) {
+      sink(w.text, Meta(w.field, w.position));
+    }
   });
 }
 
@@ -648,7 +653,8 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   ix->fwd_start_[0] = 0;
   for (size_t doc = 0; doc < D; ++doc) {
     const auto [first, last] = words_of(docs[doc]);
-    ix->fwd_start_[doc + 1] = ix->fwd_start_[doc] + static_cast<uint32_t>(last - first);
+    ix->fwd_start_[doc + 1] =
+        ix->fwd_start_[doc] + static_cast<uint32_t>(last - first);
   }
   const size_t occurrences = ix->fwd_start_[D];
 
@@ -691,7 +697,9 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       const std::vector<std::string_view> strings = shard[s].Release();
       uniq.insert(uniq.end(), strings.begin(), strings.end());
     }
-    for (size_t i = 0; i < seen_id.size(); ++i) seen_id[i] += first_id[shard_of[i]];
+    for (size_t i = 0; i < seen_id.size(); ++i) {
+      seen_id[i] += first_id[shard_of[i]];
+    }
   }
   const size_t T = uniq.size();
   std::vector<uint32_t> order = SortedOrder(uniq);

@@ -33,7 +33,8 @@ void ForEachChunk(size_t n, size_t chunks, const Fn& fn) {
   const size_t each = (n + chunks - 1) / chunks;
   std::vector<std::thread> helpers;
   for (size_t t = 1; t < chunks; ++t) {
-    helpers.emplace_back(fn, t, std::min(n, t * each), std::min(n, (t + 1) * each));
+    helpers.emplace_back(fn, t, std::min(n, t * each),
+                         std::min(n, (t + 1) * each));
   }
   fn(size_t{0}, size_t{0}, std::min(n, each));
   for (auto& h : helpers) h.join();

@@ -375,7 +375,9 @@ TEST_P(DirectoryTest, ListenersHearOfCommitsLearnedFromATokenOrAScan) {
     for (int i = 0; i < 500; ++i) {
       {
         std::lock_guard lock(mu);
-        if (std::find(heard.begin(), heard.end(), seq) != heard.end()) return true;
+        if (std::find(heard.begin(), heard.end(), seq) != heard.end()) {
+          return true;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -384,7 +386,8 @@ TEST_P(DirectoryTest, ListenersHearOfCommitsLearnedFromATokenOrAScan) {
   // Another server on the same store.
   auto s = GetParam() == StoreBackend::kPostgres
                ? OpenPostgresStore(pg_->uri(), {})
-               : OpenSqliteStore(tmp_.file("g.db"), {.synchronous_full = false});
+               : OpenSqliteStore(tmp_.file("g.db"),
+                                 {.synchronous_full = false});
   ASSERT_TRUE(s.ok()) << s.error().message;
   Directory other(std::move(s.value()), kSecret, {}, &clock_);
   ASSERT_TRUE(other.Open().ok());
