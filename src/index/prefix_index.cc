@@ -866,8 +866,11 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       metas.assign(ix->post_meta_.begin() + lo, ix->post_meta_.begin() + hi);
       idx.resize(hi - lo);
       for (uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
-      std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
-        return score[a] > score[b];
+      // (Not a capture of `score`: clang 14 cannot capture a structured
+      // binding, and the fuzz build uses it.)
+      const std::vector<uint32_t>& by = score;
+      std::stable_sort(idx.begin(), idx.end(), [&by](uint32_t a, uint32_t b) {
+        return by[a] > by[b];
       });
       for (size_t i = 0; i < idx.size(); ++i) {
         ix->post_doc_[lo + i] = docs[idx[i]];
