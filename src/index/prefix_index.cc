@@ -5,7 +5,6 @@
 #include <bit>
 #include <cassert>
 #include <cstring>
-#include <iterator>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -506,18 +505,13 @@ void IndexDocs::AddCanonical(std::string_view id, uint8_t rank, Fn&& fn) {
 }
 
 void IndexDocs::Add(const IndexDoc& doc) {
-  const IndexDoc* d = &doc;
-  if (!IsCanonical(doc.words)) {
-    thread_local IndexDoc canonical;
-    canonical = doc;
-    CanonicalizeWords(canonical);
-    d = &canonical;
+  // By reference: canonicalized (if need be) without copying a string.
+  thread_local std::vector<WordRef> refs;
+  refs.clear();
+  for (const IndexedWord& w : doc.words) {
+    refs.push_back({w.text, w.field, w.position});
   }
-  AddCanonical(d->id, d->rank, [&](auto&& sink) {
-    for (const IndexedWord& w : d->words) {
-      sink(w.text, Meta(w.field, w.position));
-    }
-  });
+  Add(doc.id, doc.rank, refs);
 }
 
 void IndexDocs::Add(std::string_view id, uint8_t rank,

@@ -1,7 +1,6 @@
 // How a contact becomes index words; the rules are in galsync/search.h.
 #include <cstdint>
 #include <initializer_list>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -190,17 +189,19 @@ std::vector<WordRef>& ContactWords(const Contact& c) {
     // Pieces end at . _ - + and where letters meet digits ("smith1234" is
     // "smith" and "1234"): numbered addresses then share their words
     // instead of each adding a term of its own.
-    std::string piece;
     auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
-    for (char ch : local) {
-      const bool sep = ch == '.' || ch == '_' || ch == '-' || ch == '+';
-      if (sep || (!piece.empty() && is_digit(ch) != is_digit(piece.back()))) {
-        sink.Add(piece, Field::kEmail, epos);
-        piece.clear();
+    size_t piece = 0;  // where the current piece starts
+    for (size_t i = 0; i < local.size(); ++i) {
+      const char ch = local[i];
+      if (ch == '.' || ch == '_' || ch == '-' || ch == '+') {
+        sink.Add(local.substr(piece, i - piece), Field::kEmail, epos);
+        piece = i + 1;
+      } else if (i > piece && is_digit(ch) != is_digit(local[i - 1])) {
+        sink.Add(local.substr(piece, i - piece), Field::kEmail, epos);
+        piece = i;
       }
-      if (!sep) piece += ch;
     }
-    sink.Add(piece, Field::kEmail, epos);
+    sink.Add(local.substr(piece), Field::kEmail, epos);
     if (epos < 63) ++epos;
   }
   // The organization is left out: in a directory it is mostly the same for
