@@ -116,7 +116,7 @@ class LiveIndex {
   // base and delta are replaced).
   void ResetTailLocked();
   // Makes `base` the whole content (the Resets, once built).
-  void Reset(std::shared_ptr<const PrefixIndex> base);
+  void ReplaceBase(std::shared_ptr<const PrefixIndex> base);
   // Pointers to the delta's documents, for a build to copy outside the lock.
   std::vector<std::shared_ptr<const IndexDoc>> DeltaSnapshotLocked() const;
   // Bumped whenever the base and the delta are replaced, so that a delta

@@ -91,14 +91,14 @@ void LiveIndex::Wake(bool compactor) {
 }
 
 void LiveIndex::Reset(std::vector<IndexDoc> docs) {
-  Reset(PrefixIndex::Build(std::move(docs)));
+  ReplaceBase(PrefixIndex::Build(std::move(docs)));
 }
 
 void LiveIndex::Reset(std::vector<IndexDocs> parts) {
-  Reset(PrefixIndex::Build(std::move(parts)));
+  ReplaceBase(PrefixIndex::Build(std::move(parts)));
 }
 
-void LiveIndex::Reset(std::shared_ptr<const PrefixIndex> base) {
+void LiveIndex::ReplaceBase(std::shared_ptr<const PrefixIndex> base) {
   std::unique_lock lock(mu_);
   base_ = std::move(base);
   dead_.assign(base_->size(), 0);
