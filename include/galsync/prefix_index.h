@@ -56,8 +56,12 @@
 //                         entry, 5 bytes a term and its front-coded bytes,
 //                         tops, pairs (<= 40 bytes each), giant bitmaps
 //   single term, heavy    O(log T + k)
-//   single term, other    O(log T + m log k), m <= kHeavyPostings, from
-//                         the postings alone
+//   single term, other    O(log T + t + e k), from the postings alone:
+//                         the first posting of each of the range's t
+//                         terms is read, and of the postings after it
+//                         (best first) only the e that enter the top k
+//                         (and one more); t <= kHeavyPostings unless a
+//                         field filter or deletions pass over the top
 //   two terms, usually    O(log T + k) when both prefixes are heavy name
 //                         prefixes, else O(log T + e + n1 + n2 + c): the
 //                         e postings of a term that is a whole word are
@@ -215,7 +219,6 @@ struct IndexBuildOptions {
 class PrefixIndex {
  public:
   static constexpr size_t kHeavyPostings = 2048;
-  static constexpr size_t kSmallRange = 8192;  // deduplicated in a small table
   static constexpr size_t kPairTop = 10;
   static constexpr size_t kPairPrefixChars = 3;
   static constexpr size_t kMaxHeavyNames = 2048;  // the heaviest are kept

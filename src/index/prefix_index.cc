@@ -252,6 +252,20 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), Better);
     }
   }
+  // As Offer, for hits of which several may be of one document: keeps
+  // only the document's best. O(k) to find it among those kept.
+  void OfferBest(PrefixIndex::Hit h) {
+    for (PrefixIndex::Hit& kept : heap_) {
+      if (kept.doc != h.doc) continue;
+      if (Better(h, kept)) {
+        kept = h;  // better: it may move away from the front
+        std::make_heap(heap_.begin(), heap_.end(), Better);
+      }
+      return;
+    }
+    Offer(h);
+  }
+  size_t k() const { return k_; }
   bool Full() const { return k_ > 0 && heap_.size() == k_; }
   const PrefixIndex::Hit& Worst() const { return heap_.front(); }
   std::vector<PrefixIndex::Hit> Take() {
@@ -306,38 +320,43 @@ struct SeenMarks {
 };
 thread_local SeenMarks tls_seen;
 
-// Per-thread best score per document for a few postings: an open-addressing
-// table sized to them, which stays in cache where the per-document arrays
-// of a large index do not.
-struct SmallBest {
-  std::vector<uint64_t> slot;  // (doc + 1) << 32 | score; 0 = empty
-  std::vector<uint32_t> used;
-  size_t mask = 0;
-  void Reset(size_t postings) {
-    for (uint32_t i : used) slot[i] = 0;
-    used.clear();
-    size_t cap = 64;
-    while (cap < postings * 2) cap <<= 1;
-    if (slot.size() < cap) slot.assign(cap, 0);
-    mask = cap - 1;
-  }
-  void Offer(uint32_t doc, uint32_t score) {
-    const uint64_t tag = uint64_t{doc} + 1;
-    for (size_t i = (doc * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
-      uint64_t& e = slot[i];
-      if (e == 0) {
-        e = tag << 32 | score;
-        used.push_back(static_cast<uint32_t>(i));
-        return;
-      }
-      if (e >> 32 == tag) {
-        if (score > static_cast<uint32_t>(e)) e = tag << 32 | score;
-        return;
-      }
+// The posting lists of an index (or of one being built).
+struct PostingLists {
+  const uint32_t* start;  // of each term's postings, and one past the last
+  const uint32_t* doc;
+  const uint8_t* meta;
+  const uint8_t* rank;  // by doc
+  uint8_t max_rank;
+};
+
+// The best k documents with a word in terms [lo, hi) for a term of
+// `term_len` bytes, in `fields`, that keep(doc) wants, into `top`.
+// length(t) is term t's length in bytes. A term's postings are best first
+// (by static key + rank, then doc), so a term is read only while its next
+// posting could still enter the top k, and skipped when, with the highest
+// rank, not even its first could. O(terms + postings that enter).
+template <typename Length, typename Keep>
+void BestOfRange(const PostingLists& pl, uint32_t lo, uint32_t hi,
+                 size_t term_len, uint8_t fields, Length&& length,
+                 Keep&& keep, TopK& top) {
+  if (top.k() == 0) return;
+  for (uint32_t t = lo; t < hi; ++t) {
+    const uint32_t begin = pl.start[t], end = pl.start[t + 1];
+    const size_t wlen = length(t);
+    if (top.Full() && WordKey(pl.meta[begin], wlen, term_len) + pl.max_rank <
+                          top.Worst().score) {
+      continue;
+    }
+    for (uint32_t p = begin; p < end; ++p) {
+      const uint32_t doc = pl.doc[p];
+      const PrefixIndex::Hit h{doc,
+                               WordKey(pl.meta[p], wlen, term_len) + pl.rank[doc]};
+      // No later posting of t scores more, nor as much with a lower doc.
+      if (top.Full() && !Better(h, top.Worst())) break;
+      if (Allowed(pl.meta[p], fields) && keep(doc)) top.OfferBest(h);
     }
   }
-};
-thread_local SmallBest tls_small_best;
+}
 
 // Per-thread marks of documents, each with its best 16-bit key or score
 // (at most 2^14 + 255): a bitmap small enough to stay in cache, and keys
@@ -890,9 +909,10 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
   // at a time, only into ranges that are still heavy. Each heavy range is a
   // task: its top (if its prefix ends on a character boundary) and its
   // heavy children. The ranges under different first bytes share nothing,
-  // so they are shared out among the build's threads by their postings,
-  // each thread with its own best-score array. The front-coded dictionary
-  // is made on the first thread, before its share.
+  // so they are shared out among the build's threads by their postings.
+  // A top reads each term of its range, and of a term's postings (best
+  // first) only those that enter it. The front-coded dictionary is made on
+  // the first thread, before its share.
   struct Pending {
     uint32_t lo, hi;  // terms sharing prefix bytes [0, len)
     uint32_t len;
@@ -919,14 +939,11 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     std::vector<uint32_t> end;  // of each top's hits
     std::vector<Hit> hits;
   };
-  auto make_tops = [&](std::vector<Pending> work, std::vector<uint32_t>& best,
-                       Tops& tops) {
-    // Scratch for the largest range's documents, allocated once: grown a
-    // step at a time it would leave the heap fragmented.
-    std::vector<uint32_t> touched;
+  const PostingLists lists{ix->post_start_.data(), ix->post_doc_.data(),
+                           ix->post_meta_.data(), ix->ranks_.data(),
+                           ix->max_rank_};
+  auto make_tops = [&](std::vector<Pending> work, Tops& tops) {
     std::vector<Hit> hits;
-    touched.reserve(D);
-    hits.reserve(D);
     while (!work.empty()) {
       const Pending w = work.back();
       work.pop_back();
@@ -937,27 +954,14 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           (static_cast<unsigned char>(first[w.len]) & 0xC0) == 0x80) {
         continue;
       }
-      touched.clear();
-      for (uint32_t t = w.lo; t < w.hi; ++t) {
-        const size_t tlen = term(t).size();
-        for (uint32_t p = ix->post_start_[t]; p < ix->post_start_[t + 1];
-             ++p) {
-          const uint32_t doc = ix->post_doc_[p];
-          const uint32_t s =
-              WordKey(ix->post_meta_[p], tlen, w.len) + ix->ranks_[doc] + 1;
-          if (best[doc] == 0) touched.push_back(doc);
-          best[doc] = std::max(best[doc], s);
-        }
-      }
-      hits.clear();
-      for (uint32_t doc : touched) {
-        hits.push_back({doc, best[doc] - 1});
-        best[doc] = 0;
-      }
-      const size_t keep = std::min(hits.size(), QueryLimits::kMaxResults);
-      std::partial_sort(hits.begin(), hits.begin() + keep, hits.end(), Better);
+      TopK top(QueryLimits::kMaxResults);
+      BestOfRange(
+          lists, w.lo, w.hi, w.len, kAllFields,
+          [&](uint32_t t) { return term(t).size(); },
+          [](uint32_t) { return true; }, top);
+      hits = top.Take();
       tops.key.push_back(TopKey({w.lo, w.hi}, w.len));
-      tops.hits.insert(tops.hits.end(), hits.begin(), hits.begin() + keep);
+      tops.hits.insert(tops.hits.end(), hits.begin(), hits.end());
       tops.end.push_back(static_cast<uint32_t>(tops.hits.size()));
     }
   };
@@ -980,7 +984,6 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       share[p].push_back(w);
       load[p] += ix->Postings(Range{w.lo, w.hi});
     }
-    std::vector<std::vector<uint32_t>> best(parts, std::vector<uint32_t>(D, 0));
     std::vector<Tops> tops(parts);
     RunParts(parts, [&](size_t part) {
       if (part == 0) {
@@ -988,9 +991,8 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
         for (uint32_t t = 0; t < T; ++t) sorted[t] = term(t);
         ix->terms_ = TermDictionary(sorted);
       }
-      make_tops(std::move(share[part]), best[part], tops[part]);
+      make_tops(std::move(share[part]), tops[part]);
     });
-    best = {};
     struct Ref {  // a top: its key, thread and number there
       uint64_t key;
       uint32_t part, n;
@@ -1509,30 +1511,13 @@ std::vector<PrefixIndex::Hit> PrefixIndex::Search(
 std::vector<PrefixIndex::Hit> PrefixIndex::SearchOneTerm(
     const Query& q, Range r, size_t k,
     const std::vector<uint8_t>* dead) const {
-  const size_t tlen = q.terms[0].size();
-  auto each = [&](auto&& offer) {
-    for (uint32_t t = r.lo; t < r.hi; ++t) {
-      ForEachPosting(
-          t, post_start_[t], post_start_[t + 1], tlen, q.fields,
-          [&](uint32_t doc, uint32_t key) { offer(doc, key + ranks_[doc]); },
-          [&](uint32_t doc) { return dead == nullptr || !(*dead)[doc]; });
-    }
-  };
   TopK top(k);
-  if (Postings(r) <= kSmallRange) {
-    SmallBest& best = tls_small_best;
-    best.Reset(Postings(r));
-    each([&](uint32_t doc, uint32_t s) { best.Offer(doc, s); });
-    for (uint32_t i : best.used) {
-      const uint64_t e = best.slot[i];
-      top.Offer({static_cast<uint32_t>((e >> 32) - 1), static_cast<uint32_t>(e)});
-    }
-    return top.Take();
-  }
-  KeyMarks& best = tls_key_marks;
-  best.Reset(size());
-  each([&](uint32_t doc, uint32_t s) { best.Offer(doc, s); });
-  for (uint32_t doc : best.touched) top.Offer({doc, best.key[doc]});
+  BestOfRange(
+      PostingLists{post_start_.data(), post_doc_.data(), post_meta_.data(),
+                   ranks_.data(), max_rank_},
+      r.lo, r.hi, q.terms[0].size(), q.fields,
+      [&](uint32_t t) { return terms_.length(t); },
+      [&](uint32_t doc) { return dead == nullptr || !(*dead)[doc]; }, top);
   return top.Take();
 }
 
