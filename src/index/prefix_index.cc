@@ -1424,10 +1424,46 @@ PrefixIndex::Range PrefixIndex::TermRange(std::string_view prefix) const {
 
 std::optional<uint32_t> PrefixIndex::Score(
     uint32_t doc, const Query& q, const std::vector<Range>& ranges) const {
-  Candidates cs;
-  cs.terms = q.terms.size();
   const uint32_t* first = fwd_term_.data() + fwd_start_[doc];
   const uint32_t* last = fwd_term_.data() + fwd_start_[doc + 1];
+  if (q.terms.size() == 2) {
+    // Each term's best word and the best of its others; the best
+    // assignment is the two best words, or if they are one word, the
+    // better of each with the other term's second.
+    struct Best {
+      int32_t key = -1, second = -1;
+      size_t word = SIZE_MAX;
+    } b[2];
+    for (size_t t = 0; t < 2; ++t) {
+      const Range r = ranges[t];
+      for (const uint32_t* e = std::lower_bound(first, last, r.lo);
+           e != last && *e < r.hi; ++e) {
+        const size_t w = static_cast<size_t>(e - first);
+        const uint8_t meta = fwd_meta_[fwd_start_[doc] + w];
+        if (!Allowed(meta, q.fields)) continue;
+        const int32_t key = static_cast<int32_t>(
+            WordKey(meta, terms_.length(*e), q.terms[t].size()));
+        if (key > b[t].key) {
+          b[t].second = b[t].key;
+          b[t].key = key;
+          b[t].word = w;
+        } else if (key > b[t].second) {
+          b[t].second = key;
+        }
+      }
+      if (b[t].key < 0) return std::nullopt;
+    }
+    int32_t best = b[0].key + b[1].key;
+    if (b[0].word == b[1].word) {
+      const int32_t x = b[1].second < 0 ? -1 : b[0].key + b[1].second;
+      const int32_t y = b[0].second < 0 ? -1 : b[0].second + b[1].key;
+      best = std::max(x, y);
+      if (best < 0) return std::nullopt;
+    }
+    return static_cast<uint32_t>(best) + ranks_[doc];
+  }
+  Candidates cs;
+  cs.terms = q.terms.size();
   for (size_t t = 0; t < cs.terms; ++t) {
     cs.n[t] = 0;
     const Range r = ranges[t];
@@ -1775,6 +1811,13 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     rest = std::max(rest, best_exact + kOtherKey + max_rank_);
   }
   auto proven = [&] { return top.Full() && top.Worst().score > rest; };
+  // A document the N tier would find has a non-exact name word for each
+  // term, so scores at most 2 kNameKey + rank: if the E documents beat
+  // that, the N tier is not read.
+  ScoreInBoundOrder(cands, top, score);
+  if (proven() && top.Worst().score > 2 * kNameKey + max_rank_) {
+    return top.Take();
+  }
   for (size_t i = 0; i < 2; ++i) {  // the N tier: without the exact term
     std::erase_if(spans[i], [&](const Span& sp) { return sp.term == exact[i]; });
   }
