@@ -283,21 +283,41 @@ struct BoundedDoc {
   uint32_t bound, doc;
 };
 
+// Documents to be scored are fetched this many at a time (see
+// PrefixIndex::PrefetchForScore).
+constexpr uint32_t kFetchBatch = 8;
+
 // Scores candidates best bound first, through score(doc), until the k-th
-// result beats the next bound: the others cannot enter.
-template <typename ScoreDoc>
+// result beats the next bound: the others cannot enter (nor can those left
+// in `cands` when it returns, by a later call). They are taken a batch at
+// a time, and fetch(docs, n) starts loading what scoring the batch reads,
+// so that its documents' cache misses overlap rather than follow each
+// other.
+template <typename Fetch, typename ScoreDoc>
 void ScoreInBoundOrder(std::vector<BoundedDoc>& cands, const TopK& top,
-                       ScoreDoc&& score) {
+                       Fetch&& fetch, ScoreDoc&& score) {
   auto worse = [](const BoundedDoc& x, const BoundedDoc& y) {
     return x.bound != y.bound ? x.bound < y.bound : x.doc > y.doc;
   };
   std::make_heap(cands.begin(), cands.end(), worse);
+  BoundedDoc batch[kFetchBatch];
+  uint32_t docs[kFetchBatch];
   while (!cands.empty()) {
-    std::pop_heap(cands.begin(), cands.end(), worse);
-    const BoundedDoc c = cands.back();
-    cands.pop_back();
-    if (top.Full() && Better(top.Worst(), PrefixIndex::Hit{c.doc, c.bound})) return;
-    score(c.doc);
+    size_t n = 0;
+    for (; n < kFetchBatch && !cands.empty(); ++n) {
+      std::pop_heap(cands.begin(), cands.end(), worse);
+      batch[n] = cands.back();
+      docs[n] = batch[n].doc;
+      cands.pop_back();
+    }
+    fetch(docs, n);
+    for (size_t i = 0; i < n; ++i) {
+      const BoundedDoc& c = batch[i];
+      if (top.Full() && Better(top.Worst(), PrefixIndex::Hit{c.doc, c.bound})) {
+        return;
+      }
+      score(c.doc);
+    }
   }
 }
 
@@ -311,6 +331,9 @@ struct SeenMarks {
       std::fill(mark.begin(), mark.end(), 0);
       epoch = 1;
     }
+  }
+  void Prefetch(const uint32_t* docs, size_t n) const {
+    for (size_t i = 0; i < n; ++i) __builtin_prefetch(&mark[docs[i]], 1);
   }
   bool TestAndSet(uint32_t doc) {
     if (mark[doc] == epoch) return true;
@@ -1484,6 +1507,20 @@ std::optional<uint32_t> PrefixIndex::Score(
   return static_cast<uint32_t>(best) + ranks_[doc];
 }
 
+void PrefixIndex::PrefetchForScore(const uint32_t* docs, size_t n) const {
+  for (size_t i = 0; i < n; ++i) {
+    __builtin_prefetch(&fwd_start_[docs[i]]);
+    __builtin_prefetch(&ranks_[docs[i]]);
+  }
+  // These loads wait about one miss in all: the loop above asked for
+  // every line they read.
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t first = fwd_start_[docs[i]];
+    __builtin_prefetch(&fwd_term_[first]);
+    __builtin_prefetch(&fwd_meta_[first]);
+  }
+}
+
 template <typename Sink>
 void PrefixIndex::ForEachCandidate(const Query& q,
                                    const std::vector<Range>& ranges,
@@ -1635,6 +1672,10 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     if (is_dead(doc) || seen.TestAndSet(doc)) return;
     if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
   };
+  auto fetch = [&](const uint32_t* docs, size_t n) {
+    seen.Prefetch(docs, n);
+    PrefetchForScore(docs, n);
+  };
 
   // Both prefixes heavy: the best documents with E or N words for both
   // terms, or an E word for one, are precomputed (by that score, then id),
@@ -1646,6 +1687,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     size_t n = 0;
     Hit last;
     if (const uint32_t* docs = PairDocs(q.terms[0], q.terms[1], &n, &last)) {
+      fetch(docs, n);
       for (size_t i = 0; i < n; ++i) score(docs[i]);
       const uint32_t others = kOtherKey + kNameKey + max_rank_;
       if (top.Full() && top.Worst().score > others &&
@@ -1725,7 +1767,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
           if (sp.term != el) read(sp.term, sp.begin, sp.end);
         }
       }
-      ScoreInBoundOrder(cands, top, score);
+      ScoreInBoundOrder(cands, top, fetch, score);
       if (top.Full() && top.Worst().score > best_s + kOtherKey + max_rank_) {
         return top.Take();
       }
@@ -1739,7 +1781,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
         }
         if (t != el) read(t, begin, post_start_[t + 1]);
       }
-      ScoreInBoundOrder(cands, top, score);
+      ScoreInBoundOrder(cands, top, fetch, score);
       return top.Take();
     }
   }
@@ -1759,8 +1801,11 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     const uint32_t e = exact[i];
     if (e == kNone) continue;
     if (Postings({e, e + 1}) <= kMaxExactPostings) {
-      for (uint32_t p = post_start_[e]; p < post_start_[e + 1]; ++p) {
-        score(post_doc_[p]);
+      const uint32_t end = post_start_[e + 1];
+      for (uint32_t p = post_start_[e]; p < end; p += kFetchBatch) {
+        const uint32_t n = std::min<uint32_t>(kFetchBatch, end - p);
+        fetch(&post_doc_[p], n);
+        for (uint32_t i = 0; i < n; ++i) score(post_doc_[p + i]);
       }
       continue;
     }
@@ -1814,7 +1859,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
   // A document the N tier would find has a non-exact name word for each
   // term, so scores at most 2 kNameKey + rank: if the E documents beat
   // that, the N tier is not read.
-  ScoreInBoundOrder(cands, top, score);
+  ScoreInBoundOrder(cands, top, fetch, score);
   if (proven() && top.Worst().score > 2 * kNameKey + max_rank_) {
     return top.Take();
   }
@@ -1853,7 +1898,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
         },
         [&](uint32_t doc) { return marks.Has(doc); });
   }
-  ScoreInBoundOrder(cands, top, score);
+  ScoreInBoundOrder(cands, top, fetch, score);
   if (!proven()) return std::nullopt;
   return top.Take();
 }
@@ -1890,7 +1935,11 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
                       cands.push_back({bound, doc});
                     }
                   });
-    ScoreInBoundOrder(cands, top, [&](uint32_t doc) {
+    auto fetch = [&](const uint32_t* docs, size_t n) {
+      seen.Prefetch(docs, n);
+      PrefetchForScore(docs, n);
+    };
+    ScoreInBoundOrder(cands, top, fetch, [&](uint32_t doc) {
       if (seen.TestAndSet(doc)) return;  // its best bound came first
       if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
     });
