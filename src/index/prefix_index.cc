@@ -1449,6 +1449,18 @@ std::optional<uint32_t> PrefixIndex::Score(
     uint32_t doc, const Query& q, const std::vector<Range>& ranges) const {
   const uint32_t* first = fwd_term_.data() + fwd_start_[doc];
   const uint32_t* last = fwd_term_.data() + fwd_start_[doc + 1];
+  // Calls fn(word, key) for each word of the document that term t may
+  // take: in its range and the query's fields.
+  auto each_word = [&](size_t t, auto&& fn) {
+    const Range r = ranges[t];
+    for (const uint32_t* e = std::lower_bound(first, last, r.lo);
+         e != last && *e < r.hi; ++e) {
+      const size_t w = static_cast<size_t>(e - first);
+      const uint8_t meta = fwd_meta_[fwd_start_[doc] + w];
+      if (!Allowed(meta, q.fields)) continue;
+      fn(w, WordKey(meta, terms_.length(*e), q.terms[t].size()));
+    }
+  };
   if (q.terms.size() == 2) {
     // Each term's best word and the best of its others; the best
     // assignment is the two best words, or if they are one word, the
@@ -1458,14 +1470,8 @@ std::optional<uint32_t> PrefixIndex::Score(
       size_t word = SIZE_MAX;
     } b[2];
     for (size_t t = 0; t < 2; ++t) {
-      const Range r = ranges[t];
-      for (const uint32_t* e = std::lower_bound(first, last, r.lo);
-           e != last && *e < r.hi; ++e) {
-        const size_t w = static_cast<size_t>(e - first);
-        const uint8_t meta = fwd_meta_[fwd_start_[doc] + w];
-        if (!Allowed(meta, q.fields)) continue;
-        const int32_t key = static_cast<int32_t>(
-            WordKey(meta, terms_.length(*e), q.terms[t].size()));
+      each_word(t, [&](size_t w, uint32_t word_key) {
+        const auto key = static_cast<int32_t>(word_key);
         if (key > b[t].key) {
           b[t].second = b[t].key;
           b[t].key = key;
@@ -1473,7 +1479,7 @@ std::optional<uint32_t> PrefixIndex::Score(
         } else if (key > b[t].second) {
           b[t].second = key;
         }
-      }
+      });
       if (b[t].key < 0) return std::nullopt;
     }
     int32_t best = b[0].key + b[1].key;
@@ -1489,17 +1495,10 @@ std::optional<uint32_t> PrefixIndex::Score(
   cs.terms = q.terms.size();
   for (size_t t = 0; t < cs.terms; ++t) {
     cs.n[t] = 0;
-    const Range r = ranges[t];
-    for (const uint32_t* e = std::lower_bound(first, last, r.lo);
-         e != last && *e < r.hi; ++e) {
-      const size_t w = static_cast<size_t>(e - first);
-      const uint8_t meta = fwd_meta_[fwd_start_[doc] + w];
-      if (!Allowed(meta, q.fields)) continue;
-      const size_t wlen = terms_.length(*e);
-      cs.c[t][cs.n[t]++] = {
-          static_cast<uint8_t>(w),
-          static_cast<uint16_t>(WordKey(meta, wlen, q.terms[t].size()))};
-    }
+    each_word(t, [&](size_t w, uint32_t key) {
+      cs.c[t][cs.n[t]++] = {static_cast<uint8_t>(w),
+                            static_cast<uint16_t>(key)};
+    });
     if (cs.n[t] == 0) return std::nullopt;
   }
   int64_t best = BestAssignment(cs);
