@@ -515,14 +515,22 @@ void CanonicalizeWords(std::vector<WordRef>& w) {
   }
 }
 
+namespace {
+// Views of `words`, in this thread's buffer.
+std::vector<WordRef>& RefsOf(const std::vector<IndexedWord>& words) {
+  thread_local std::vector<WordRef> refs;
+  refs.clear();
+  for (const IndexedWord& w : words) {
+    refs.push_back({w.text, w.field, w.position});
+  }
+  return refs;
+}
+}  // namespace
+
 void CanonicalizeWords(IndexDoc& doc) {
   // Documents made by IndexDocFromContact are canonical already.
   if (IsCanonical(doc.words)) return;
-  std::vector<WordRef> refs;
-  refs.reserve(doc.words.size());
-  for (const IndexedWord& w : doc.words) {
-    refs.push_back({w.text, w.field, w.position});
-  }
+  std::vector<WordRef>& refs = RefsOf(doc.words);
   CanonicalizeWords(refs);
   std::vector<IndexedWord> words;
   words.reserve(refs.size());
@@ -548,12 +556,7 @@ void IndexDocs::AddCanonical(std::string_view id, uint8_t rank, Fn&& fn) {
 
 void IndexDocs::Add(const IndexDoc& doc) {
   // By reference: canonicalized (if need be) without copying a string.
-  thread_local std::vector<WordRef> refs;
-  refs.clear();
-  for (const IndexedWord& w : doc.words) {
-    refs.push_back({w.text, w.field, w.position});
-  }
-  Add(doc.id, doc.rank, refs);
+  Add(doc.id, doc.rank, RefsOf(doc.words));
 }
 
 void IndexDocs::Add(std::string_view id, uint8_t rank,
