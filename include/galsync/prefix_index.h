@@ -279,8 +279,9 @@ class PrefixIndex {
   // assignment exists.
   std::optional<uint32_t> Score(uint32_t doc, const Query& q,
                                 const std::vector<Range>& ranges) const;
-  // Starts loading the forward entries and ranks of n documents about to be
-  // scored, so that their cache misses overlap.
+  // Starts loading what scoring n documents reads (their forward entries,
+  // ranks and this thread's seen marks), so that their cache misses
+  // overlap.
   void PrefetchForScore(const uint32_t* docs, size_t n) const;
   // Calls fn(doc, key) for each posting of term t in [begin, end) in
   // `fields` whose document keep(doc) wants (tested first: most postings a

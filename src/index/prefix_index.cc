@@ -321,6 +321,18 @@ void ScoreInBoundOrder(std::vector<BoundedDoc>& cands, const TopK& top,
   }
 }
 
+// Scores docs[0, n) in order through score(doc), fetching each batch
+// first as ScoreInBoundOrder does.
+template <typename Fetch, typename ScoreDoc>
+void ScoreEach(const uint32_t* docs, size_t n, Fetch&& fetch,
+               ScoreDoc&& score) {
+  for (size_t i = 0; i < n; i += kFetchBatch) {
+    const size_t m = std::min<size_t>(kFetchBatch, n - i);
+    fetch(docs + i, m);
+    for (size_t j = 0; j < m; ++j) score(docs[i + j]);
+  }
+}
+
 // Per-thread "seen" marks for deduplicating documents during a query.
 struct SeenMarks {
   std::vector<uint32_t> mark;
@@ -1510,6 +1522,7 @@ std::optional<uint32_t> PrefixIndex::Score(
 }
 
 void PrefixIndex::PrefetchForScore(const uint32_t* docs, size_t n) const {
+  tls_seen.Prefetch(docs, n);
   for (size_t i = 0; i < n; ++i) {
     __builtin_prefetch(&fwd_start_[docs[i]]);
     __builtin_prefetch(&ranks_[docs[i]]);
@@ -1674,8 +1687,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     if (is_dead(doc) || seen.TestAndSet(doc)) return;
     if (auto s = Score(doc, q, ranges)) top.Offer({doc, *s});
   };
-  auto fetch = [&](const uint32_t* docs, size_t n) {
-    seen.Prefetch(docs, n);
+  auto fetch = [this](const uint32_t* docs, size_t n) {
     PrefetchForScore(docs, n);
   };
 
@@ -1689,8 +1701,7 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     size_t n = 0;
     Hit last;
     if (const uint32_t* docs = PairDocs(q.terms[0], q.terms[1], &n, &last)) {
-      fetch(docs, n);
-      for (size_t i = 0; i < n; ++i) score(docs[i]);
+      ScoreEach(docs, n, fetch, score);
       const uint32_t others = kOtherKey + kNameKey + max_rank_;
       if (top.Full() && top.Worst().score > others &&
           (n < kPairTop || !Better(last, top.Worst()))) {
@@ -1803,12 +1814,8 @@ std::optional<std::vector<PrefixIndex::Hit>> PrefixIndex::SearchTwoTerms(
     const uint32_t e = exact[i];
     if (e == kNone) continue;
     if (Postings({e, e + 1}) <= kMaxExactPostings) {
-      const uint32_t end = post_start_[e + 1];
-      for (uint32_t p = post_start_[e]; p < end; p += kFetchBatch) {
-        const uint32_t n = std::min<uint32_t>(kFetchBatch, end - p);
-        fetch(&post_doc_[p], n);
-        for (uint32_t i = 0; i < n; ++i) score(post_doc_[p + i]);
-      }
+      ScoreEach(&post_doc_[post_start_[e]], Postings({e, e + 1}), fetch,
+                score);
       continue;
     }
     const size_t j = 1 - i;
@@ -1937,8 +1944,7 @@ std::vector<PrefixIndex::Hit> PrefixIndex::SearchIntersect(
                       cands.push_back({bound, doc});
                     }
                   });
-    auto fetch = [&](const uint32_t* docs, size_t n) {
-      seen.Prefetch(docs, n);
+    auto fetch = [this](const uint32_t* docs, size_t n) {
       PrefetchForScore(docs, n);
     };
     ScoreInBoundOrder(cands, top, fetch, [&](uint32_t doc) {
