@@ -61,6 +61,27 @@ std::vector<Row> ScanAll(Store& s, int64_t dom, uint64_t after = 0,
   return rows;
 }
 
+// History as "seq:id:before>after" lines, each state shown by its given
+// name ("-" for none).
+std::vector<std::string> HistoryLines(Store& s, int64_t dom,
+                                      const std::string& id,
+                                      uint64_t after = 0, size_t limit = 100) {
+  std::vector<std::string> out;
+  auto h = s.History(dom, id, after, limit);
+  EXPECT_TRUE(h.ok()) << h.error().message;
+  if (!h.ok()) return out;
+  auto given = [](const std::string& json) -> std::string {
+    if (json.empty()) return "-";
+    size_t at = json.find("\"given\":\"");
+    return json.substr(at + 9, json.find('"', at + 9) - at - 9);
+  };
+  for (const auto& e : *h) {
+    out.push_back(std::to_string(e.seq) + ":" + e.contact_id + ":" +
+                  given(e.before_json) + ">" + given(e.after_json));
+  }
+  return out;
+}
+
 using testing::StoreBackend;
 
 struct OpenOptions {
@@ -373,6 +394,99 @@ TEST_P(StoreTest, PurgeRemovesOldTombstonesAndAdvancesHorizon) {
   EXPECT_EQ(store_->Purge(d, 0)->horizon_seq, 4u);
 }
 
+// Contacts created one after another by one write share a history row in
+// the SQLite store; each is still an entry of its own wherever history is
+// read, in pages that begin or end inside such a run.
+TEST_P(StoreTest, HistoryListsEachCreationOfABatch) {
+  int64_t d = Domain();
+  MustWrite(d, {Upsert("z", "Z1")}, 50);                       // 1
+  MustWrite(d, {Upsert("a", "A1"), Upsert("b", "B1"),          // 2, 3
+                Upsert("z", "Z2"),                             // 4
+                Upsert("c", "C1"), Upsert("d", "D1"),          // 5, 6
+                Delete("nobody")},                             // no seq
+            100);
+  ASSERT_TRUE(store_->Write(d, std::vector{Upsert("b", "B2"), Delete("c")},
+                            "alice", 200)
+                  .ok());                                      // 7, 8
+  using V = std::vector<std::string>;
+  const V all{"1:z:->Z1", "2:a:->A1", "3:b:->B1", "4:z:Z1>Z2",
+              "5:c:->C1", "6:d:->D1", "7:b:B1>B2", "8:c:C1>-"};
+  EXPECT_EQ(HistoryLines(*store_, d, ""), all);
+  // Pages of every size, from every position, agree with the whole.
+  for (size_t limit = 1; limit <= 4; ++limit) {
+    for (uint64_t after = 0; after <= 8; ++after) {
+      const size_t begin = std::min<size_t>(after, all.size());
+      const size_t end = std::min(begin + limit, all.size());
+      EXPECT_EQ(HistoryLines(*store_, d, "", after, limit),
+                V(all.begin() + begin, all.begin() + end))
+          << "after " << after << ", limit " << limit;
+    }
+  }
+  EXPECT_EQ(HistoryLines(*store_, d, "b"), (V{"3:b:->B1", "7:b:B1>B2"}));
+  EXPECT_EQ(HistoryLines(*store_, d, "b", 3), V{"7:b:B1>B2"});
+  EXPECT_EQ(HistoryLines(*store_, d, "b", 0, 1), V{"3:b:->B1"});
+  EXPECT_EQ(HistoryLines(*store_, d, "c"), (V{"5:c:->C1", "8:c:C1>-"}));
+  EXPECT_EQ(HistoryLines(*store_, d, "d"), V{"6:d:->D1"});
+  auto h = store_->History(d, "a", 0, 10);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ((*h)[0].actor, "tester");
+  EXPECT_EQ((*h)[0].time_us, 100);
+  EXPECT_EQ((*h)[0].op, ChangeOp::kUpsert);
+
+  auto versions_of = [&](const std::string& id, bool* complete) {
+    std::vector<std::string> out;
+    auto r = store_->ContactVersions(d, id, 100, [&](std::string_view j) {
+      out.emplace_back(j);
+      return true;
+    });
+    EXPECT_TRUE(r.ok());
+    *complete = r.ok() && *r;
+    return out;
+  };
+  bool complete = false;
+  EXPECT_EQ(versions_of("b", &complete).size(), 2u);  // B1 and B2
+  EXPECT_TRUE(complete);
+
+  // Purging what is older than 150 removes each of the six entries, and b's
+  // remaining history no longer reaches its creation.
+  auto p = store_->Purge(d, 150);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->history_removed, 6u);
+  EXPECT_EQ(HistoryLines(*store_, d, ""), (V{"7:b:B1>B2", "8:c:C1>-"}));
+  EXPECT_EQ(HistoryLines(*store_, d, "b"), V{"7:b:B1>B2"});
+  EXPECT_EQ(HistoryLines(*store_, d, "a"), V{});
+  versions_of("b", &complete);
+  EXPECT_FALSE(complete);
+}
+
+// A batch as large as a write takes, paged through a few entries at a time.
+TEST_P(StoreTest, HistoryPagesThroughALargeBatchOfCreations) {
+  int64_t d = Domain();
+  std::vector<ChangeRequest> batch;
+  for (int i = 0; i < 10000; ++i) batch.push_back(Upsert("p" + std::to_string(i)));
+  MustWrite(d, batch, 100);
+  uint64_t after = 0;
+  size_t pages = 0;
+  while (true) {
+    auto h = store_->History(d, "", after, 997);
+    ASSERT_TRUE(h.ok());
+    if (h->empty()) break;
+    ++pages;
+    for (const auto& e : *h) {
+      ASSERT_EQ(e.seq, after + 1);
+      ASSERT_EQ(e.contact_id, "p" + std::to_string(e.seq - 1));
+      ASSERT_NE(e.after_json.find("\"id\":\"" + e.contact_id + "\""),
+                std::string::npos);
+      after = e.seq;
+    }
+  }
+  EXPECT_EQ(after, 10000u);
+  EXPECT_EQ(pages, 11u);
+  EXPECT_EQ(HistoryLines(*store_, d, "p5000"),
+            std::vector<std::string>{"5001:p5000:->Ann"});
+}
+
 TEST_P(StoreTest, SeqBeforeTimeFindsTheFirstChangeAtOrAfter) {
   int64_t d = Domain();
   MustWrite(d, {Upsert("a")}, 100);             // 1
@@ -590,6 +704,40 @@ TEST(SqliteStoreTest, NewDatabasesHave32KiBPagesAndOldOnesKeepTheirs) {
   EXPECT_EQ(PageSize(old), 16384);
 }
 
+// What makes an import fast: the creations of one write, one after
+// another, are one history row; other changes keep a row each.
+TEST(SqliteHistoryTest, CreationsOneAfterAnotherShareOneRow) {
+  TempDir dir;
+  const std::string path = dir.file("runs.db");
+  {
+    auto opened = OpenSqliteStore(path, {.synchronous_full = false});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Store& s = **opened;
+    auto d = s.CreateDomain("example.com", 1);
+    ASSERT_TRUE(d.ok());
+    std::vector<ChangeRequest> batch;
+    for (int i = 0; i < 100; ++i) batch.push_back(Upsert("p" + std::to_string(i)));
+    batch.push_back(Upsert("p7", "Changed"));  // breaks the run
+    batch.push_back(Upsert("q"));              // a run of one: a plain row
+    ASSERT_TRUE(s.Write(d->id, batch, "tester", 100).ok());
+  }
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st;
+  ASSERT_EQ(sqlite3_prepare_v2(
+                db,
+                "SELECT group_concat((key & 1099511627775) || ':' || "
+                "coalesce(last_key & 1099511627775, '') || ':' || "
+                "contact_id, ' ') FROM (SELECT * FROM history ORDER BY key)",
+                -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+               "1:100: 101::p7 102::q");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 TEST(SqliteMigrationTest, Version4HistoryIsFoundByOriginAfterMigrating) {
   TempDir dir;
   const std::string path = dir.file("v4.db");
@@ -682,20 +830,7 @@ PRAGMA user_version=4;
   EXPECT_EQ(s.incarnation(), 77u);
 
   auto history_of = [&](int64_t dom, const std::string& id) {
-    std::vector<std::string> out;
-    auto h = s.History(dom, id, 0, 100);
-    EXPECT_TRUE(h.ok()) << h.error().message;
-    if (!h.ok()) return out;
-    for (const auto& e : *h) {
-      auto given = [](const std::string& json) -> std::string {
-        if (json.empty()) return "-";
-        size_t at = json.find("\"given\":\"");
-        return json.substr(at + 9, json.find('"', at + 9) - at - 9);
-      };
-      out.push_back(std::to_string(e.seq) + ":" + e.contact_id + ":" +
-                    given(e.before_json) + ">" + given(e.after_json));
-    }
-    return out;
+    return HistoryLines(s, dom, id);
   };
   using V = std::vector<std::string>;
   EXPECT_EQ(history_of(1, "a"), (V{"1:a:->A1", "3:a:A1>A2"}));
