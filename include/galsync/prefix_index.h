@@ -23,7 +23,8 @@
 //
 // Layout (built once; never modified):
 //
-//   terms    sorted unique words, front-coded (TermDictionary)
+//   terms    sorted unique words, front-coded, common e-mail domains
+//            numbered (TermDictionary)
 //            ┌─────┬──────┬───────┬────────┬───┐
 //            │ jo  │ john │ jones │ joseph │...│   binary search: the terms
 //            └──┬──┴──┬───┴───┬───┴────┬───┴───┘   with prefix p are one

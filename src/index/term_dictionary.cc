@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <unordered_map>
 
 namespace galsync {
 namespace {
@@ -26,9 +28,51 @@ const char* GetVarint(const char* p, size_t& v) {
 
 }  // namespace
 
+// The tail of `s` that may be coded: from its last '@' on ("" if none).
+std::string_view TermDictionary::TailOf(std::string_view s) {
+  // memrchr, not rfind: libstdc++'s rfind steps a byte at a time.
+  const auto* at = static_cast<const char*>(memrchr(s.data(), '@', s.size()));
+  return at == nullptr ? std::string_view() : s.substr(at - s.data());
+}
+
+void TermDictionary::ChooseTails(const std::vector<std::string_view>& sorted) {
+  // Counted in one string of kTailSample (not the first of a block, which
+  // is stored whole): a tail common enough to matter is common there too.
+  std::unordered_map<std::string_view, uint64_t> count;
+  for (size_t t = 1; t < sorted.size(); t += kTailSample) {
+    const std::string_view tail = TailOf(sorted[t]);
+    if (tail.size() >= 3 && tail.size() <= kLongLength) ++count[tail];
+  }
+  // The tails that save the most bytes (a code byte instead of the tail).
+  std::vector<std::pair<uint64_t, std::string_view>> saving;
+  for (const auto& [tail, n] : count) {
+    if (n >= 2) saving.push_back({n * (tail.size() - 1), tail});
+  }
+  const size_t keep = std::min(saving.size(), kMaxTails);
+  std::partial_sort(saving.begin(), saving.begin() + keep, saving.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first
+                                                : a.second < b.second;
+                    });
+  for (size_t i = 0; i < keep; ++i) tails_.emplace_back(saving[i].second);
+}
+
 TermDictionary::TermDictionary(const std::vector<std::string_view>& sorted) {
   if (sorted.size() >= UINT32_MAX) std::abort();
   size_ = static_cast<uint32_t>(sorted.size());
+  ChooseTails(sorted);
+  // The codes of the tails of each length (a few): cheaper than hashing.
+  std::vector<std::vector<uint8_t>> codes_of_length(kLongLength + 1);
+  for (size_t i = 0; i < tails_.size(); ++i) {
+    codes_of_length[tails_[i].size()].push_back(static_cast<uint8_t>(i));
+  }
+  auto code_of = [&](std::string_view tail) -> int {
+    if (tail.size() > kLongLength) return -1;
+    for (const uint8_t c : codes_of_length[tail.size()]) {
+      if (tails_[c] == tail) return c;
+    }
+    return -1;
+  };
   length_.reserve(size_);
   block_start_.reserve((size_ + kBlock - 1) / kBlock);
   std::string_view prev;
@@ -44,26 +88,37 @@ TermDictionary::TermDictionary(const std::vector<std::string_view>& sorted) {
       size_t shared = 0;
       const size_t most = std::min(prev.size(), s.size());
       while (shared < most && prev[shared] == s[shared]) ++shared;
+      std::string_view rest = s.substr(shared);
+      const std::string_view tail = TailOf(rest);
+      const int code = tail.empty() ? -1 : code_of(tail);
+      if (code >= 0) rest.remove_suffix(tail.size());
       PutVarint(bytes_, shared);
-      PutVarint(bytes_, s.size() - shared);
-      bytes_.append(s.substr(shared));
+      PutVarint(bytes_, rest.size() << 1 | (code >= 0));
+      bytes_.append(rest);
+      if (code >= 0) bytes_.push_back(static_cast<char>(code));
     }
     prev = s;
   }
   bytes_.shrink_to_fit();
 }
 
-const char* TermDictionary::Decode(const char* p, bool first, std::string& s) {
-  size_t shared = 0, rest = 0;
+const char* TermDictionary::Decode(const char* p, bool first,
+                                   std::string& s) const {
   if (first) {
-    p = GetVarint(p, rest);
-  } else {
-    p = GetVarint(p, shared);
-    p = GetVarint(p, rest);
+    size_t len = 0;
+    p = GetVarint(p, len);
+    s.assign(p, len);
+    return p + len;
   }
+  size_t shared = 0, coded = 0;
+  p = GetVarint(p, shared);
+  p = GetVarint(p, coded);
+  const size_t rest = coded >> 1;
   s.resize(shared);
   s.append(p, rest);
-  return p + rest;
+  p += rest;
+  if (coded & 1) s += tails_[static_cast<uint8_t>(*p++)];
+  return p;
 }
 
 std::string_view TermDictionary::FirstOfBlock(uint32_t block) const {

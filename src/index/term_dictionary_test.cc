@@ -65,6 +65,56 @@ TEST(TermDictionaryTest, GetLengthAndLowerBoundAgreeWithThePlainList) {
   EXPECT_EQ(seen, words.size());
 }
 
+TEST(TermDictionaryTest, AddressesWithCommonAndRareDomainsReadBackWhole) {
+  // Domains coded as a byte (common ones), stored as bytes (one of a kind),
+  // wholly or partly shared with the address before (".com" and ".com.au"),
+  // at the start of a block, and addresses with two '@'.
+  std::mt19937 rng(5);
+  const std::vector<std::string> domains = {
+      "@example.com", "@emea.example.com", "@example.com.au", "@x.org", "@"};
+  std::vector<std::string> words;
+  for (int i = 0; i < 3000; ++i) {
+    std::string local;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int j = 0; j < n; ++j) local += static_cast<char>('a' + rng() % 3);
+    words.push_back(local + domains[rng() % domains.size()]);
+    if (i % 11 == 0) words.push_back(local + "@only" + std::to_string(i) + ".net");
+    if (i % 13 == 0) words.push_back(local + "@a@example.com");
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  TermDictionary d(Views(words));
+  ASSERT_EQ(d.size(), words.size());
+  for (uint32_t t = 0; t < words.size(); ++t) ASSERT_EQ(d.Get(t), words[t]) << t;
+  for (const auto& w : words) {
+    for (size_t cut = 0; cut <= w.size(); cut += 3) {
+      const std::string p = w.substr(0, cut);
+      ASSERT_EQ(d.LowerBound(p),
+                std::lower_bound(words.begin(), words.end(), p) - words.begin())
+          << p;
+    }
+  }
+  uint32_t seen = 0;
+  d.ForEach([&](uint32_t t, std::string_view w) { seen += w == words[t]; });
+  EXPECT_EQ(seen, words.size());
+}
+
+TEST(TermDictionaryTest, CommonDomainsAreStoredOnce) {
+  // Each address shares its local part with the word before it; what is
+  // left is its domain, which front coding alone stores every time.
+  std::vector<std::string> words;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string local = "person." + std::to_string(10000 + i);
+    words.push_back(local);
+    words.push_back(local + (i % 3 ? "@example.com" : "@emea.example.com"));
+  }
+  std::sort(words.begin(), words.end());
+  size_t plain = 0;
+  for (const auto& w : words) plain += w.size() + sizeof(uint32_t);
+  TermDictionary d(Views(words));
+  EXPECT_LT(d.MemoryBytes(), plain / 4);
+}
+
 TEST(TermDictionaryTest, SharedPrefixesTakeLessThanThePlainBytes) {
   std::vector<std::string> words;
   for (int i = 0; i < 1000; ++i) {
