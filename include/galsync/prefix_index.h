@@ -42,8 +42,8 @@
 //            documents ("ma", "jo", "cha"): the top kPairTop documents by
 //            their words for both, precomputed, so that "ma jo" costs
 //            O(k), not O(documents of "ma" + of "jo")
-//   giants   for the heavy name prefixes of more than 1/32 of all
-//            documents, a bitmap of those documents (at most 4 bytes per
+//   giants   for the heavy name prefixes of more than 1/64 of all
+//            documents, a bitmap of those documents (at most 8 bytes per
 //            document counted), to test another term's documents against
 //   ids      documents are dense integers in id order; ids interned
 //
@@ -224,7 +224,7 @@ class PrefixIndex {
   static constexpr size_t kPairPrefixChars = 3;
   static constexpr size_t kMaxHeavyNames = 2048;  // the heaviest are kept
   static constexpr size_t kBuildThreads = 4;      // at most, per build step
-  static constexpr size_t kGiantShare = 32;
+  static constexpr size_t kGiantShare = 64;
 
 
   struct Hit {
