@@ -704,6 +704,26 @@ TEST(SqliteStoreTest, NewDatabasesHave32KiBPagesAndOldOnesKeepTheirs) {
   EXPECT_EQ(PageSize(old), 16384);
 }
 
+// The first column of the first row `sql` gives in the SQLite database at
+// `path` ("" if none, or on an error, which the test reports).
+std::string QueryText(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    ADD_FAILURE() << "open " << path;
+  } else if (sqlite3_stmt* st = nullptr;
+             sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sqlite3_errmsg(db);
+  } else {
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
 // What makes an import fast: the creations of one write, one after
 // another, are one history row; other changes keep a row each.
 TEST(SqliteHistoryTest, CreationsOneAfterAnotherShareOneRow) {
@@ -721,21 +741,12 @@ TEST(SqliteHistoryTest, CreationsOneAfterAnotherShareOneRow) {
     batch.push_back(Upsert("q"));              // a run of one: a plain row
     ASSERT_TRUE(s.Write(d->id, batch, "tester", 100).ok());
   }
-  sqlite3* db;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st;
-  ASSERT_EQ(sqlite3_prepare_v2(
-                db,
-                "SELECT group_concat((key & 1099511627775) || ':' || "
-                "coalesce(last_key & 1099511627775, '') || ':' || "
-                "contact_id, ' ') FROM (SELECT * FROM history ORDER BY key)",
-                -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-               "1:100: 101::p7 102::q");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  EXPECT_EQ(QueryText(path,
+                      "SELECT group_concat((key & 1099511627775) || ':' || "
+                      "coalesce(last_key & 1099511627775, '') || ':' || "
+                      "contact_id, ' ') FROM (SELECT * FROM history "
+                      "ORDER BY key)"),
+            "1:100: 101::p7 102::q");
 }
 
 TEST(SqliteMigrationTest, Version4HistoryIsFoundByOriginAfterMigrating) {
@@ -861,20 +872,11 @@ PRAGMA user_version=4;
   EXPECT_EQ(history_of(1, "d"), (V{"9:d:->D1"}));
   EXPECT_EQ(history_of(2, "a"), (V{"1:a:->Other"}));
 
-  sqlite3* db;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT group_concat(name) FROM (SELECT name "
-                               "FROM sqlite_master WHERE tbl_name = 'history' "
-                               "AND type = 'index' ORDER BY name)",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-               "history_by_origin");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  EXPECT_EQ(QueryText(path,
+                      "SELECT group_concat(name) FROM (SELECT name "
+                      "FROM sqlite_master WHERE tbl_name = 'history' "
+                      "AND type = 'index' ORDER BY name)"),
+            "history_by_origin");
 }
 
 }  // namespace
