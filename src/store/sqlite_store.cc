@@ -284,8 +284,7 @@ Status PrepareReader(Conn* c) {
 // Statements used only by the writer connection.
 struct WriterStmts {
   Stmt get_seq, insert_contact, move_contact, insert_history, update_domain,
-      insert_domain, purge_tombstones_max, purge_tombstones,
-      count_purged_history, purge_history,
+      insert_domain, purge_tombstones_max, purge_tombstones, purge_history,
       set_horizon, set_policy, scan_live, set_owner;
 };
 
@@ -640,11 +639,9 @@ Status SqliteStore::PrepareWriter() {
       {&w_.purge_tombstones,
        "DELETE FROM contacts WHERE key > ?1 AND key <= ?2 AND deleted = 1 AND "
        "time_us < ?3"},
-      {&w_.count_purged_history,  // a run of creations counts each
-       "SELECT coalesce(sum(coalesce(last_key - key + 1, 1)), 0) FROM history "
-       "WHERE key > ?1 AND key <= ?2 AND time_us < ?3"},
-      {&w_.purge_history,
-       "DELETE FROM history WHERE key > ?1 AND key <= ?2 AND time_us < ?3"},
+      {&w_.purge_history,  // the entries of each row (a run has several)
+       "DELETE FROM history WHERE key > ?1 AND key <= ?2 AND time_us < ?3 "
+       "RETURNING coalesce(last_key - key + 1, 1)"},
       {&w_.set_horizon,
        "UPDATE domains SET horizon_seq = max(horizon_seq, ?2) WHERE id = ?1"},
   };
@@ -754,29 +751,27 @@ Result<WriteResult> SqliteStore::WriteLocked(
     int64_t first_key = 0, last_key = -1;  // empty when last < first
     std::string ids;
   } run;
+  // A change's row; or, with `many`, the row of the run of creations
+  // (no contact id, before state or origin).
   auto insert_history = [&](int64_t key, std::string_view contact_id,
                             bool is_delete, const std::string* before,
-                            int64_t origin) -> Status {
+                            int64_t origin, bool many = false) -> Status {
     auto& s = w_.insert_history;
-    s.Bind(1, key).BindStatic(2, contact_id).Bind(3, out.time_us)
+    s.Bind(1, key).BindStatic(2, many ? "" : contact_id).Bind(3, out.time_us)
         .BindStatic(4, actor).BindStatic(5, is_delete ? op_delete : op_upsert);
     if (before) s.BindStatic(6, *before); else s.BindNull(6);
-    s.Bind(7, origin).BindNull(8).BindNull(9);
+    if (many) {
+      s.BindNull(7).Bind(8, run.last_key).BindStatic(9, run.ids);
+    } else {
+      s.Bind(7, origin).BindNull(8).BindNull(9);
+    }
     return s.Run();
   };
   auto end_run = [&]() -> Status {
     if (run.last_key < run.first_key) return Ok{};
-    Status st = Ok{};
-    if (run.last_key == run.first_key) {  // one creation: a plain row
-      st = insert_history(run.first_key, run.ids, false, nullptr,
-                          run.first_key);
-    } else {
-      auto& s = w_.insert_history;
-      s.Bind(1, run.first_key).BindStatic(2, "").Bind(3, out.time_us)
-          .BindStatic(4, actor).BindStatic(5, op_upsert).BindNull(6)
-          .BindNull(7).Bind(8, run.last_key).BindStatic(9, run.ids);
-      st = s.Run();
-    }
+    // One creation is a plain row.
+    Status st = insert_history(run.first_key, run.ids, false, nullptr,
+                               run.first_key, run.last_key > run.first_key);
     run.last_key = run.first_key - 1;
     run.ids.clear();
     return st;
@@ -1228,16 +1223,11 @@ Result<PurgeResult> SqliteStore::Purge(int64_t domain_id, int64_t cutoff_us) {
     out.tombstones_removed = writer_->db->Changes();
   }
   {
-    auto& s = w_.count_purged_history;
+    auto& s = w_.purge_history;
     StmtGuard g{s};
     s.Bind(1, lo).Bind(2, hi).Bind(3, cutoff_us);
-    if (!s.Step()) return s.failed() ? s.error() : Error::Internal("no count");
-    out.history_removed = static_cast<uint64_t>(s.Int(0));
-  }
-  {
-    auto& s = w_.purge_history;
-    s.Bind(1, lo).Bind(2, hi).Bind(3, cutoff_us);
-    if (auto st = s.Run(); !st) return std::move(st).error();
+    while (s.Step()) out.history_removed += static_cast<uint64_t>(s.Int(0));
+    if (s.failed()) return s.error();
   }
   {
     auto& s = w_.set_horizon;
