@@ -995,8 +995,7 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
       TopK top(QueryLimits::kMaxResults);
       BestOfRange(
           lists, w.lo, w.hi, w.len, kAllFields,
-          [&](uint32_t t) { return term(t).size(); },
-          [](uint32_t) { return true; }, top);
+          [&](uint32_t t) { return term(t).size(); }, AnyDoc{}, top);
       hits = top.Take();
       tops.key.push_back(TopKey({w.lo, w.hi}, w.len));
       tops.hits.insert(tops.hits.end(), hits.begin(), hits.end());
