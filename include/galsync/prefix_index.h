@@ -214,7 +214,7 @@ class IndexDocs {
 struct IndexBuildOptions {
   // A prefix is a heavy name prefix when more documents than this have a
   // name word that starts with it (or is it).
-  uint32_t heavy_name_docs = 850;
+  uint32_t heavy_name_docs = 500;
 };
 
 class PrefixIndex {
