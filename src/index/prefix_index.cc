@@ -26,12 +26,16 @@ bool Allowed(uint8_t meta, uint8_t fields) {
 uint32_t StaticKey(uint8_t meta) {
   return FieldOf(meta) << 11 | (63u - (meta & 63u)) << 5;
 }
-// The key of a word of `word_len` bytes for a term of `term_len` bytes that
-// is a prefix of it (see the header for the bit layout).
-uint32_t WordKey(uint8_t meta, size_t word_len, size_t term_len) {
-  const size_t extra = word_len - term_len;
+// The key of a word that has `extra` bytes beyond a term that is a prefix
+// of it (see the header for the bit layout).
+uint32_t ExtraKey(uint8_t meta, size_t extra) {
   return (extra == 0 ? 1u << 13 : 0u) | StaticKey(meta) |
          (31u - static_cast<uint32_t>(std::min<size_t>(extra, 31)));
+}
+// The key of a word of `word_len` bytes for a term of `term_len` bytes that
+// is a prefix of it.
+uint32_t WordKey(uint8_t meta, size_t word_len, size_t term_len) {
+  return ExtraKey(meta, word_len - term_len);
 }
 constexpr uint32_t kMaxWordKey = (1u << 14) - 1;
 // A word's key and a rank: the score of a one-term match.
@@ -75,8 +79,38 @@ class Interner {
     slots_.assign(cap, Slot{});
     strings_.reserve(expected);
   }
+  // Words are short: up to 16 bytes take two loads, each 8 bytes more
+  // one multiply, and a final mix spreads every input bit over the index
+  // (low bits), the tag (high) and the shard (bits 40 and up).
   static uint64_t Hash(std::string_view s) {
-    return std::hash<std::string_view>{}(s);
+    const char* p = s.data();
+    const size_t n = s.size();
+    auto load = [](const char* at, size_t bytes) {
+      uint64_t x = 0;
+      std::memcpy(&x, at, bytes);
+      return x;
+    };
+    uint64_t h = 0x9E3779B97F4A7C15ull * (n + 1);
+    if (n >= 8) {
+      size_t i = 0;
+      for (; i + 8 < n; i += 8) {
+        h = (h ^ load(p + i, 8)) * 0xBF58476D1CE4E5B9ull;
+      }
+      h ^= load(p + n - 8, 8);  // the last 8 bytes, overlapping
+    } else if (n >= 4) {
+      h ^= load(p, 4) << 32 | load(p + n - 4, 4);
+    } else if (n > 0) {
+      h ^= uint64_t{static_cast<unsigned char>(p[0])} << 16 |
+           uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+           static_cast<unsigned char>(p[n - 1]);
+    }
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+  }
+  // Starts loading the slot where a string of hash `h` is looked up.
+  void Prefetch(uint64_t h) const {
+    __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
   }
   // `h` is Hash(s).
   uint32_t Intern(std::string_view s, uint64_t h) {
@@ -724,23 +758,39 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
     }
     std::vector<uint8_t> shard_of(word_base.back(), 0);
     RunParts(shards, [&](size_t s) {
+      // A word's slot is fetched kAhead words of the shard before it is
+      // interned, so that the table's cache misses overlap.
+      constexpr size_t kAhead = 16;
+      struct Pending {
+        std::string_view text;
+        uint64_t hash;
+        size_t word;  // numbered across the parts
+      } ring[kAhead];
+      size_t pending = 0;
+      auto intern = [&](const Pending& x) {
+        seen_id[x.word] = shard[s].Intern(x.text, x.hash);
+        shard_of[x.word] = static_cast<uint8_t>(s);
+      };
       for (size_t p = 0; p < parts.size(); ++p) {
         const IndexDocs& part = parts[p];
         const uint8_t* keep = kept.data() + entry_base[p];
-        uint32_t* ids = seen_id.data() + word_base[p];
-        uint8_t* shard_at = shard_of.data() + word_base[p];
         for (size_t e = 0; e < part.size(); ++e) {
           if (!keep[e]) continue;
           for (size_t w = part.first_word(e); w < part.first_word(e + 1); ++w) {
             const std::string_view text = part.word(w);
             const uint64_t h = Interner::Hash(text);
-            if ((h >> 40) % shards == s) {  // bits the tables do not index by
-              ids[w] = shard[s].Intern(text, h);
-              shard_at[w] = static_cast<uint8_t>(s);
-            }
+            // (Bits the tables do not index by.)
+            if ((h >> 40) % shards != s) continue;
+            shard[s].Prefetch(h);
+            Pending& slot = ring[pending++ % kAhead];
+            if (pending > kAhead) intern(slot);
+            slot = {text, h, word_base[p] + w};
           }
         }
       }
+      // The last ones, oldest first.
+      const size_t oldest = pending > kAhead ? pending - kAhead : 0;
+      for (size_t i = oldest; i < pending; ++i) intern(ring[i % kAhead]);
     });
     std::vector<uint32_t> first_id(shards, 0);
     for (size_t s = 0; s < shards; ++s) {
@@ -1144,11 +1194,12 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
   heavy_name_.shrink_to_fit();
   if (heavy_name_.empty()) return;
 
-  // Per term, the heavy prefixes it starts with (itself included): each
-  // heavy prefix covers one range of the sorted terms.
+  // Per term, the heavy prefixes it starts with (itself included), and the
+  // bytes the term has beyond each: each heavy prefix covers one range of
+  // the sorted terms.
   struct Heavy {
     uint32_t id;
-    uint32_t len;
+    uint32_t extra;
   };
   std::vector<uint32_t> heavy_start(T + 1, 0);
   std::vector<Heavy> heavy_of;
@@ -1183,7 +1234,7 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
     for (uint32_t h = 0; h < heavy_name_.size(); ++h) {
       const auto len = static_cast<uint32_t>(heavy_name_[h].size());
       for (uint32_t t = cover[h].lo; t < cover[h].hi; ++t) {
-        heavy_of[fill[t]++] = {h, len};
+        heavy_of[fill[t]++] = {h, terms_.length(t) - len};
       }
     }
   }
@@ -1295,10 +1346,9 @@ void PrefixIndex::BuildPairs(uint32_t heavy_name_docs) {
         const uint32_t t = fwd_term_[e];
         const uint8_t meta = fwd_meta_[e];
         const bool name = FieldOf(meta) == static_cast<uint32_t>(Field::kName);
-        const size_t len = terms_.length(t);
         for (uint32_t h = heavy_start[t]; h < heavy_start[t + 1]; ++h) {
-          const Item item{e, heavy_of[h].id, WordKey(meta, len, heavy_of[h].len)};
-          const bool is_exact = heavy_of[h].len == len;
+          const Item item{e, heavy_of[h].id, ExtraKey(meta, heavy_of[h].extra)};
+          const bool is_exact = heavy_of[h].extra == 0;
           if (is_exact) exact.push_back(item);
           (is_exact || name ? strong : weak).push_back(item);
         }
