@@ -79,9 +79,10 @@ class Interner {
     slots_.assign(cap, Slot{});
     strings_.reserve(expected);
   }
-  // Words are short: up to 16 bytes take two loads, each 8 bytes more
-  // one multiply, and a final mix spreads every input bit over the index
-  // (low bits), the tag (high) and the shard (bits 40 and up).
+  // Words are short: one of up to 16 bytes takes one or two loads (each 8
+  // bytes more, one multiply more), and a final mix spreads every input
+  // bit over the index (low bits), the tag (high) and the shard (bits 40
+  // and up).
   static uint64_t Hash(std::string_view s) {
     const char* p = s.data();
     const size_t n = s.size();
@@ -779,12 +780,12 @@ std::shared_ptr<const PrefixIndex> PrefixIndex::Build(
           for (size_t w = part.first_word(e); w < part.first_word(e + 1); ++w) {
             const std::string_view text = part.word(w);
             const uint64_t h = Interner::Hash(text);
-            // (Bits the tables do not index by.)
+            // A word's shard is chosen by bits the tables do not index by.
             if ((h >> 40) % shards != s) continue;
             shard[s].Prefetch(h);
-            Pending& slot = ring[pending++ % kAhead];
-            if (pending > kAhead) intern(slot);
-            slot = {text, h, word_base[p] + w};
+            Pending& next = ring[pending++ % kAhead];
+            if (pending > kAhead) intern(next);  // the word kAhead before
+            next = {text, h, word_base[p] + w};
           }
         }
       }
