@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/mix.h"
+
 namespace galsync::demo {
 namespace {
 
@@ -1021,14 +1023,6 @@ constexpr std::array<LocaleLayout, kNumLocales> kLayouts = ComputeLayouts();
 constexpr uint64_t kSlotCount =
     kLayouts.back().first_slot + kLayouts.back().slot_count;
 
-// splitmix64's finalizer: a good 64-bit mixing function.
-constexpr uint64_t Mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // Independent hash streams per purpose.
 enum Salt : uint64_t {
   kSaltPerson = 0x5045'5253'4f4e'0001,
@@ -1048,11 +1042,9 @@ class Rng {
   explicit Rng(uint64_t seed) : state_(seed) {}
 
   uint64_t Next() {
+    const uint64_t z = Mix64(state_);
     state_ += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return z;
   }
   // Uniform in [0, n), n > 0 (the modulo bias is negligible for small n).
   uint64_t Below(uint64_t n) { return Next() % n; }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "galsync/normalize.h"
+#include "util/mix.h"
 
 namespace galsync {
 namespace {
@@ -80,9 +81,8 @@ class Interner {
     strings_.reserve(expected);
   }
   // Words are short: one of up to 16 bytes takes one or two loads (each 8
-  // bytes more, one multiply more), and a final mix spreads every input
-  // bit over the index (low bits), the tag (high) and the shard (bits 40
-  // and up).
+  // bytes more, one multiply more), and Mix64 spreads every input bit over
+  // the index (low bits), the tag (high) and the shard (bits 40 and up).
   static uint64_t Hash(std::string_view s) {
     const char* p = s.data();
     const size_t n = s.size();
@@ -105,9 +105,7 @@ class Interner {
            uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
            static_cast<unsigned char>(p[n - 1]);
     }
-    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
-    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-    return h ^ (h >> 31);
+    return Mix64(h);
   }
   // Starts loading the slot where a string of hash `h` is looked up.
   void Prefetch(uint64_t h) const {
